@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Text.Json;
+using AutoDropout.Core;
+using AutoDropout.Messages;
+
+namespace AutoDropout.Cli;
+
+/// <summary>
+/// `autodropout demo`: a real search on one machine. Starts a seed, a controller and two trainers as separate
+/// processes on loopback, runs a search on Fashion-MNIST, prints each trial and the best pattern, and stops
+/// everything it started (also on Ctrl+C).
+/// </summary>
+public static class DemoCommand
+{
+    public static async Task<int> Run(Args args)
+    {
+        bool json = args.Flag("json");
+        int trainers = args.GetInt("trainers", 2);
+        var workDir = args.Get("work-dir");
+        bool keep = workDir is not null;
+        var spec = SearchCommands.SpecFrom(args, args.GetOr("name", "demo"));
+        int timeoutSeconds = args.GetInt("timeout", 900);
+        args.RejectUnknown();
+        if (trainers < 1) throw new UsageException("--trainers must be at least 1");
+
+        workDir ??= Path.Combine(Path.GetTempPath(), $"autodropout-demo-{Guid.NewGuid():N}"[..30]);
+        var clock = Stopwatch.StartNew();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
+        LocalCluster? cluster = null;
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            Say(json, $"starting a seed, a controller and {trainers} trainer processes on 127.0.0.1 (logs in {workDir})");
+            cluster = await LocalCluster.Start(workDir, trainers, TimeSpan.FromSeconds(90)).WaitAsync(cancel.Token);
+            using var client = new ControlClient(cluster.Endpoint, cluster.Token);
+            var accepted = await client.Post("v1/searches", ControlClient.SpecJson(spec), MessageJsonContext.Default.CommandAccepted);
+            Say(json, accepted.Message);
+
+            var details = await WaitForCompletion(client, spec.Name, json, cancel.Token);
+            if (json) WriteJson(details, clock.Elapsed);
+            else
+            {
+                Console.WriteLine();
+                SearchCommands.PrintTrials(details.Trials);
+                Console.WriteLine();
+                if (details.BestPattern is { } best)
+                {
+                    Console.WriteLine($"best pattern (validation accuracy {SearchCommands.Format(details.Summary.BestReward)}, hash {best.Hash()}):");
+                    for (int i = 0; i < best.Sites.Length; i++) Console.WriteLine($"  site {i}: {best.Sites[i].ToCompact()}");
+                }
+                Console.WriteLine($"{details.Summary.Completed} trials completed, {details.Summary.Failed} failed, policy v{details.Summary.PolicyVersion}, in {clock.Elapsed.TotalSeconds:0} s");
+            }
+            return details.Summary.Completed > 0 ? ExitCodes.Ok : ExitCodes.Failed;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine(cancel.IsCancellationRequested && clock.Elapsed.TotalSeconds < timeoutSeconds
+                ? "interrupted; stopping every process the demo started"
+                : $"the demo did not finish within {timeoutSeconds} s; see the logs in {workDir}");
+            return ExitCodes.Failed;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+            if (cluster is not null)
+            {
+                Say(json, "stopping the cluster");
+                cluster.Stop();
+                cluster.Dispose();
+            }
+            if (!keep)
+            {
+                try { Directory.Delete(workDir, recursive: true); }
+                catch (IOException) { }
+            }
+        }
+    }
+
+    private static async Task<SearchDetails> WaitForCompletion(ControlClient client, string name, bool json, CancellationToken cancel)
+    {
+        var reported = new HashSet<int>();
+        while (true)
+        {
+            await Task.Delay(1000, cancel);
+            var details = await client.Get($"v1/searches/{name}", MessageJsonContext.Default.SearchDetails);
+            foreach (var t in details.Trials.Where(t => t.Status is "completed" or "failed" && reported.Add(t.TrialId)))
+                Say(json, $"trial {t.TrialId,3}: {(t.Status == "completed" ? $"val acc {SearchCommands.Format(t.Reward)}" : $"failed ({t.FailureReason})")}  {t.PatternCompact}");
+            if (details.Summary.Status is "completed" or "stopped") return details;
+        }
+    }
+
+    private static void Say(bool json, string line)
+    {
+        // in --json mode stdout carries only the JSON document
+        if (json) Console.Error.WriteLine(line);
+        else Console.WriteLine(line);
+    }
+
+    private static void WriteJson(SearchDetails details, TimeSpan elapsed)
+    {
+        using var stdout = Console.OpenStandardOutput();
+        using var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true });
+        w.WriteStartObject();
+        w.WriteString("search", details.Summary.Name);
+        w.WriteString("status", details.Summary.Status);
+        w.WriteNumber("trials_completed", details.Summary.Completed);
+        w.WriteNumber("trials_failed", details.Summary.Failed);
+        w.WriteNumber("policy_version", details.Summary.PolicyVersion);
+        w.WriteNumber("wall_seconds", Math.Round(elapsed.TotalSeconds, 1));
+        w.WriteStartArray("trials");
+        foreach (var t in details.Trials)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("trial", t.TrialId);
+            w.WriteString("status", t.Status);
+            if (t.Reward is { } r) w.WriteNumber("reward", r); else w.WriteNull("reward");
+            w.WriteString("pattern", t.PatternCompact);
+            w.WriteString("pattern_hash", t.PatternHash);
+            w.WriteNumber("policy_version", t.PolicyVersion);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        if (details.Summary.BestReward is { } best) w.WriteNumber("best_reward", best); else w.WriteNull("best_reward");
+        if (details.BestPattern is { } pattern)
+        {
+            w.WritePropertyName("best_pattern");
+            new ConvPatternJsonConverter().Write(w, pattern, JsonSerializerOptions.Default);
+            w.WriteString("best_pattern_compact", pattern.ToCompact());
+        }
+        else w.WriteNull("best_pattern");
+        w.WriteEndObject();
+        w.Flush();
+        stdout.WriteByte((byte)'\n');
+    }
+}

@@ -1,0 +1,87 @@
+namespace AutoDropout.Cli;
+
+/// <summary>
+/// A seed, a controller and N trainers as separate processes on loopback, with random ports, for the demo and for
+/// tests. Trainers run one torch thread each with OMP_WAIT_POLICY=PASSIVE in their launch environment: busy-waiting
+/// OpenMP threads of several trainers would otherwise starve each other on a small machine.
+/// </summary>
+public sealed class LocalCluster : IDisposable
+{
+    private readonly List<NodeProcess> _trainers = new();
+    private readonly Dictionary<string, string> _environment;
+    private readonly string _seedAddress;
+
+    private LocalCluster(string workDirectory, string token, int seedPort)
+    {
+        WorkDirectory = workDirectory;
+        Token = token;
+        _seedAddress = $"127.0.0.1:{seedPort}";
+        _environment = new()
+        {
+            ["AUTODROPOUT_TOKEN"] = token,
+            ["OMP_WAIT_POLICY"] = "PASSIVE",
+            ["OMP_NUM_THREADS"] = "1",
+            ["AUTODROPOUT_HOME"] = workDirectory,
+        };
+    }
+
+    public string WorkDirectory { get; }
+    public string Token { get; }
+    public string DatabasePath => Path.Combine(WorkDirectory, "autodropout.db");
+    public NodeProcess? Seed { get; private set; }
+    public NodeProcess? Controller { get; private set; }
+    public int ControllerCommandPort { get; private set; }
+    public string Endpoint => $"127.0.0.1:{ControllerCommandPort}";
+    public IReadOnlyList<NodeProcess> Trainers => _trainers;
+
+    public static async Task<LocalCluster> Start(string workDirectory, int trainers, TimeSpan readyTimeout)
+    {
+        Directory.CreateDirectory(workDirectory);
+        var cluster = new LocalCluster(workDirectory, Tokens.NewToken(), NodeProcess.FreePort());
+        try
+        {
+            cluster.Seed = NodeProcess.Start("seed", ["seed", "--port", cluster._seedAddress.Split(':')[1], "--cmd-port", "-1"], workDirectory, cluster._environment);
+            await cluster.Seed.WaitReady(readyTimeout);
+            await cluster.StartController(readyTimeout);
+            for (int i = 0; i < trainers; i++) cluster._trainers.Add(cluster.StartTrainer(i));
+            foreach (var t in cluster._trainers) await t.WaitReady(readyTimeout);
+            return cluster;
+        }
+        catch
+        {
+            cluster.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>(Re)starts the controller on the same journal, e.g. after <see cref="NodeProcess.Crash"/>.</summary>
+    public async Task StartController(TimeSpan readyTimeout)
+    {
+        Controller?.Dispose();
+        Controller = NodeProcess.Start("controller",
+            ["controller", "--port", "0", "--seed-nodes", _seedAddress, "--cmd-port", "0", "--db", DatabasePath],
+            WorkDirectory, _environment);
+        ControllerCommandPort = await Controller.WaitReady(readyTimeout);
+    }
+
+    private NodeProcess StartTrainer(int index) =>
+        NodeProcess.Start($"trainer-{index + 1}",
+            ["trainer", "--port", "0", "--seed-nodes", _seedAddress, "--cmd-port", "-1", "--devices", "cpu"],
+            WorkDirectory, _environment);
+
+    /// <summary>Stops trainers, then the controller, then the seed, each leaving the cluster cleanly.</summary>
+    public void Stop()
+    {
+        var grace = TimeSpan.FromSeconds(15);
+        Parallel.ForEach(_trainers, t => t.Stop(grace));
+        Controller?.Stop(grace);
+        Seed?.Stop(grace);
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in _trainers) t.Dispose();
+        Controller?.Dispose();
+        Seed?.Dispose();
+    }
+}

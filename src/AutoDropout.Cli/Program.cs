@@ -1,0 +1,49 @@
+using AutoDropout.Cli;
+
+const string Usage = """
+    autodropout: learn dropout patterns with a distributed search on an Akka.NET cluster
+
+    usage:
+      autodropout demo [--trials N] [--json] [--steps N] [--trainers N] [--data DIR] [--work-dir DIR]
+      autodropout node seed|controller|trainer [--host H] [--port P] [--seed-nodes h:p,...] [--cmd-port P]
+                       [--token T] [--db FILE|CONNSTR] [--persistence sqlite|postgres] [--devices cpu,cuda:0,...]
+      autodropout [--endpoint host:port] search start NAME [--trials N] [--steps N] [--target cnn|wrn-D-K] [--seed N] ...
+      autodropout [--endpoint host:port] search list|show NAME|pause NAME|resume NAME|stop NAME [--json]
+      autodropout [--endpoint host:port] cluster show [--json]
+      autodropout data subset --from DIR --out DIR [--train 6000] [--test 1000]
+      autodropout data info [--data DIR]
+
+    The endpoint defaults to 127.0.0.1:9110 (AUTODROPOUT_ENDPOINT); commands that change state send the token from
+    --token, AUTODROPOUT_TOKEN or ~/.autodropout/token. Exit codes: 0 ok, 1 failed, 2 usage, 3 unreachable,
+    4 rejected, 5 not found, 6 unauthorised.
+    """;
+
+var switches = new HashSet<string> { "json", "help" };
+try
+{
+    var parsed = new Args(args, switches);
+    if (parsed.Positional.Count == 0 || parsed.Flag("help"))
+    {
+        Console.WriteLine(Usage);
+        return parsed.Positional.Count == 0 && !parsed.Flag("help") ? ExitCodes.Usage : ExitCodes.Ok;
+    }
+    return parsed.Positional[0] switch
+    {
+        "demo" => await DemoCommand.Run(parsed),
+        "node" => NodeCommand.Run(parsed),
+        "search" or "cluster" => await SearchCommands.Run(parsed),
+        "data" => DataCommands.Run(parsed),
+        var other => throw new UsageException($"unknown command '{other}'"),
+    };
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine($"autodropout: {e.Message}");
+    Console.Error.WriteLine("run 'autodropout --help' for usage");
+    return ExitCodes.Usage;
+}
+catch (ControlException e)
+{
+    Console.Error.WriteLine($"autodropout: {e.Message}");
+    return e.ExitCode;
+}

@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Text.Json;
+using AutoDropout.Cluster;
+using AutoDropout.Core;
+using AutoDropout.Messages;
+
+namespace AutoDropout.Cli;
+
+/// <summary>`autodropout [--endpoint host:port] search|cluster ...`: the operator's palettes.</summary>
+public static class SearchCommands
+{
+    public static async Task<int> Run(Args args)
+    {
+        var endpoint = args.GetOr("endpoint", "127.0.0.1:9110", "AUTODROPOUT_ENDPOINT");
+        bool json = args.Flag("json");
+        using var client = new ControlClient(endpoint, args.Get("token") ?? Tokens.Load());
+        var palette = args.Positional[0];
+        var verb = args.Positional.ElementAtOrDefault(1) ?? throw new UsageException($"{palette} needs a verb");
+        string Name() => args.Positional.ElementAtOrDefault(2) ?? args.Get("name") ?? throw new UsageException($"{palette} {verb} needs a search name");
+
+        switch (palette, verb)
+        {
+            case ("cluster", "show"):
+                {
+                    args.RejectUnknown();
+                    var view = await client.Get("v1/cluster", SpecJsonContext.Default.ClusterView);
+                    if (json) { Console.WriteLine(JsonSerializer.Serialize(view, SpecJsonContext.Default.ClusterView)); return ExitCodes.Ok; }
+                    Console.WriteLine($"answered by {view.Self}");
+                    Table.Print(["address", "status", "roles", "reachable", "leader"],
+                        view.Members.Select(m => new[] { m.Address, m.Status, string.Join(",", m.Roles), m.Unreachable ? "no" : "yes", m.Leader ? "*" : "" }));
+                    return ExitCodes.Ok;
+                }
+            case ("search", "start"):
+                {
+                    var spec = SpecFrom(args, Name());
+                    args.RejectUnknown();
+                    var reply = await client.Post("v1/searches", ControlClient.SpecJson(spec), MessageJsonContext.Default.CommandAccepted);
+                    Console.WriteLine(json ? JsonSerializer.Serialize(reply, MessageJsonContext.Default.CommandAccepted) : reply.Message);
+                    return ExitCodes.Ok;
+                }
+            case ("search", "list"):
+                {
+                    args.RejectUnknown();
+                    var list = await client.Get("v1/searches", MessageJsonContext.Default.SearchList);
+                    if (json) { Console.WriteLine(JsonSerializer.Serialize(list, MessageJsonContext.Default.SearchList)); return ExitCodes.Ok; }
+                    Table.Print(["search", "status", "done", "failed", "running", "policy", "best"],
+                        list.Searches.Select(s => new[] { s.Name, s.Status, $"{s.Completed}/{s.Trials}", s.Failed.ToString(), s.Running.ToString(), $"v{s.PolicyVersion}", Format(s.BestReward) }));
+                    return ExitCodes.Ok;
+                }
+            case ("search", "show"):
+                {
+                    var name = Name();
+                    args.RejectUnknown();
+                    var details = await client.Get($"v1/searches/{Uri.EscapeDataString(name)}", MessageJsonContext.Default.SearchDetails);
+                    if (json) Console.WriteLine(JsonSerializer.Serialize(details, MessageJsonContext.Default.SearchDetails));
+                    else PrintDetails(details);
+                    return ExitCodes.Ok;
+                }
+            case ("search", "pause" or "resume" or "stop"):
+                {
+                    var name = Name();
+                    args.RejectUnknown();
+                    var reply = await client.Post($"v1/searches/{Uri.EscapeDataString(name)}/{verb}", null, MessageJsonContext.Default.CommandAccepted);
+                    Console.WriteLine(json ? JsonSerializer.Serialize(reply, MessageJsonContext.Default.CommandAccepted) : reply.Message);
+                    return ExitCodes.Ok;
+                }
+            default:
+                throw new UsageException($"unknown command: {palette} {verb}");
+        }
+    }
+
+    /// <summary>A search spec from options; unspecified fields keep the spec's defaults.</summary>
+    public static SearchSpec SpecFrom(Args args, string name)
+    {
+        var defaults = new SearchSpec(name);
+        var spec = defaults with
+        {
+            Target = args.GetOr("target", defaults.Target),
+            DataDirectory = args.Get("data") ?? defaults.DataDirectory,
+            Trials = args.GetInt("trials", defaults.Trials),
+            TrainSteps = args.GetInt("steps", defaults.TrainSteps),
+            BatchSize = args.GetInt("batch-size", defaults.BatchSize),
+            LearningRate = args.GetDouble("lr", defaults.LearningRate),
+            Seed = args.GetInt("seed", (int)defaults.Seed),
+            PolicyBatch = args.GetInt("policy-batch", defaults.PolicyBatch),
+            LeaseSeconds = args.GetInt("lease-seconds", defaults.LeaseSeconds),
+        };
+        try { spec.Validate(); }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
+        return spec;
+    }
+
+    public static void PrintDetails(SearchDetails d)
+    {
+        var s = d.Summary;
+        Console.WriteLine($"search {s.Name}: {s.Status}, {s.Completed}/{s.Trials} completed, {s.Failed} failed, {s.Running} running; " +
+                          $"policy v{s.PolicyVersion} (state {d.PolicyHash}), baseline {Format(d.Baseline)}");
+        Console.WriteLine($"target {d.Spec.Target}, {d.Spec.TrainSteps} steps x batch {d.Spec.BatchSize}, seed {d.Spec.Seed}");
+        PrintTrials(d.Trials);
+        if (d.BestPattern is not null)
+            Console.WriteLine($"best: reward {Format(s.BestReward)}, pattern {d.BestPattern.Hash()}: {d.BestPattern.ToCompact()}");
+    }
+
+    public static void PrintTrials(IEnumerable<TrialView> trials) =>
+        Table.Print(["trial", "status", "val acc", "policy", "pattern"],
+            trials.Select(t => new[]
+            {
+                t.TrialId.ToString(CultureInfo.InvariantCulture),
+                t.FailureReason is null ? t.Status : $"{t.Status} ({t.FailureReason})",
+                Format(t.Reward), $"v{t.PolicyVersion}", t.PatternCompact,
+            }));
+
+    public static string Format(double? value) => value is { } v ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "-";
+}
+
+public static class Table
+{
+    public static void Print(string[] headers, IEnumerable<string[]> rows)
+    {
+        var all = rows.ToList();
+        var widths = headers.Select((h, i) => Math.Max(h.Length, all.Count == 0 ? 0 : all.Max(r => r[i].Length))).ToArray();
+        string Line(string[] cells) => string.Join("  ", cells.Select((c, i) => i == cells.Length - 1 ? c : c.PadRight(widths[i]))).TrimEnd();
+        Console.WriteLine(Line(headers));
+        Console.WriteLine(Line(widths.Select(w => new string('-', w)).ToArray()));
+        foreach (var row in all) Console.WriteLine(Line(row));
+    }
+}

@@ -1,0 +1,101 @@
+using System.Collections.Immutable;
+
+namespace AutoDropout.Core;
+
+/// <summary>
+/// The value grids of the ConvNet space. The paper's appendix with its grids is not available, so these are ours
+/// (DESIGN.md §1). Size and stride are clipped to the feature map when a mask is rendered, so one grid serves every
+/// site whatever its resolution.
+/// </summary>
+public sealed record ConvSearchSpace(
+    ImmutableArray<int> Sizes,
+    ImmutableArray<int> Strides,
+    ImmutableArray<int> Repeats,
+    ImmutableArray<int> Rotations,
+    ImmutableArray<double> Shears)
+{
+    public static ConvSearchSpace Default { get; } = new(
+        [1, 2, 3, 4, 5, 6, 7],
+        [1, 2, 4, 8, 16],
+        [1, 2, 3, 4, 5],
+        [0, 15, 30, 45, 60, 75],
+        [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]);
+
+    /// <summary>How many choices the token of this type has.</summary>
+    public int VocabularySize(TokenType type) => type switch
+    {
+        TokenType.Size => Sizes.Length,
+        TokenType.Stride => Strides.Length,
+        TokenType.Repeat => Repeats.Length,
+        TokenType.Rotate => Rotations.Length,
+        TokenType.ShearX or TokenType.ShearY => Shears.Length,
+        TokenType.ShareChannels or TokenType.Residual => 2,
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+
+    public IReadOnlyList<int> VocabularySizes() =>
+        Enumerable.Range(0, TokenTypes.PerSite).Select(t => VocabularySize((TokenType)t)).ToArray();
+
+    /// <summary>Turns the controller's token indices (8 per site) into a pattern.</summary>
+    public ConvPattern Decode(IReadOnlyList<int> tokens)
+    {
+        if (tokens.Count == 0 || tokens.Count % TokenTypes.PerSite != 0)
+            throw new PatternException($"a ConvNet pattern has {TokenTypes.PerSite} tokens per site; got {tokens.Count} tokens");
+        var sites = new List<ConvSiteTokens>();
+        for (int site = 0; site < tokens.Count / TokenTypes.PerSite; site++)
+        {
+            int At(TokenType type)
+            {
+                int index = tokens[site * TokenTypes.PerSite + (int)type];
+                if (index < 0 || index >= VocabularySize(type))
+                    throw new PatternException(
+                        $"site {site}, token {type.WireName()}: index {index} is outside its grid of {VocabularySize(type)} values");
+                return index;
+            }
+            sites.Add(new ConvSiteTokens(
+                Sizes[At(TokenType.Size)], Strides[At(TokenType.Stride)], Repeats[At(TokenType.Repeat)],
+                Rotations[At(TokenType.Rotate)], Shears[At(TokenType.ShearX)], Shears[At(TokenType.ShearY)],
+                At(TokenType.ShareChannels) == 1, At(TokenType.Residual) == 1));
+        }
+        return new ConvPattern(sites);
+    }
+
+    /// <summary>The token indices of a pattern; fails naming the site and token when a value is off the grid.</summary>
+    public int[] Encode(ConvPattern pattern)
+    {
+        var tokens = new int[pattern.Sites.Length * TokenTypes.PerSite];
+        for (int site = 0; site < pattern.Sites.Length; site++)
+        {
+            var s = pattern.Sites[site];
+            int o = site * TokenTypes.PerSite;
+            tokens[o + (int)TokenType.Size] = IndexIn(Sizes, s.Size, site, TokenType.Size);
+            tokens[o + (int)TokenType.Stride] = IndexIn(Strides, s.Stride, site, TokenType.Stride);
+            tokens[o + (int)TokenType.Repeat] = IndexIn(Repeats, s.Repeat, site, TokenType.Repeat);
+            tokens[o + (int)TokenType.Rotate] = IndexIn(Rotations, s.Rotate, site, TokenType.Rotate);
+            tokens[o + (int)TokenType.ShearX] = IndexIn(Shears, s.ShearX, site, TokenType.ShearX);
+            tokens[o + (int)TokenType.ShearY] = IndexIn(Shears, s.ShearY, site, TokenType.ShearY);
+            tokens[o + (int)TokenType.ShareChannels] = s.ShareChannels ? 1 : 0;
+            tokens[o + (int)TokenType.Residual] = s.Residual ? 1 : 0;
+        }
+        return tokens;
+    }
+
+    /// <summary>Checks a pattern against the grids and the number of mask sites of the target.</summary>
+    public void Validate(ConvPattern pattern, int expectedSites)
+    {
+        if (pattern.Sites.Length != expectedSites)
+            throw new PatternException($"the target has {expectedSites} mask sites but the pattern has {pattern.Sites.Length}");
+        Encode(pattern);
+    }
+
+    private static int IndexIn<T>(ImmutableArray<T> grid, T value, int site, TokenType type)
+    {
+        int index = grid.IndexOf(value);
+        if (index < 0)
+            throw new PatternException(
+                $"site {site}, token {type.WireName()}: value {value} is not in its grid [{string.Join(", ", grid)}]");
+        return index;
+    }
+}
+
+public sealed class PatternException(string message) : Exception(message);

@@ -1,0 +1,33 @@
+namespace AutoDropout.Core;
+
+/// <summary>Hyper-parameters of the controller's policy and of its REINFORCE updates.</summary>
+/// <param name="Layers">Transformer layers.</param>
+/// <param name="Width">Model width (embedding size).</param>
+/// <param name="Heads">Attention heads; must divide Width.</param>
+/// <param name="LearningRate">Adam's learning rate.</param>
+/// <param name="EntropyWeight">Weight of the entropy bonus, which keeps the policy exploring.</param>
+/// <param name="BaselineDecay">Decay of the moving-average reward baseline.</param>
+/// <param name="Temperature">Sampling temperature applied to the logits.</param>
+/// <param name="TanhCap">Logits are squashed to (-cap, cap) with cap * tanh(logits / cap), as in NAS controllers.</param>
+public sealed record PolicyOptions(
+    int Layers = 2,
+    int Width = 32,
+    int Heads = 2,
+    double LearningRate = 5e-3,
+    double EntropyWeight = 1e-3,
+    double BaselineDecay = 0.9,
+    double Temperature = 1.0,
+    double TanhCap = 2.5)
+{
+    public void Validate()
+    {
+        if (Layers < 1) throw new ArgumentException("policy.layers must be at least 1");
+        if (Width < 4) throw new ArgumentException("policy.width must be at least 4");
+        if (Heads < 1 || Width % Heads != 0) throw new ArgumentException("policy.heads must divide policy.width");
+        if (LearningRate <= 0) throw new ArgumentException("policy.learning_rate must be positive");
+        if (EntropyWeight < 0) throw new ArgumentException("policy.entropy_weight must not be negative");
+        if (BaselineDecay is < 0 or >= 1) throw new ArgumentException("policy.baseline_decay must be in [0, 1)");
+        if (Temperature <= 0) throw new ArgumentException("policy.temperature must be positive");
+        if (TanhCap <= 0) throw new ArgumentException("policy.tanh_cap must be positive");
+    }
+}

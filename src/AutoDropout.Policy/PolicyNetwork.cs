@@ -1,0 +1,102 @@
+using AutoDropout.Core;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace AutoDropout.Policy;
+
+/// <summary>
+/// A small causal Transformer that writes a pattern one token at a time. The input at position t is the sum of
+/// embeddings of the token type written at t, of the value written at t-1 (a start symbol at t = 0), and of t.
+/// Each token type has its own output head over its own vocabulary.
+/// </summary>
+public sealed class PolicyNetwork : nn.Module<Tensor, Tensor>
+{
+    private readonly int[] _vocabularies;
+    private readonly long[] _valueOffsets;
+    private readonly Embedding typeEmbedding, valueEmbedding, positionEmbedding;
+    private readonly ModuleList<CausalBlock> blocks = new();
+    private readonly LayerNorm finalNorm;
+    private readonly ModuleList<Linear> heads = new();
+
+    /// <param name="vocabularies">Vocabulary size of each token type, in the order types repeat.</param>
+    /// <param name="length">Number of tokens in a full pattern.</param>
+    public PolicyNetwork(IReadOnlyList<int> vocabularies, int length, PolicyOptions options) : base(nameof(PolicyNetwork))
+    {
+        _vocabularies = vocabularies.ToArray();
+        _valueOffsets = new long[_vocabularies.Length];
+        for (int i = 1; i < _vocabularies.Length; i++) _valueOffsets[i] = _valueOffsets[i - 1] + _vocabularies[i - 1];
+        StartSymbol = _valueOffsets[^1] + _vocabularies[^1];
+        Length = length;
+        typeEmbedding = nn.Embedding(_vocabularies.Length, options.Width);
+        valueEmbedding = nn.Embedding(StartSymbol + 1, options.Width);
+        positionEmbedding = nn.Embedding(length, options.Width);
+        for (int i = 0; i < options.Layers; i++) blocks.Add(new CausalBlock($"block{i}", options.Width, options.Heads));
+        finalNorm = nn.LayerNorm(options.Width);
+        foreach (var v in _vocabularies) heads.Add(nn.Linear(options.Width, v));
+        RegisterComponents();
+    }
+
+    public int Length { get; }
+    public int TypeCount => _vocabularies.Length;
+    public IReadOnlyList<int> Vocabularies => _vocabularies;
+    private long StartSymbol { get; }
+
+    /// <summary>Shifts a batch of token sequences [B, T'] right into value-embedding ids, with the start symbol first.</summary>
+    public Tensor InputIds(long[][] tokens, int length)
+    {
+        var ids = new long[tokens.Length * length];
+        for (int b = 0; b < tokens.Length; b++)
+            for (int t = 0; t < length; t++)
+                ids[b * length + t] = t == 0 ? StartSymbol : _valueOffsets[(t - 1) % TypeCount] + tokens[b][t - 1];
+        return tensor(ids, [tokens.Length, length]);
+    }
+
+    /// <summary>Hidden states [B, T, W] for input ids [B, T].</summary>
+    public override Tensor forward(Tensor inputIds)
+    {
+        long length = inputIds.shape[1];
+        var positions = arange(length, dtype: int64);
+        var types = positions.remainder(TypeCount);
+        var h = valueEmbedding.call(inputIds) + typeEmbedding.call(types).unsqueeze(0) + positionEmbedding.call(positions).unsqueeze(0);
+        foreach (var block in blocks) h = block.call(h);
+        return finalNorm.call(h);
+    }
+
+    /// <summary>Raw logits of the head for the token type at position <paramref name="position"/>.</summary>
+    public Tensor Logits(Tensor hidden, int position) => heads[position % TypeCount].call(hidden);
+}
+
+/// <summary>Pre-norm Transformer block with causal self-attention.</summary>
+public sealed class CausalBlock : nn.Module<Tensor, Tensor>
+{
+    private readonly int _heads;
+    private readonly LayerNorm norm1, norm2;
+    private readonly Linear qkv, projection, up, down;
+
+    public CausalBlock(string name, int width, int heads) : base(name)
+    {
+        _heads = heads;
+        norm1 = nn.LayerNorm(width);
+        qkv = nn.Linear(width, 3 * width);
+        projection = nn.Linear(width, width);
+        norm2 = nn.LayerNorm(width);
+        up = nn.Linear(width, 4 * width);
+        down = nn.Linear(4 * width, width);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        long b = x.shape[0], t = x.shape[1], w = x.shape[2], d = w / _heads;
+        var parts = qkv.call(norm1.call(x)).view(b, t, 3, _heads, d).permute(2, 0, 3, 1, 4);
+        var (q, k, v) = (parts[0], parts[1], parts[2]);
+        var scores = q.matmul(k.transpose(-2, -1)).div(Math.Sqrt(d));
+        var future = ones(t, t, dtype: ScalarType.Bool).triu(1);
+        scores = scores.masked_fill(future, double.NegativeInfinity);
+        var attended = F.softmax(scores, -1).matmul(v).permute(0, 2, 1, 3).reshape(b, t, w);
+        x = x + projection.call(attended);
+        return x + down.call(F.gelu(up.call(norm2.call(x))));
+    }
+}

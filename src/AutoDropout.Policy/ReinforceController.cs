@@ -1,0 +1,157 @@
+using System.Security.Cryptography;
+using AutoDropout.Core;
+using AutoDropout.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace AutoDropout.Policy;
+
+/// <summary>One sampled pattern as token indices, with the log-probability the policy gave it.</summary>
+public sealed record PolicySample(int[] Tokens, double LogProbability);
+
+/// <summary>A result the policy learns from: the tokens it wrote and the reward they earned.</summary>
+public sealed record RewardedSample(int[] Tokens, double Reward);
+
+/// <summary>Summary of one REINFORCE update.</summary>
+public sealed record UpdateReport(int Version, double Loss, double MeanReward, double BaselineBefore, double BaselineAfter, double MeanEntropy);
+
+/// <summary>
+/// The learning half of the controller, with no actors in it: samples patterns from the policy and updates it with
+/// REINFORCE, using a moving-average baseline and an entropy bonus, with Adam.
+///
+/// Everything is deterministic on CPU with a fixed thread count: initial weights come from the seed, each sample's
+/// randomness from its own seed, so a controller rebuilt by replaying the same results in the same order ends with
+/// bit-identical weights, optimiser state and baseline.
+/// </summary>
+public sealed class ReinforceController : IDisposable
+{
+    private readonly PolicyNetwork _network;
+    private readonly TorchSharp.Modules.Adam _optimizer;
+    private readonly PolicyOptions _options;
+
+    public ReinforceController(IReadOnlyList<int> vocabularies, int length, PolicyOptions options, long seed)
+    {
+        options.Validate();
+        _options = options;
+        _network = TorchRuntime.Seeded(seed, () => new PolicyNetwork(vocabularies, length, options));
+        _optimizer = optim.Adam(_network.parameters(), options.LearningRate);
+    }
+
+    /// <summary>How many updates the policy has had; a sample is tagged with the version that wrote it.</summary>
+    public int Version { get; private set; }
+
+    /// <summary>The moving-average reward baseline; null until the first update.</summary>
+    public double? Baseline { get; private set; }
+
+    /// <summary>Writes one pattern; the same policy state and seed always give the same tokens.</summary>
+    public PolicySample Sample(long seed)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var generator = new Generator((ulong)seed);
+        _network.eval();
+        var tokens = new List<int>(_network.Length);
+        double logProbability = 0;
+        for (int t = 0; t < _network.Length; t++)
+        {
+            var ids = _network.InputIds([tokens.Select(v => (long)v).ToArray()], t + 1);
+            var hidden = _network.call(ids)[0, t];
+            var logProbs = F.log_softmax(ShapeLogits(_network.Logits(hidden, t)), -1);
+            int choice = (int)multinomial(logProbs.exp(), 1, generator: generator).item<long>();
+            logProbability += logProbs[choice].item<float>();
+            tokens.Add(choice);
+        }
+        return new PolicySample(tokens.ToArray(), logProbability);
+    }
+
+    /// <summary>The most likely pattern, written greedily token by token.</summary>
+    public int[] Greedy()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        _network.eval();
+        var tokens = new List<int>(_network.Length);
+        for (int t = 0; t < _network.Length; t++)
+        {
+            var hidden = _network.call(_network.InputIds([tokens.Select(v => (long)v).ToArray()], t + 1))[0, t];
+            tokens.Add((int)_network.Logits(hidden, t).argmax().item<long>());
+        }
+        return tokens.ToArray();
+    }
+
+    /// <summary>Probabilities the policy gives to each value of the token at <paramref name="position"/> after <paramref name="prefix"/>.</summary>
+    public float[] Probabilities(int[] prefix, int position)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        _network.eval();
+        var hidden = _network.call(_network.InputIds([prefix.Select(v => (long)v).ToArray()], position + 1))[0, position];
+        return F.softmax(ShapeLogits(_network.Logits(hidden, position)), -1).data<float>().ToArray();
+    }
+
+    /// <summary>
+    /// One REINFORCE step on a batch: advantage = reward - baseline (the baseline as it was before the batch; the
+    /// first batch uses its own mean), loss = -mean(advantage * log p) - entropy_weight * mean(entropy); then the
+    /// baseline moves towards each reward in order.
+    /// </summary>
+    public UpdateReport Update(IReadOnlyList<RewardedSample> batch)
+    {
+        if (batch.Count == 0) throw new ArgumentException("an update needs at least one result", nameof(batch));
+        using var scope = NewDisposeScope();
+        _network.train();
+        double baselineBefore = Baseline ?? batch.Average(r => r.Reward);
+        var (logProbability, entropy) = LogProbabilityAndEntropy(batch.Select(r => r.Tokens).ToArray());
+        var advantage = tensor(batch.Select(r => (float)(r.Reward - baselineBefore)).ToArray());
+        var loss = advantage.mul(logProbability).mean().neg() - entropy.mean().mul(_options.EntropyWeight);
+        _optimizer.zero_grad();
+        loss.backward();
+        _optimizer.step();
+
+        double baseline = baselineBefore;
+        foreach (var result in batch) baseline = _options.BaselineDecay * baseline + (1 - _options.BaselineDecay) * result.Reward;
+        Baseline = baseline;
+        Version++;
+        return new UpdateReport(Version, loss.item<float>(), batch.Average(r => r.Reward), baselineBefore, baseline, entropy.mean().item<float>());
+    }
+
+    /// <summary>A hash of every parameter and optimiser buffer plus the baseline and version: equal hashes, equal state.</summary>
+    public string StateHash()
+    {
+        using var scope = NewDisposeScope();
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var (_, p) in _network.named_parameters()) hash.AppendData(p.data<float>().ToArray().SelectMany(BitConverter.GetBytes).ToArray());
+        var optimizerState = new MemoryStream();
+        _optimizer.save_state_dict(new BinaryWriter(optimizerState));
+        hash.AppendData(optimizerState.ToArray());
+        hash.AppendData(BitConverter.GetBytes(Baseline ?? double.NaN));
+        hash.AppendData(BitConverter.GetBytes(Version));
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
+    }
+
+    private (Tensor LogProbability, Tensor Entropy) LogProbabilityAndEntropy(int[][] sequences)
+    {
+        int length = _network.Length;
+        var hidden = _network.call(_network.InputIds(sequences.Select(s => s.Select(v => (long)v).ToArray()).ToArray(), length));
+        var chosen = tensor(sequences.SelectMany(s => s.Select(v => (long)v)).ToArray(), [sequences.Length, length]);
+        Tensor? logProbability = null, entropy = null;
+        for (int t = 0; t < length; t++)
+        {
+            var logProbs = F.log_softmax(ShapeLogits(_network.Logits(hidden.select(1, t), t)), -1);
+            var picked = logProbs.gather(1, chosen.select(1, t).unsqueeze(1)).squeeze(1);
+            var stepEntropy = logProbs.exp().mul(logProbs).sum(1).neg();
+            logProbability = logProbability is null ? picked : logProbability + picked;
+            entropy = entropy is null ? stepEntropy : entropy + stepEntropy;
+        }
+        return (logProbability!, entropy!);
+    }
+
+    private Tensor ShapeLogits(Tensor logits) =>
+        logits.div(_options.TanhCap).tanh().mul(_options.TanhCap).div(_options.Temperature);
+
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        _network.Dispose();
+    }
+}

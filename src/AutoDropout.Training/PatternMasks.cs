@@ -1,0 +1,76 @@
+using AutoDropout.Core;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AutoDropout.Training;
+
+/// <summary>
+/// Renders a ConvNet site's tokens into a keep-mask for an activation of shape [N, C, H, W], with tensor ops only,
+/// so a mask costs a few small kernels instead of a host loop.
+///
+/// The dropped area is a tiling of Repeat x Repeat squares of side Size, Stride apart, sheared and rotated about the
+/// map's centre (coordinates rounded to integers), placed at a random offset per example (and per channel unless
+/// share_c). The tiling wraps around the map, so the dropped fraction does not depend on where the offset lands.
+/// Kept units are scaled by numel/sum per example so the expected activation is unchanged; a mask that would drop
+/// everything is replaced by all ones (nothing dropped) for that example.
+/// </summary>
+public static class PatternMasks
+{
+    /// <returns>A float mask of shape [N, 1 or C, H, W] on the activation's device, already rescaled.</returns>
+    public static Tensor Render(ConvSiteTokens tokens, long[] shape, Generator generator, Device device)
+    {
+        if (shape.Length != 4) throw new ArgumentException($"a ConvNet mask site needs a [N, C, H, W] activation, got rank {shape.Length}");
+        long n = shape[0], c = shape[1], h = shape[2], w = shape[3];
+        long groups = tokens.ShareChannels ? 1 : c;
+
+        using var scope = NewDisposeScope();
+        var (sourceY, sourceX) = SourceCoordinates(tokens, h, w, device);
+
+        var offsetY = randint(0, h, [n, groups, 1, 1], generator: generator, dtype: int64).to(device);
+        var offsetX = randint(0, w, [n, groups, 1, 1], generator: generator, dtype: int64).to(device);
+
+        var droppedY = Covered(sourceY.sub(offsetY).remainder(h), tokens, h);
+        var droppedX = Covered(sourceX.sub(offsetX).remainder(w), tokens, w);
+        var keep = droppedY.logical_and(droppedX).logical_not().to_type(float32);
+
+        var kept = keep.sum([1, 2, 3], keepdim: true);
+        var nothingKept = kept.eq(0);
+        keep = where(nothingKept, ones_like(keep), keep);
+        kept = where(nothingKept, full_like(kept, groups * h * w), kept);
+        return keep.mul(kept.reciprocal().mul(groups * h * w)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Whether a coordinate (already relative to the tiling's offset, in [0, extent)) falls in a square.</summary>
+    private static Tensor Covered(Tensor relative, ConvSiteTokens tokens, long mapSide)
+    {
+        long size = Math.Min(tokens.Size, mapSide);
+        long stride = Math.Clamp(tokens.Stride, 1, mapSide);
+        long extent = (tokens.Repeat - 1) * stride + size;
+        return relative.lt(extent).logical_and(relative.remainder(stride).lt(size));
+    }
+
+    /// <summary>
+    /// For every output cell, the cell of the untransformed tiling it shows: the inverse of shear-then-rotate about
+    /// the centre, rounded to integers. Shapes [H, 1] and [1, W] broadcast to [H, W].
+    /// </summary>
+    private static (Tensor Y, Tensor X) SourceCoordinates(ConvSiteTokens tokens, long h, long w, Device device)
+    {
+        double cy = (h - 1) / 2.0, cx = (w - 1) / 2.0;
+        var y = arange(h, dtype: float64, device: device).sub(cy).unsqueeze(1);
+        var x = arange(w, dtype: float64, device: device).sub(cx).unsqueeze(0);
+        if (tokens.Rotate == 0 && tokens.ShearX == 0 && tokens.ShearY == 0)
+            return (y.add(cy).round().to_type(int64), x.add(cx).round().to_type(int64));
+
+        // forward map M = R(theta) * S with S = [[1, shear_x], [shear_y, 1]] acting on (x, y); we need M^-1
+        double theta = tokens.Rotate * Math.PI / 180.0, cos = Math.Cos(theta), sin = Math.Sin(theta);
+        double s00 = 1, s01 = tokens.ShearX, s10 = tokens.ShearY, s11 = 1;
+        double m00 = cos * s00 - sin * s10, m01 = cos * s01 - sin * s11;
+        double m10 = sin * s00 + cos * s10, m11 = sin * s01 + cos * s11;
+        double det = m00 * m11 - m01 * m10;
+        if (Math.Abs(det) < 1e-9) det = 1e-9; // shear_x * shear_y = 1 is off our grids; guard anyway
+        double i00 = m11 / det, i01 = -m01 / det, i10 = -m10 / det, i11 = m00 / det;
+        var sourceX = x.mul(i00).add(y.mul(i01)).add(cx).round().to_type(int64);
+        var sourceY = x.mul(i10).add(y.mul(i11)).add(cy).round().to_type(int64);
+        return (sourceY, sourceX);
+    }
+}

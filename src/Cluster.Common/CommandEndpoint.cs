@@ -1,0 +1,183 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Akka.Actor;
+using Akka.Event;
+using AutoDropout.Messages;
+using ClusterExtension = Akka.Cluster.Cluster;
+
+namespace AutoDropout.Cluster;
+
+/// <summary>
+/// The small HTTP control surface every node hosts (loopback by default), which the `autodropout` CLI talks to.
+/// Reads are open to whoever can reach the port; anything that changes state needs "Authorization: Bearer TOKEN".
+/// Requests go to the controller singleton through this node's proxy.
+///
+///   GET  /v1/cluster                      members and their status
+///   GET  /v1/searches                     every search, summarised
+///   GET  /v1/searches/NAME                one search with its trials
+///   POST /v1/searches                     start a search (body: a search spec)
+///   POST /v1/searches/NAME/pause|resume|stop
+/// </summary>
+public sealed class CommandEndpoint : IDisposable
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(15);
+    private readonly HttpListener _listener = new();
+    private readonly ActorSystem _system;
+    private readonly IActorRef _controller;
+    private readonly byte[] _token;
+    private readonly ILoggingAdapter _log;
+
+    public CommandEndpoint(ActorSystem system, IActorRef controllerProxy, string host, int port, string token)
+    {
+        _system = system;
+        _controller = controllerProxy;
+        _token = Encoding.UTF8.GetBytes(token);
+        _log = Logging.GetLogger(system, nameof(CommandEndpoint));
+        Port = port == 0 ? FreePort() : port;
+        _listener.Prefixes.Add($"http://{host}:{Port}/");
+        _listener.Start();
+        _ = Task.Run(AcceptLoop);
+    }
+
+    public int Port { get; }
+
+    private async Task AcceptLoop()
+    {
+        while (_listener.IsListening)
+        {
+            HttpListenerContext context;
+            try { context = await _listener.GetContextAsync(); }
+            catch (Exception) when (!_listener.IsListening) { return; }
+            catch (HttpListenerException) { return; }
+            catch (ObjectDisposedException) { return; }
+            _ = Task.Run(() => Handle(context));
+        }
+    }
+
+    private async Task Handle(HttpListenerContext context)
+    {
+        var response = context.Response;
+        try
+        {
+            var (status, body) = await Route(context.Request);
+            response.StatusCode = status;
+            response.ContentType = "application/json";
+            var bytes = Encoding.UTF8.GetBytes(body);
+            await response.OutputStream.WriteAsync(bytes);
+        }
+        catch (Exception e)
+        {
+            _log.Warning(e, "command endpoint failed on {0} {1}", context.Request.HttpMethod, context.Request.Url?.AbsolutePath);
+            try { response.StatusCode = 500; } catch (InvalidOperationException) { }
+        }
+        finally
+        {
+            try { response.Close(); } catch (Exception) { /* the client went away */ }
+        }
+    }
+
+    private async Task<(int Status, string Body)> Route(HttpListenerRequest request)
+    {
+        var segments = (request.Url?.AbsolutePath ?? "/").Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
+        bool isGet = request.HttpMethod == "GET", isPost = request.HttpMethod == "POST";
+        if (segments is not ["v1", ..]) return Error(404, "unknown path; the API lives under /v1");
+        if (isPost && !Authorised(request)) return Error(401, "this command changes state: present the node's token (--token or AUTODROPOUT_TOKEN)");
+
+        switch (segments[1..])
+        {
+            case ["cluster"] when isGet:
+                return (200, ClusterJson());
+            case ["searches"] when isGet:
+                return await AskController(new ListSearches());
+            case ["searches", var name] when isGet:
+                return await AskController(new GetSearch(name));
+            case ["searches"] when isPost:
+                SearchSpec? spec;
+                try
+                {
+                    spec = await JsonSerializer.DeserializeAsync(request.InputStream, SpecJsonContext.Default.SearchSpec);
+                }
+                catch (JsonException e)
+                {
+                    return Error(400, $"the body is not a search spec: {e.Message}");
+                }
+                if (spec is null) return Error(400, "the body is not a search spec");
+                try { spec.Validate(); }
+                catch (ArgumentException e) { return Error(400, e.Message); }
+                return await AskController(new StartSearch(spec));
+            case ["searches", var name, "pause"] when isPost:
+                return await AskController(new PauseSearch(name));
+            case ["searches", var name, "resume"] when isPost:
+                return await AskController(new ResumeSearch(name));
+            case ["searches", var name, "stop"] when isPost:
+                return await AskController(new StopSearch(name));
+            default:
+                return Error(404, $"no such command: {request.HttpMethod} {request.Url?.AbsolutePath}");
+        }
+    }
+
+    private async Task<(int, string)> AskController(object command)
+    {
+        object reply;
+        try { reply = await _controller.Ask<object>(command, AskTimeout); }
+        catch (AskTimeoutException)
+        {
+            return Error(503, $"the controller did not answer within {AskTimeout.TotalSeconds:0} s (is a controller node up and in the cluster?)");
+        }
+        return reply switch
+        {
+            CommandRejected r => Error(r.Reason.StartsWith("no such search", StringComparison.Ordinal) ? 404 : 409, r.Reason),
+            _ => (200, Json(reply)),
+        };
+    }
+
+    private string ClusterJson()
+    {
+        var cluster = ClusterExtension.Get(_system);
+        var state = cluster.State;
+        var members = state.Members.Select(m => new ClusterMemberView(
+            m.Address.ToString(), m.Status.ToString(), m.Roles.OrderBy(r => r).ToArray(),
+            state.Unreachable.Contains(m), state.Leader == m.Address)).ToArray();
+        return JsonSerializer.Serialize(new ClusterView(cluster.SelfAddress.ToString(), members), SpecJsonContext.Default.ClusterView);
+    }
+
+    private bool Authorised(HttpListenerRequest request)
+    {
+        var header = request.Headers["Authorization"];
+        if (header is null || !header.StartsWith("Bearer ", StringComparison.Ordinal)) return false;
+        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim()), _token);
+    }
+
+    private static string Json(object value) =>
+        JsonSerializer.Serialize(value, (JsonTypeInfo)MessageJsonContext.Default.GetTypeInfo(value.GetType())!);
+
+    private static (int, string) Error(int status, string message) =>
+        (status, JsonSerializer.Serialize(new CommandRejected(message), MessageJsonContext.Default.CommandRejected));
+
+    private static int FreePort()
+    {
+        var socket = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        socket.Start();
+        int port = ((IPEndPoint)socket.LocalEndpoint).Port;
+        socket.Stop();
+        return port;
+    }
+
+    public void Dispose()
+    {
+        _listener.Stop();
+        _listener.Close();
+    }
+}
+
+public sealed record ClusterMemberView(string Address, string Status, string[] Roles, bool Unreachable, bool Leader);
+
+public sealed record ClusterView(string Self, IReadOnlyList<ClusterMemberView> Members);
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(SearchSpec))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(ClusterView))]
+public sealed partial class SpecJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

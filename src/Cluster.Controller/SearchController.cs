@@ -1,0 +1,259 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using AutoDropout.Core;
+using AutoDropout.Messages;
+using AutoDropout.Policy;
+
+namespace AutoDropout.Cluster.Controller;
+
+/// <summary>Passed along the searches until one has work for the trainer; the last one says there is none.</summary>
+internal sealed record OfferWork(RequestWork Request, IActorRef Trainer, IReadOnlyList<IActorRef> Next);
+
+internal sealed record GetSummary;
+
+internal sealed record CheckLeases;
+
+/// <summary>
+/// One search: a persistent actor that proposes patterns from its policy, leases them to trainers, records their
+/// results and updates the policy on every full batch. Its state is rebuilt from its journal by replaying the same
+/// events through the same code, policy updates included (they are deterministic), so a restart resumes the search
+/// where it stopped.
+/// </summary>
+public sealed class SearchController : ReceivePersistentActor, IWithTimers
+{
+    private const int IdleRetryMilliseconds = 2000;
+    private static readonly TimeSpan LeaseCheckInterval = TimeSpan.FromSeconds(5);
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<IActorRef, string> _watchedTrainers = new();
+    private readonly string _name;
+    private SearchState? _state;
+    private ReinforceController? _policy;
+
+    public SearchController(string name)
+    {
+        _name = name;
+        PersistenceId = PersistenceIdFor(name);
+
+        Recover<SearchCreated>(Create);
+        Recover<ISearchEvent>(Apply);
+        Recover<RecoveryCompleted>(_ =>
+        {
+            if (_state is null) return;
+            _log.Info("search {0} recovered: {1} trials proposed, {2} completed, {3} failed, policy version {4}",
+                _name, _state.ProposedCount, _state.Completed, _state.Failed, _policy!.Version);
+            UpdatePolicyIfBatchReady(); // a crash between a result and its update leaves a full batch behind
+        });
+
+        Command<StartSearch>(OnStart);
+        Command<OfferWork>(OnOfferWork);
+        Command<TrialResult>(OnResult);
+        Command<GetSearch>(_ => Sender.Tell(_state is null ? NoSuchSearch() : Details()));
+        Command<GetSummary>(_ => Sender.Tell(_state is null ? NoSuchSearch() : _state.Summary(_policy!.Version)));
+        Command<PauseSearch>(_ => ChangeStatus(SearchStatus.Running, new SearchPaused(), "paused"));
+        Command<ResumeSearch>(_ => ChangeStatus(SearchStatus.Paused, new SearchResumed(), "resumed"));
+        Command<StopSearch>(_ => StopSearch());
+        Command<CheckLeases>(_ => RequeueExpiredLeases());
+        Command<Terminated>(OnTrainerTerminated);
+    }
+
+    public override string PersistenceId { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static string PersistenceIdFor(string name) => $"search-{name}";
+
+    public static Props Props(string name) => Akka.Actor.Props.Create(() => new SearchController(name));
+
+    protected override void PreStart()
+    {
+        Timers.StartPeriodicTimer("leases", new CheckLeases(), LeaseCheckInterval);
+        base.PreStart();
+    }
+
+    protected override void PostStop()
+    {
+        _policy?.Dispose();
+        base.PostStop();
+    }
+
+    private void Create(SearchCreated created)
+    {
+        _state = new SearchState(created.Spec);
+        var space = ConvSearchSpace.Default;
+        _policy = new ReinforceController(space.VocabularySizes(), _state.Target.MaskSites * TokenTypes.PerSite,
+            created.Spec.PolicyOrDefault, Seeds.Derive(created.Spec.Seed, 0, SeedStream.Policy));
+    }
+
+    private void Apply(ISearchEvent e)
+    {
+        if (e is SearchCreated created)
+        {
+            Create(created);
+            return;
+        }
+        if (_state is null) throw new InvalidOperationException($"search {_name}: {e.GetType().Name} before SearchCreated");
+        if (e is PolicyUpdated update)
+        {
+            var batch = update.TrialIds.Select(id => _state.Find(id)!)
+                .Select(t => new RewardedSample(ConvSearchSpace.Default.Encode(t.Pattern), t.Reward ?? 0)).ToArray();
+            var report = _policy!.Update(batch);
+            if (report.Version != update.Version)
+                throw new InvalidOperationException($"search {_name}: policy update {update.Version} replayed as version {report.Version}");
+        }
+        _state.Apply(e);
+    }
+
+    private void OnStart(StartSearch start)
+    {
+        if (_state is not null)
+        {
+            Sender.Tell(new CommandRejected($"search '{_name}' exists already ({_state.Status.ToString().ToLowerInvariant()})"));
+            return;
+        }
+        var replyTo = Sender;
+        Persist(new SearchCreated(start.Spec), created =>
+        {
+            Create(created);
+            _log.Info("search {0} created: {1} trials of {2}", _name, created.Spec.Trials, created.Spec.Target);
+            replyTo.Tell(new CommandAccepted($"search '{_name}' started: {created.Spec.Trials} trials of {created.Spec.Target}"));
+        });
+    }
+
+    private void OnOfferWork(OfferWork offer)
+    {
+        if (_state is null || _state.Status != SearchStatus.Running)
+        {
+            PassOn(offer);
+            return;
+        }
+        var leaseUntil = DateTimeOffset.UtcNow.AddSeconds(_state.Spec.LeaseSeconds);
+        var lease = (int trialId) => new TrialLeased(trialId, offer.Request.TrainerId, leaseUntil);
+        WatchTrainer(offer.Trainer, offer.Request.TrainerId);
+
+        if (_state.WaitingTrial is { } waiting)
+        {
+            Persist(lease(waiting), leased =>
+            {
+                Apply(leased);
+                offer.Trainer.Tell(Assignment(_state.Find(waiting)!, leaseUntil));
+            });
+            return;
+        }
+        if (!_state.MayProposeMore)
+        {
+            PassOn(offer);
+            return;
+        }
+        int trialId = _state.NextTrialId;
+        var sample = _policy!.Sample(Seeds.Derive(_state.Spec.Seed, trialId, SeedStream.PatternSample));
+        var proposed = new TrialProposed(trialId, ConvSearchSpace.Default.Decode(sample.Tokens), _policy.Version,
+            Seeds.Derive(_state.Spec.Seed, trialId, SeedStream.Trial));
+        PersistAll(new ISearchEvent[] { proposed, lease(trialId) }, e =>
+        {
+            Apply(e);
+            if (e is TrialLeased) offer.Trainer.Tell(Assignment(_state.Find(trialId)!, leaseUntil));
+        });
+    }
+
+    private static void PassOn(OfferWork offer)
+    {
+        if (offer.Next.Count == 0) offer.Trainer.Tell(new NoWorkAvailable(IdleRetryMilliseconds));
+        else offer.Next[0].Tell(offer with { Next = offer.Next.Skip(1).ToArray() });
+    }
+
+    private WorkAssignment Assignment(TrialRecord trial, DateTimeOffset leaseUntil)
+    {
+        var spec = _state!.Spec;
+        return new WorkAssignment(_name, trial.Id, trial.Pattern, spec.Target, spec.Dataset, spec.DataDirectory,
+            spec.TrainSteps, spec.BatchSize, spec.LearningRate, spec.ValidationFraction,
+            (int)(Seeds.Derive(spec.Seed, 0, SeedStream.ValidationSplit) & int.MaxValue), trial.Seed, leaseUntil);
+    }
+
+    private void OnResult(TrialResult result)
+    {
+        var ack = new TrialResultAck(result.Search, result.TrialId);
+        var e = _state?.EventFor(result);
+        if (e is null)
+        {
+            // a resend after we persisted it, or a trial we never proposed: acknowledge so the trainer moves on
+            _log.Info("search {0}: ignoring result for trial {1} from {2} (unknown or already finished)", _name, result.TrialId, result.TrainerId);
+            Sender.Tell(ack);
+            return;
+        }
+        var replyTo = Sender;
+        Persist(e, persisted =>
+        {
+            Apply(persisted);
+            replyTo.Tell(ack);
+            if (persisted is TrialCompleted c)
+                _log.Info("search {0}: trial {1} completed with reward {2:0.0000}", _name, c.TrialId, c.Reward);
+            else
+                _log.Warning("search {0}: trial {1}: {2}", _name, result.TrialId, persisted);
+            UpdatePolicyIfBatchReady();
+        });
+    }
+
+    private void UpdatePolicyIfBatchReady()
+    {
+        if (_state!.Unlearned.Count < _state.Spec.PolicyBatch) return;
+        var ids = _state.Unlearned.Take(_state.Spec.PolicyBatch).ToArray();
+        Persist(new PolicyUpdated(_policy!.Version + 1, ids), update =>
+        {
+            Apply(update);
+            _log.Info("search {0}: policy updated to version {1} on trials [{2}], baseline {3:0.0000}",
+                _name, update.Version, string.Join(", ", update.TrialIds), _policy.Baseline);
+        });
+    }
+
+    private void RequeueExpiredLeases()
+    {
+        if (_state is null) return;
+        var expired = _state.ExpiredLeases(DateTimeOffset.UtcNow).Select(t => new TrialRequeued(t.Id, $"lease of {t.Trainer} expired")).ToArray();
+        if (expired.Length > 0) PersistAll(expired, Apply);
+    }
+
+    private void WatchTrainer(IActorRef trainer, string trainerId)
+    {
+        if (_watchedTrainers.TryAdd(trainer, trainerId)) Context.Watch(trainer);
+    }
+
+    /// <summary>A trainer that died (or whose node left) loses its leases at once; no need to wait for expiry.</summary>
+    private void OnTrainerTerminated(Terminated terminated)
+    {
+        if (!_watchedTrainers.Remove(terminated.ActorRef, out var trainerId) || _state is null) return;
+        var lost = _state.LeasedBy(trainerId).Select(t => new TrialRequeued(t.Id, $"trainer {trainerId} is gone")).ToArray();
+        if (lost.Length == 0) return;
+        _log.Warning("search {0}: trainer {1} is gone; requeueing trials [{2}]", _name, trainerId, string.Join(", ", lost.Select(l => l.TrialId)));
+        PersistAll(lost, Apply);
+    }
+
+    private void ChangeStatus(SearchStatus from, ISearchEvent change, string verb)
+    {
+        if (_state is null) { Sender.Tell(NoSuchSearch()); return; }
+        if (_state.Status != from)
+        {
+            Sender.Tell(new CommandRejected($"search '{_name}' is {_state.Status.ToString().ToLowerInvariant()}; it cannot be {verb}"));
+            return;
+        }
+        var replyTo = Sender;
+        Persist(change, e => { Apply(e); replyTo.Tell(new CommandAccepted($"search '{_name}' {verb}")); });
+    }
+
+    private void StopSearch()
+    {
+        if (_state is null) { Sender.Tell(NoSuchSearch()); return; }
+        if (_state.Status is SearchStatus.Stopped or SearchStatus.Completed)
+        {
+            Sender.Tell(new CommandRejected($"search '{_name}' is {_state.Status.ToString().ToLowerInvariant()} already"));
+            return;
+        }
+        var replyTo = Sender;
+        Persist(new SearchStopped(), e => { Apply(e); replyTo.Tell(new CommandAccepted($"search '{_name}' stopped")); });
+    }
+
+    private CommandRejected NoSuchSearch() => new($"no such search: '{_name}'");
+
+    private SearchDetails Details() =>
+        new(_state!.Summary(_policy!.Version), _state.Spec, _state.TrialViews(), _state.Best?.Pattern, _policy.Baseline, _policy.StateHash());
+}

@@ -1,0 +1,110 @@
+using Akka.Actor;
+using Akka.Event;
+using AutoDropout.Messages;
+using AutoDropout.Training;
+
+namespace AutoDropout.Cluster.Trainer;
+
+/// <summary>
+/// One trainer per device. It pulls work from the controller, trains on its worker thread, then sends the result
+/// again and again until the controller acknowledges it, and only then pulls again: a result is never lost, and the
+/// controller's idempotence by trial id makes the resends harmless.
+/// </summary>
+public sealed class TrainerActor : ReceiveActor, IWithTimers
+{
+    private sealed record Poll;
+    private sealed record Resend;
+    private sealed record Trained(TrialResult Result);
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IActorRef _controller;
+    private readonly string _trainerId;
+    private readonly DeviceChoice _device;
+    private readonly TimeSpan _idlePoll;
+    private readonly TimeSpan _resendInterval;
+    private readonly CancellationTokenSource _stopping = new();
+    private TrainingWorker? _worker;
+
+    public TrainerActor(IActorRef controller, string trainerId, DeviceChoice device, TimeSpan idlePoll, TimeSpan resendInterval)
+    {
+        _controller = controller;
+        _trainerId = trainerId;
+        _device = device;
+        _idlePoll = idlePoll;
+        _resendInterval = resendInterval;
+        Idle();
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(IActorRef controller, string trainerId, DeviceChoice device, TimeSpan idlePoll, TimeSpan resendInterval) =>
+        Akka.Actor.Props.Create(() => new TrainerActor(controller, trainerId, device, idlePoll, resendInterval));
+
+    protected override void PreStart()
+    {
+        _worker = new TrainingWorker(_device);
+        Self.Tell(new Poll());
+    }
+
+    protected override void PostStop()
+    {
+        _stopping.Cancel();
+        _worker?.Dispose();
+    }
+
+    /// <summary>Asking for work; the poll timer also covers a request or reply lost on the way.</summary>
+    private void Idle()
+    {
+        Receive<Poll>(_ =>
+        {
+            _controller.Tell(new RequestWork(_trainerId, _device.Name));
+            Timers.StartSingleTimer("poll", new Poll(), _idlePoll);
+        });
+        Receive<NoWorkAvailable>(_ => { });
+        Receive<WorkAssignment>(work =>
+        {
+            Timers.Cancel("poll");
+            _log.Info("{0}: training trial {1} of {2}: {3}", _trainerId, work.TrialId, work.Search, work.Pattern.ToCompact());
+            _worker!.Run(work, _trainerId, _stopping.Token).PipeTo(Self,
+                success: result => new Trained(result),
+                failure: e => new Trained(new TrialResult(work.Search, work.TrialId, _trainerId, 0, null, "error", e.Message)));
+            Become(Training);
+        });
+        Receive<TrialResultAck>(_ => { });
+    }
+
+    private void Training()
+    {
+        Receive<WorkAssignment>(work =>
+            _log.Warning("{0}: busy, ignoring a second assignment (trial {1}); its lease will expire", _trainerId, work.TrialId));
+        Receive<NoWorkAvailable>(_ => { });
+        Receive<Poll>(_ => { });
+        Receive<TrialResultAck>(_ => { });
+        Receive<Trained>(trained =>
+        {
+            _log.Info("{0}: trial {1} finished: {2}", _trainerId, trained.Result.TrialId,
+                trained.Result.FailureReason is null ? $"reward {trained.Result.Reward:0.0000}" : $"failed ({trained.Result.FailureReason}: {trained.Result.FailureMessage})");
+            BecomeReporting(trained.Result);
+        });
+    }
+
+    private void BecomeReporting(TrialResult result)
+    {
+        _controller.Tell(result);
+        Timers.StartPeriodicTimer("resend", new Resend(), _resendInterval);
+        Become(() =>
+        {
+            Receive<Resend>(_ => _controller.Tell(result));
+            Receive<TrialResultAck>(ack => ack.Search == result.Search && ack.TrialId == result.TrialId, _ =>
+            {
+                Timers.Cancel("resend");
+                Become(Idle);
+                Self.Tell(new Poll());
+            });
+            Receive<TrialResultAck>(_ => { });
+            Receive<WorkAssignment>(work => _log.Warning("{0}: still reporting, ignoring assignment of trial {1}", _trainerId, work.TrialId));
+            Receive<NoWorkAvailable>(_ => { });
+            Receive<Poll>(_ => { });
+        });
+    }
+}

@@ -1,0 +1,30 @@
+using Akka.Actor;
+using Akka.Configuration;
+using AutoDropout.Training;
+
+namespace AutoDropout.Cluster.Trainer;
+
+/// <summary>Configuration and start-up of a trainer node: one trainer actor per device.</summary>
+public static class TrainerNode
+{
+    public static readonly string[] RoleFiles = ["trainer.conf"];
+
+    public static Config Config(NodeOptions node) => NodeConfig.Build(node, RoleFiles);
+
+    /// <param name="devices">e.g. ["cpu:0"], ["cuda:0", "cuda:1"]; "cpu:N" trains with N torch threads.</param>
+    public static IReadOnlyList<IActorRef> Start(ActorSystem system, IActorRef controllerProxy, IReadOnlyList<string> devices)
+    {
+        var choices = devices.Select(TorchRuntime.ParseDevice).ToArray();
+        // libtorch's intra-op thread count is per process: the CPU trainers of a node share the largest request
+        int cpuThreads = choices.Where(c => !c.IsCuda).Select(c => c.Threads).DefaultIfEmpty(1).Max();
+        TorchSharp.torch.set_num_threads(cpuThreads);
+
+        var settings = system.Settings.Config.GetConfig("autodropout.trainer");
+        var idlePoll = settings.GetTimeSpan("idle-poll", TimeSpan.FromSeconds(2));
+        var resend = settings.GetTimeSpan("result-resend", TimeSpan.FromSeconds(3));
+        var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
+        return choices.Select((device, i) =>
+            system.ActorOf(TrainerActor.Props(controllerProxy, $"{self.Host}:{self.Port}/{device.Name}#{i}", device, idlePoll, resend),
+                $"trainer-{i}")).ToArray();
+    }
+}

@@ -1,0 +1,107 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Akka.Actor;
+using System.Runtime.Serialization;
+using Akka.Serialization;
+
+namespace AutoDropout.Messages;
+
+/// <summary>
+/// The one serializer for everything AutoDropout sends or persists: JSON from a source-generated context (no
+/// reflection), under explicit manifests. Persisted types carry a version in their manifest ("...-v1"); an old
+/// manifest must stay readable forever, so a changed event gets a new manifest and the old one keeps its reader.
+/// </summary>
+public sealed class AutoDropoutSerializer : SerializerWithStringManifest
+{
+    public const int SerializerId = 4242;
+
+    private static readonly (string Manifest, Type Type)[] Bindings =
+    [
+        // persisted: versioned
+        ("search-created-v1", typeof(SearchCreated)),
+        ("trial-proposed-v1", typeof(TrialProposed)),
+        ("trial-leased-v1", typeof(TrialLeased)),
+        ("trial-completed-v1", typeof(TrialCompleted)),
+        ("trial-failed-v1", typeof(TrialFailed)),
+        ("trial-requeued-v1", typeof(TrialRequeued)),
+        ("policy-updated-v1", typeof(PolicyUpdated)),
+        ("search-paused-v1", typeof(SearchPaused)),
+        ("search-resumed-v1", typeof(SearchResumed)),
+        ("search-stopped-v1", typeof(SearchStopped)),
+        ("search-registered-v1", typeof(SearchRegistered)),
+        // on the wire only
+        ("request-work", typeof(RequestWork)),
+        ("no-work", typeof(NoWorkAvailable)),
+        ("work-assignment", typeof(WorkAssignment)),
+        ("trial-result", typeof(TrialResult)),
+        ("trial-result-ack", typeof(TrialResultAck)),
+        ("start-search", typeof(StartSearch)),
+        ("get-search", typeof(GetSearch)),
+        ("pause-search", typeof(PauseSearch)),
+        ("resume-search", typeof(ResumeSearch)),
+        ("stop-search", typeof(StopSearch)),
+        ("list-searches", typeof(ListSearches)),
+        ("command-accepted", typeof(CommandAccepted)),
+        ("command-rejected", typeof(CommandRejected)),
+        ("search-list", typeof(SearchList)),
+        ("search-details", typeof(SearchDetails)),
+    ];
+
+    private static readonly FrozenDictionary<Type, string> ManifestByType = Bindings.ToFrozenDictionary(b => b.Type, b => b.Manifest);
+    private static readonly FrozenDictionary<string, Type> TypeByManifest = Bindings.ToFrozenDictionary(b => b.Manifest, b => b.Type);
+
+    public AutoDropoutSerializer(ExtendedActorSystem system) : base(system) { }
+
+    public override int Identifier => SerializerId;
+
+    /// <summary>Every type this serializer handles, for the HOCON bindings and for tests.</summary>
+    public static IReadOnlyCollection<Type> BoundTypes => ManifestByType.Keys;
+
+    public override string Manifest(object o) =>
+        ManifestByType.TryGetValue(o.GetType(), out var manifest)
+            ? manifest
+            : throw new ArgumentException($"{o.GetType()} is not bound in {nameof(AutoDropoutSerializer)}");
+
+    public override byte[] ToBinary(object obj) =>
+        JsonSerializer.SerializeToUtf8Bytes(obj, MessageJsonContext.Default.GetTypeInfo(obj.GetType())
+            ?? throw new ArgumentException($"no JSON contract for {obj.GetType()}"));
+
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        if (!TypeByManifest.TryGetValue(manifest, out var type))
+            throw new SerializationException($"unknown manifest '{manifest}': written by a newer AutoDropout?");
+        return JsonSerializer.Deserialize(bytes, MessageJsonContext.Default.GetTypeInfo(type)!)
+            ?? throw new SerializationException($"'{manifest}' decoded to null");
+    }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(SearchCreated))]
+[JsonSerializable(typeof(TrialProposed))]
+[JsonSerializable(typeof(TrialLeased))]
+[JsonSerializable(typeof(TrialCompleted))]
+[JsonSerializable(typeof(TrialFailed))]
+[JsonSerializable(typeof(TrialRequeued))]
+[JsonSerializable(typeof(PolicyUpdated))]
+[JsonSerializable(typeof(SearchPaused))]
+[JsonSerializable(typeof(SearchResumed))]
+[JsonSerializable(typeof(SearchStopped))]
+[JsonSerializable(typeof(SearchRegistered))]
+[JsonSerializable(typeof(RequestWork))]
+[JsonSerializable(typeof(NoWorkAvailable))]
+[JsonSerializable(typeof(WorkAssignment))]
+[JsonSerializable(typeof(TrialResult))]
+[JsonSerializable(typeof(TrialResultAck))]
+[JsonSerializable(typeof(StartSearch))]
+[JsonSerializable(typeof(GetSearch))]
+[JsonSerializable(typeof(PauseSearch))]
+[JsonSerializable(typeof(ResumeSearch))]
+[JsonSerializable(typeof(StopSearch))]
+[JsonSerializable(typeof(ListSearches))]
+[JsonSerializable(typeof(CommandAccepted))]
+[JsonSerializable(typeof(CommandRejected))]
+[JsonSerializable(typeof(SearchList))]
+[JsonSerializable(typeof(SearchDetails))]
+public sealed partial class MessageJsonContext : JsonSerializerContext;

@@ -1,0 +1,41 @@
+namespace AutoDropout.Messages;
+
+/// <summary>Operator commands, sent by the command endpoint of any node to the controller singleton.</summary>
+public interface ISearchCommand
+{
+    string Search { get; }
+}
+
+public sealed record StartSearch(SearchSpec Spec) : ISearchCommand
+{
+    public string Search => Spec.Name;
+}
+
+public sealed record GetSearch(string Search) : ISearchCommand;
+
+public sealed record PauseSearch(string Search) : ISearchCommand;
+
+public sealed record ResumeSearch(string Search) : ISearchCommand;
+
+public sealed record StopSearch(string Search) : ISearchCommand;
+
+public sealed record ListSearches;
+
+public sealed record CommandAccepted(string Message);
+
+public sealed record CommandRejected(string Reason);
+
+public sealed record SearchSummary(
+    string Name, string Status, int Trials, int Completed, int Failed, int Running, int PolicyVersion,
+    double? BestReward, string? BestPatternHash);
+
+public sealed record SearchList(IReadOnlyList<SearchSummary> Searches);
+
+/// <param name="Status">proposed, leased, completed, failed.</param>
+public sealed record TrialView(
+    int TrialId, string Status, string PatternCompact, string PatternHash, int PolicyVersion, double? Reward,
+    string? Trainer, string? FailureReason, TrialMetricsReport? Metrics);
+
+public sealed record SearchDetails(
+    SearchSummary Summary, SearchSpec Spec, IReadOnlyList<TrialView> Trials, AutoDropout.Core.ConvPattern? BestPattern,
+    double? Baseline, string PolicyHash);

@@ -1,0 +1,33 @@
+using AutoDropout.Core;
+
+namespace AutoDropout.Messages;
+
+/// <summary>
+/// Events of a search's persistent controller. Each is bound to a versioned manifest in <see cref="AutoDropoutSerializer"/>;
+/// changing one means adding a new version and keeping the reader of the old one.
+/// </summary>
+public interface ISearchEvent;
+
+public sealed record SearchCreated(SearchSpec Spec) : ISearchEvent;
+
+public sealed record TrialProposed(int TrialId, ConvPattern Pattern, int PolicyVersion, long Seed) : ISearchEvent;
+
+public sealed record TrialLeased(int TrialId, string TrainerId, DateTimeOffset LeaseUntil) : ISearchEvent;
+
+public sealed record TrialCompleted(int TrialId, string TrainerId, double Reward, TrialMetricsReport Metrics) : ISearchEvent;
+
+public sealed record TrialFailed(int TrialId, string TrainerId, string Reason, string Message, double Reward) : ISearchEvent;
+
+public sealed record TrialRequeued(int TrialId, string Reason) : ISearchEvent;
+
+/// <summary>The policy was updated on these trials' results, in this order; replaying it rebuilds the policy exactly.</summary>
+public sealed record PolicyUpdated(int Version, IReadOnlyList<int> TrialIds) : ISearchEvent;
+
+public sealed record SearchPaused : ISearchEvent;
+
+public sealed record SearchResumed : ISearchEvent;
+
+public sealed record SearchStopped : ISearchEvent;
+
+/// <summary>Event of the search registry (the singleton), so it knows every search after a restart.</summary>
+public sealed record SearchRegistered(string Name);

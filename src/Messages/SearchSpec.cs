@@ -1,0 +1,55 @@
+using AutoDropout.Core;
+
+namespace AutoDropout.Messages;
+
+/// <summary>Everything that defines a search. Persisted with the search, so it is versioned with the events.</summary>
+/// <param name="Name">Unique name of the search (letters, digits, '-', '_').</param>
+/// <param name="Target">"cnn" or "wrn-D-K".</param>
+/// <param name="Dataset">"fashion-mnist" (IDX files; MNIST works too).</param>
+/// <param name="DataDirectory">Where trainers read the data; null: the system copy if present, else the bundled subset.</param>
+/// <param name="Trials">How many patterns to train and score.</param>
+/// <param name="TrainSteps">Training budget of one trial, in optimiser steps.</param>
+/// <param name="BatchSize">Training batch size.</param>
+/// <param name="LearningRate">Adam learning rate of the target network.</param>
+/// <param name="Seed">Seeds the policy, every trial and the validation split.</param>
+/// <param name="PolicyBatch">Results per REINFORCE update.</param>
+/// <param name="ValidationFraction">Share of the training set held out to compute rewards.</param>
+/// <param name="LeaseSeconds">How long a trainer may hold a trial before it is requeued.</param>
+public sealed record SearchSpec(
+    string Name,
+    string Target = TargetSpec.Cnn,
+    string Dataset = SearchSpec.FashionMnist,
+    string? DataDirectory = null,
+    int Trials = 12,
+    int TrainSteps = 80,
+    int BatchSize = 128,
+    double LearningRate = 1e-3,
+    long Seed = 1,
+    int PolicyBatch = 4,
+    double ValidationFraction = 0.1,
+    int LeaseSeconds = 600,
+    PolicyOptions? Policy = null)
+{
+    public const string FashionMnist = "fashion-mnist";
+
+    public PolicyOptions PolicyOrDefault => Policy ?? new PolicyOptions();
+
+    /// <summary>Rejects a bad spec with a message that names the field, before anything is persisted.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Name) || !Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') || Name.Length > 64)
+            throw new ArgumentException("name: 1-64 characters of letters, digits, '-' or '_'");
+        try { TargetSpec.Parse(Target); }
+        catch (ArgumentException e) { throw new ArgumentException($"target: {e.Message}"); }
+        if (Dataset != FashionMnist) throw new ArgumentException($"dataset: unknown dataset '{Dataset}' (known: {FashionMnist})");
+        if (Trials <= 0) throw new ArgumentException("trials: must be at least 1");
+        if (TrainSteps <= 0) throw new ArgumentException("train_steps: must be at least 1");
+        if (BatchSize <= 0) throw new ArgumentException("batch_size: must be at least 1");
+        if (!(LearningRate > 0)) throw new ArgumentException("learning_rate: must be positive");
+        if (PolicyBatch <= 0) throw new ArgumentException("policy_batch: must be at least 1");
+        if (ValidationFraction is <= 0 or >= 1) throw new ArgumentException("validation_fraction: must be in (0, 1)");
+        if (LeaseSeconds <= 0) throw new ArgumentException("lease_seconds: must be at least 1");
+        try { PolicyOrDefault.Validate(); }
+        catch (ArgumentException e) { throw new ArgumentException(e.Message); }
+    }
+}

@@ -1,0 +1,29 @@
+using AutoDropout.Core;
+
+namespace AutoDropout.Messages;
+
+/// <summary>An idle trainer asks the controller for work. Trainers pull; the controller never pushes.</summary>
+public sealed record RequestWork(string TrainerId, string Device);
+
+/// <summary>No trial is ready; ask again after the given delay.</summary>
+public sealed record NoWorkAvailable(int RetryAfterMilliseconds);
+
+/// <summary>What a trainer needs to run one trial.</summary>
+/// <param name="SplitSeed">Seeds the validation split; the same for every trial of a search.</param>
+/// <param name="TrialSeed">Seeds the target's weights, batch order and mask offsets of this trial.</param>
+public sealed record WorkAssignment(
+    string Search, int TrialId, ConvPattern Pattern, string Target, string Dataset, string? DataDirectory,
+    int TrainSteps, int BatchSize, double LearningRate, double ValidationFraction, int SplitSeed, long TrialSeed,
+    DateTimeOffset LeaseUntil);
+
+public sealed record TrialMetricsReport(
+    double ValidationAccuracy, double FinalTrainLoss, double ImagesPerSecond, double WallSeconds, int Steps);
+
+/// <summary>A finished trial. Resent until acknowledged; the controller handles it idempotently by trial id.</summary>
+/// <param name="FailureReason">Null when the trial completed; "diverged" (the pattern's fault), "out-of-memory",
+/// "cancelled" or "error" (the infrastructure's) otherwise.</param>
+public sealed record TrialResult(
+    string Search, int TrialId, string TrainerId, double Reward, TrialMetricsReport? Metrics,
+    string? FailureReason, string? FailureMessage);
+
+public sealed record TrialResultAck(string Search, int TrialId);
