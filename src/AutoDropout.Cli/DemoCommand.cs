@@ -19,6 +19,8 @@ public static class DemoCommand
         var workDir = args.Get("work-dir");
         bool keep = workDir is not null;
         var spec = SearchCommands.SpecFrom(args, args.GetOr("name", "demo"));
+        // the demo runs on the bundled subset unless told otherwise, so it takes the same time on every machine
+        if (spec.DataDirectory is null) spec = spec with { DataDirectory = "embedded" };
         int timeoutSeconds = args.GetInt("timeout", 900);
         args.RejectUnknown();
         if (trainers < 1) throw new UsageException("--trainers must be at least 1");

@@ -12,6 +12,7 @@ const string Usage = """
       autodropout [--endpoint host:port] cluster show [--json]
       autodropout data subset --from DIR --out DIR [--train 6000] [--test 1000]
       autodropout data info [--data DIR]
+      autodropout bench step|trial [--target cnn|wrn-D-K] [--batch-size N] [--steps N] [--threads N]
 
     The endpoint defaults to 127.0.0.1:9110 (AUTODROPOUT_ENDPOINT); commands that change state send the token from
     --token, AUTODROPOUT_TOKEN or ~/.autodropout/token. Exit codes: 0 ok, 1 failed, 2 usage, 3 unreachable,
@@ -33,6 +34,7 @@ try
         "node" => NodeCommand.Run(parsed),
         "search" or "cluster" => await SearchCommands.Run(parsed),
         "data" => DataCommands.Run(parsed),
+        "bench" => BenchCommand.Run(parsed),
         var other => throw new UsageException($"unknown command '{other}'"),
     };
 }

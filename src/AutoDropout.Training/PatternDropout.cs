@@ -12,6 +12,8 @@ public sealed class PatternDropout : nn.Module<Tensor, Tensor>
 {
     private ConvSiteTokens? _tokens;
     private Generator? _generator;
+    private nn.Module<Tensor, Tensor>? _replacement;
+    private Tensor? _table; // every mask of this site's pattern, built on the first forward (see PatternMasks)
 
     public PatternDropout(string name) : base(name) { }
 
@@ -25,13 +27,28 @@ public sealed class PatternDropout : nn.Module<Tensor, Tensor>
     {
         _tokens = tokens;
         _generator = generator;
+        _table?.Dispose();
+        _table = null;
     }
+
+    /// <summary>Benchmarks swap in another regulariser (e.g. nn.Dropout) at the same places; null restores the site.</summary>
+    public void ReplaceWith(nn.Module<Tensor, Tensor>? module) => _replacement = module;
+
+    /// <summary>Benchmarks learn each site's activation shape through this.</summary>
+    public Action<long[]>? ShapeRecorder { get; set; }
 
     public override Tensor forward(Tensor input)
     {
         LastMask = null;
+        ShapeRecorder?.Invoke(input.shape);
+        if (_replacement is not null) return _replacement.call(input);
         if (!training || _tokens is null || _generator is null) return input;
-        var mask = PatternMasks.Render(_tokens, input.shape, _generator, input.device);
+        if (_table is null || _table.shape[0] != input.shape[2] * input.shape[3] || _table.device != input.device)
+        {
+            _table?.Dispose();
+            _table = PatternMasks.BuildTable(_tokens, input.shape[2], input.shape[3], input.device).DetachFromDisposeScope();
+        }
+        var mask = PatternMasks.Sample(_table, _tokens, input.shape, _generator);
         LastMask = mask;
         return input.mul(mask);
     }
@@ -41,6 +58,12 @@ public sealed class PatternDropout : nn.Module<Tensor, Tensor>
         _tokens is { Residual: true } && LastMask is not null && residual.shape.SequenceEqual(ShapeOf(LastMask, residual))
             ? residual.mul(LastMask)
             : residual;
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _table?.Dispose();
+        base.Dispose(disposing);
+    }
 
     private static long[] ShapeOf(Tensor mask, Tensor like) =>
         [like.shape[0], like.shape[1], mask.shape[2], mask.shape[3]];

@@ -5,42 +5,53 @@ using static TorchSharp.torch;
 namespace AutoDropout.Training;
 
 /// <summary>
-/// Renders a ConvNet site's tokens into a keep-mask for an activation of shape [N, C, H, W], with tensor ops only,
-/// so a mask costs a few small kernels instead of a host loop.
+/// Renders a ConvNet site's tokens into a keep-mask for an activation of shape [N, C, H, W] with tensor ops only.
 ///
 /// The dropped area is a tiling of Repeat x Repeat squares of side Size, Stride apart, sheared and rotated about the
 /// map's centre (coordinates rounded to integers), placed at a random offset per example (and per channel unless
 /// share_c). The tiling wraps around the map, so the dropped fraction does not depend on where the offset lands.
-/// Kept units are scaled by numel/sum per example so the expected activation is unchanged; a mask that would drop
-/// everything is replaced by all ones (nothing dropped) for that example.
+///
+/// A pattern is fixed for a whole trial and an offset is one of H*W cells, so every possible mask is rendered once
+/// into a table of H*W rows; a training step then only draws offsets and gathers rows, which costs about a copy of
+/// the mask. Each row is already rescaled by numel/sum (per example and channel group) so the expected activation is
+/// unchanged; a row that would drop everything is all ones instead (nothing dropped).
 /// </summary>
 public static class PatternMasks
 {
-    /// <returns>A float mask of shape [N, 1 or C, H, W] on the activation's device, already rescaled.</returns>
-    public static Tensor Render(ConvSiteTokens tokens, long[] shape, Generator generator, Device device)
+    /// <summary>Every mask of this site for an [H, W] map, one row per offset: float [H*W, H*W], rescaled.</summary>
+    public static Tensor BuildTable(ConvSiteTokens tokens, long h, long w, Device device)
     {
-        if (shape.Length != 4) throw new ArgumentException($"a ConvNet mask site needs a [N, C, H, W] activation, got rank {shape.Length}");
-        long n = shape[0], c = shape[1], h = shape[2], w = shape[3];
-        long groups = tokens.ShareChannels ? 1 : c;
-
         using var scope = NewDisposeScope();
         var (sourceY, sourceX) = SourceCoordinates(tokens, h, w, device);
-
-        var offsetY = randint(0, h, [n, groups, 1, 1], generator: generator, dtype: int64).to(device);
-        var offsetX = randint(0, w, [n, groups, 1, 1], generator: generator, dtype: int64).to(device);
-
-        var droppedY = Covered(sourceY.sub(offsetY).remainder(h), tokens, h);
-        var droppedX = Covered(sourceX.sub(offsetX).remainder(w), tokens, w);
-        var keep = droppedY.logical_and(droppedX).logical_not().to_type(float32);
-
-        var kept = keep.sum([1, 2, 3], keepdim: true);
+        var offsets = arange(h * w, dtype: int64, device: device).view(-1, 1, 1);
+        var droppedY = Covered(sourceY.unsqueeze(0).sub(offsets.div(w, rounding_mode: RoundingMode.floor)).remainder(h), tokens, h);
+        var droppedX = Covered(sourceX.unsqueeze(0).sub(offsets.remainder(w)).remainder(w), tokens, w);
+        var keep = droppedY.logical_and(droppedX).logical_not().to_type(float32).view(h * w, h * w);
+        var kept = keep.sum(1, keepdim: true);
         var nothingKept = kept.eq(0);
         keep = where(nothingKept, ones_like(keep), keep);
-        kept = where(nothingKept, full_like(kept, groups * h * w), kept);
-        return keep.mul(kept.reciprocal().mul(groups * h * w)).MoveToOuterDisposeScope();
+        kept = where(nothingKept, full_like(kept, h * w), kept);
+        return keep.mul(kept.reciprocal().mul(h * w)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Whether a coordinate (already relative to the tiling's offset, in [0, extent)) falls in a square.</summary>
+    /// <summary>Draws a mask for an activation of <paramref name="shape"/> from a site's table: float [N, 1 or C, H, W].</summary>
+    public static Tensor Sample(Tensor table, ConvSiteTokens tokens, long[] shape, Generator generator)
+    {
+        if (shape.Length != 4) throw new ArgumentException($"a ConvNet mask site needs a [N, C, H, W] activation, got rank {shape.Length}");
+        long n = shape[0], groups = tokens.ShareChannels ? 1 : shape[1], h = shape[2], w = shape[3];
+        using var scope = NewDisposeScope();
+        var offsets = randint(0, h * w, [n * groups], generator: generator, dtype: int64, device: table.device);
+        return table.index_select(0, offsets).view(n, groups, h, w).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>One mask without a cached table (tests, pictures).</summary>
+    public static Tensor Render(ConvSiteTokens tokens, long[] shape, Generator generator, Device device)
+    {
+        using var table = BuildTable(tokens, shape[2], shape[3], device);
+        return Sample(table, tokens, shape, generator);
+    }
+
+    /// <summary>Whether a coordinate, relative to the tiling's offset and wrapped into the map, falls in a square.</summary>
     private static Tensor Covered(Tensor relative, ConvSiteTokens tokens, long mapSide)
     {
         long size = Math.Min(tokens.Size, mapSide);
@@ -51,7 +62,7 @@ public static class PatternMasks
 
     /// <summary>
     /// For every output cell, the cell of the untransformed tiling it shows: the inverse of shear-then-rotate about
-    /// the centre, rounded to integers. Shapes [H, 1] and [1, W] broadcast to [H, W].
+    /// the centre, rounded to integers. Both [H, W].
     /// </summary>
     private static (Tensor Y, Tensor X) SourceCoordinates(ConvSiteTokens tokens, long h, long w, Device device)
     {
@@ -59,7 +70,7 @@ public static class PatternMasks
         var y = arange(h, dtype: float64, device: device).sub(cy).unsqueeze(1);
         var x = arange(w, dtype: float64, device: device).sub(cx).unsqueeze(0);
         if (tokens.Rotate == 0 && tokens.ShearX == 0 && tokens.ShearY == 0)
-            return (y.add(cy).round().to_type(int64), x.add(cx).round().to_type(int64));
+            return (y.add(cy).round().to_type(int64).expand(h, w), x.add(cx).round().to_type(int64).expand(h, w));
 
         // forward map M = R(theta) * S with S = [[1, shear_x], [shear_y, 1]] acting on (x, y); we need M^-1
         double theta = tokens.Rotate * Math.PI / 180.0, cos = Math.Cos(theta), sin = Math.Sin(theta);
