@@ -14,6 +14,8 @@ internal sealed record GetSummary;
 
 internal sealed record CheckLeases;
 
+internal sealed record TrainerLookupTimedOut(string TrainerId);
+
 /// <summary>
 /// One search: a persistent actor that proposes patterns from its policy, leases them to trainers, records their
 /// results and updates the policy on every full batch. Its state is rebuilt from its journal by replaying the same
@@ -24,6 +26,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
 {
     private const int IdleRetryMilliseconds = 2000;
     private static readonly TimeSpan LeaseCheckInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan TrainerLookupTimeout = TimeSpan.FromSeconds(30);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<IActorRef, string> _watchedTrainers = new();
     private readonly string _name;
@@ -43,6 +46,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
             _log.Info("search {0} recovered: {1} trials proposed, {2} completed, {3} failed, policy version {4}",
                 _name, _state.ProposedCount, _state.Completed, _state.Failed, _policy!.Version);
             UpdatePolicyIfBatchReady(); // a crash between a result and its update leaves a full batch behind
+            FindLeaseHolders();
         });
 
         Command<StartSearch>(OnStart);
@@ -55,6 +59,8 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
         Command<StopSearch>(_ => StopSearch());
         Command<CheckLeases>(_ => RequeueExpiredLeases());
         Command<Terminated>(OnTrainerTerminated);
+        Command<ActorIdentity>(OnTrainerIdentified);
+        Command<TrainerLookupTimedOut>(timeout => RequeueLeasesOf(timeout.TrainerId, "did not answer after the controller restarted"));
     }
 
     public override string PersistenceId { get; }
@@ -221,10 +227,36 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
     /// <summary>A trainer that died (or whose node left) loses its leases at once; no need to wait for expiry.</summary>
     private void OnTrainerTerminated(Terminated terminated)
     {
-        if (!_watchedTrainers.Remove(terminated.ActorRef, out var trainerId) || _state is null) return;
-        var lost = _state.LeasedBy(trainerId).Select(t => new TrialRequeued(t.Id, $"trainer {trainerId} is gone")).ToArray();
+        if (_watchedTrainers.Remove(terminated.ActorRef, out var trainerId)) RequeueLeasesOf(trainerId, "is gone");
+    }
+
+    /// <summary>
+    /// After a restart the controller no longer watches anyone. Trainer ids are actor paths, so it asks each lease
+    /// holder to identify itself: one that answers is watched again, one that does not loses its leases.
+    /// </summary>
+    private void FindLeaseHolders()
+    {
+        foreach (var trainerId in _state!.Trials.Where(t => t.Status == TrialStatus.Leased).Select(t => t.Trainer!).Distinct())
+        {
+            Context.ActorSelection(trainerId).Tell(new Identify(trainerId));
+            Timers.StartSingleTimer($"identify-{trainerId}", new TrainerLookupTimedOut(trainerId), TrainerLookupTimeout);
+        }
+    }
+
+    private void OnTrainerIdentified(ActorIdentity identity)
+    {
+        if (identity.MessageId is not string trainerId) return;
+        Timers.Cancel($"identify-{trainerId}");
+        if (identity.Subject is null) RequeueLeasesOf(trainerId, "no longer exists");
+        else WatchTrainer(identity.Subject, trainerId);
+    }
+
+    private void RequeueLeasesOf(string trainerId, string why)
+    {
+        if (_state is null) return;
+        var lost = _state.LeasedBy(trainerId).Select(t => new TrialRequeued(t.Id, $"trainer {trainerId} {why}")).ToArray();
         if (lost.Length == 0) return;
-        _log.Warning("search {0}: trainer {1} is gone; requeueing trials [{2}]", _name, trainerId, string.Join(", ", lost.Select(l => l.TrialId)));
+        _log.Warning("search {0}: trainer {1} {2}; requeueing trials [{3}]", _name, trainerId, why, string.Join(", ", lost.Select(l => l.TrialId)));
         PersistAll(lost, Apply);
     }
 

@@ -23,8 +23,13 @@ public static class TrainerNode
         var idlePoll = settings.GetTimeSpan("idle-poll", TimeSpan.FromSeconds(2));
         var resend = settings.GetTimeSpan("result-resend", TimeSpan.FromSeconds(3));
         var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
+        // a trainer's id is its full actor path, so a recovered controller can find (and watch) the trainers that
+        // hold its leases
         return choices.Select((device, i) =>
-            system.ActorOf(TrainerActor.Props(controllerProxy, $"{self.Host}:{self.Port}/{device.Name}#{i}", device, idlePoll, resend),
-                $"trainer-{i}")).ToArray();
+        {
+            var name = $"trainer-{i}";
+            var id = new RootActorPath(self) / "user" / name;
+            return system.ActorOf(TrainerActor.Props(controllerProxy, id.ToString(), device, idlePoll, resend), name);
+        }).ToArray();
     }
 }

@@ -1,0 +1,96 @@
+using Akka.Actor;
+using Akka.Configuration;
+using AutoDropout.Cluster;
+using AutoDropout.Cluster.Controller;
+using AutoDropout.Core;
+using AutoDropout.Messages;
+
+namespace AutoDropout.Tests;
+
+/// <summary>The controller's state survives an ActorSystem restart on a real SQLite journal.</summary>
+public class SearchPersistenceTests : Akka.TestKit.Xunit2.TestKit
+{
+    private static readonly string Database = Path.Combine(Path.GetTempPath(), $"autodropout-persistence-{Guid.NewGuid():N}.db");
+
+    public SearchPersistenceTests() : base(SystemConfig(), "persistence-1") { }
+
+    private static Config SystemConfig() =>
+        ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = WARNING")
+            .WithFallback(ControllerNode.PersistenceConfig(PersistenceBackend.Sqlite, Database))
+            .WithFallback(ConfigurationFactory.ParseString(NodeConfig.Embedded("base.conf")));
+
+    private static TrialResult Result(WorkAssignment work, double reward) =>
+        new(work.Search, work.TrialId, "trainer-a", reward, new TrialMetricsReport(reward, 0.4, 100, 1, work.TrainSteps), null, null);
+
+    [Fact]
+    public async Task A_search_recovers_its_trials_and_policy_after_a_restart()
+    {
+        var spec = new SearchSpec("persisted", Trials: 5, PolicyBatch: 2, Seed: 9, Policy: new PolicyOptions(Layers: 1, Width: 16));
+        var manager = Sys.ActorOf(SearchManager.Props(), "search-manager");
+        Assert.IsType<CommandAccepted>(await manager.Ask<object>(new StartSearch(spec), TimeSpan.FromSeconds(20)));
+        Assert.IsType<CommandRejected>(await manager.Ask<object>(new StartSearch(spec), TimeSpan.FromSeconds(20)));
+
+        for (int i = 0; i < 3; i++)
+        {
+            var work = await manager.Ask<WorkAssignment>(new RequestWork("trainer-a", "cpu"), TimeSpan.FromSeconds(20));
+            Assert.Equal(i + 1, work.TrialId);
+            Assert.IsType<TrialResultAck>(await manager.Ask<object>(Result(work, 0.5 + 0.1 * i), TimeSpan.FromSeconds(20)));
+        }
+        // a resend of an already recorded result is acknowledged and changes nothing
+        var before = await manager.Ask<SearchDetails>(new GetSearch("persisted"), TimeSpan.FromSeconds(20));
+        await manager.Ask<TrialResultAck>(new TrialResult("persisted", 1, "trainer-a", 0.99, null, null, null), TimeSpan.FromSeconds(20));
+        var leased = await manager.Ask<WorkAssignment>(new RequestWork("trainer-b", "cpu"), TimeSpan.FromSeconds(20)); // trial 4, leased
+        before = await manager.Ask<SearchDetails>(new GetSearch("persisted"), TimeSpan.FromSeconds(20));
+        Assert.Equal(1, before.Summary.PolicyVersion);
+        Assert.Equal(0.5, before.Trials[0].Reward);
+
+        Shutdown(Sys, verifySystemShutdown: true);
+
+        using var restarted = ActorSystem.Create("persistence-2", SystemConfig());
+        try
+        {
+            var manager2 = restarted.ActorOf(SearchManager.Props(), "search-manager");
+            var after = await manager2.Ask<SearchDetails>(new GetSearch("persisted"), TimeSpan.FromSeconds(20));
+            Assert.Equal(before.PolicyHash, after.PolicyHash);
+            Assert.Equal(before.Baseline, after.Baseline);
+            Assert.Equal(before.Summary, after.Summary);
+            Assert.Equal(before.Trials.Select(t => (t.TrialId, t.Status, t.Reward, t.PatternHash, t.Trainer)),
+                after.Trials.Select(t => (t.TrialId, t.Status, t.Reward, t.PatternHash, t.Trainer)));
+
+            // trial 4's holder ("trainer-b" is no actor path) cannot be found after the restart, so the trial goes
+            // back to the queue and is handed out again
+            await AwaitAssertAsync(async () =>
+            {
+                var now = await manager2.Ask<SearchDetails>(new GetSearch("persisted"), TimeSpan.FromSeconds(20));
+                Assert.Equal("proposed", now.Trials.Single(t => t.TrialId == 4).Status);
+            }, TimeSpan.FromSeconds(10));
+            var again = await manager2.Ask<WorkAssignment>(new RequestWork("trainer-a", "cpu"), TimeSpan.FromSeconds(20));
+            Assert.Equal((4, leased.Pattern), (again.TrialId, again.Pattern));
+            await manager2.Ask<TrialResultAck>(Result(again, 0.7), TimeSpan.FromSeconds(20));
+            var updated = await manager2.Ask<SearchDetails>(new GetSearch("persisted"), TimeSpan.FromSeconds(20));
+            Assert.Equal(2, updated.Summary.PolicyVersion); // trials 3 and 4 made the second batch
+            Assert.Equal(5, (await manager2.Ask<WorkAssignment>(new RequestWork("trainer-a", "cpu"), TimeSpan.FromSeconds(20))).TrialId);
+        }
+        finally
+        {
+            await restarted.Terminate();
+        }
+    }
+
+    [Fact]
+    public async Task A_bad_spec_is_rejected_naming_the_field_before_anything_is_persisted()
+    {
+        var manager = Sys.ActorOf(SearchManager.Props(), "search-manager");
+        var rejected = await manager.Ask<CommandRejected>(new StartSearch(new SearchSpec("bad", Trials: 0)), TimeSpan.FromSeconds(20));
+        Assert.StartsWith("trials:", rejected.Reason);
+        var list = await manager.Ask<SearchList>(new ListSearches(), TimeSpan.FromSeconds(20));
+        Assert.DoesNotContain(list.Searches, s => s.Name == "bad");
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+            try { File.Delete(Database + suffix); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,67 @@
+using Akka.Actor;
+using Akka.Serialization;
+using AutoDropout.Cluster;
+using AutoDropout.Core;
+using AutoDropout.Messages;
+
+namespace AutoDropout.Tests;
+
+public class SerializerTests : IDisposable
+{
+    private readonly ActorSystem _system = ActorSystem.Create("serializer",
+        Akka.Configuration.ConfigurationFactory.ParseString("akka.actor.provider = local")
+            .WithFallback(Akka.Configuration.ConfigurationFactory.ParseString(NodeConfig.Embedded("base.conf"))));
+
+    private static readonly ConvPattern Pattern = ConvSearchSpace.Default.Decode([1, 2, 3, 4, 5, 0, 1, 0, 6, 4, 4, 5, 5, 5, 0, 1]);
+
+    public static TheoryData<object> Messages() => new()
+    {
+        new SearchCreated(new SearchSpec("s1", Trials: 3, Policy: new PolicyOptions(Layers: 1))),
+        new TrialProposed(7, Pattern, 2, 123456789012345L),
+        new TrialLeased(7, "akka.tcp://autodropout@127.0.0.1:1/user/trainer-0", new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero)),
+        new TrialCompleted(7, "t", 0.8125, new TrialMetricsReport(0.8125, 0.5, 1000, 12.5, 80)),
+        new TrialFailed(8, "t", "diverged", "loss became NaN at step 3", 0),
+        new TrialRequeued(9, "lease expired"),
+        new PolicyUpdated(3, [1, 2, 3, 4]),
+        new SearchPaused(), new SearchResumed(), new SearchStopped(),
+        new SearchRegistered("s1"),
+        new RequestWork("t", "cpu"),
+        new NoWorkAvailable(2000),
+        new WorkAssignment("s1", 7, Pattern, "cnn", "fashion-mnist", null, 80, 128, 1e-3, 0.1, 42, 43, DateTimeOffset.UnixEpoch),
+        new TrialResult("s1", 7, "t", 0.5, null, "error", "boom"),
+        new TrialResultAck("s1", 7),
+        new StartSearch(new SearchSpec("s2")),
+        new GetSearch("s1"), new PauseSearch("s1"), new ResumeSearch("s1"), new StopSearch("s1"), new ListSearches(),
+        new CommandAccepted("ok"), new CommandRejected("no"),
+    };
+
+    [Theory]
+    [MemberData(nameof(Messages))]
+    public void Every_message_goes_through_our_serializer_and_round_trips(object message)
+    {
+        var serializer = _system.Serialization.FindSerializerFor(message);
+        Assert.IsType<AutoDropoutSerializer>(serializer);
+        var manifest = Serialization.ManifestFor(serializer, message);
+        var back = _system.Serialization.Deserialize(serializer.ToBinary(message), serializer.Identifier, manifest);
+        Assert.Equal(serializer.ToBinary(message), serializer.ToBinary(back));
+        Assert.Equal(message.GetType(), back.GetType());
+    }
+
+    [Fact]
+    public void Every_bound_type_is_covered_by_the_round_trip_test()
+    {
+        var tested = ((IEnumerable<object[]>)Messages()).Select(row => row[0].GetType()).ToHashSet();
+        var untested = AutoDropoutSerializer.BoundTypes.Where(t => !tested.Contains(t) && t != typeof(SearchList) && t != typeof(SearchDetails));
+        Assert.Empty(untested);
+    }
+
+    [Fact]
+    public void Persisted_events_have_versioned_manifests()
+    {
+        var serializer = (AutoDropoutSerializer)_system.Serialization.FindSerializerForType(typeof(TrialProposed));
+        foreach (var e in ((IEnumerable<object[]>)Messages()).Select(r => r[0]).Where(m => m is ISearchEvent or SearchRegistered))
+            Assert.EndsWith("-v1", serializer.Manifest(e));
+    }
+
+    public void Dispose() => _system.Terminate().Wait();
+}

@@ -1,0 +1,50 @@
+using AutoDropout.Core;
+using AutoDropout.Training;
+using static TorchSharp.torch;
+
+namespace AutoDropout.Tests;
+
+public class TrainingTests
+{
+    private static readonly Lazy<(ImageSet Train, ImageSet Validation)> Data =
+        new(() => FashionMnist.LoadEmbedded().Train.SplitValidation(0.1, 1));
+
+    [Fact]
+    public void A_short_trial_with_a_pattern_learns_far_beyond_chance_and_is_reproducible()
+    {
+        set_num_threads(1);
+        using var data = new PreparedData(Data.Value.Train, Data.Value.Validation, CPU);
+        var target = TargetSpec.Parse("cnn");
+        var pattern = ConvSearchSpace.Default.Decode(Enumerable.Range(0, 16).Select(i => i % 2).ToArray());
+        var plan = new TrialPlan(target, 30, 64, 2e-3, Seed: 5);
+
+        var first = Assert.IsType<TrialOutcome.Completed>(TrialRunner.Run(data, pattern, plan, CancellationToken.None));
+        var second = Assert.IsType<TrialOutcome.Completed>(TrialRunner.Run(data, pattern, plan, CancellationToken.None));
+        Assert.InRange(first.Metrics.ValidationAccuracy, 0.5, 1.0);
+        Assert.Equal(first.Metrics.ValidationAccuracy, second.Metrics.ValidationAccuracy);
+        Assert.Equal(first.Metrics.FinalTrainLoss, second.Metrics.FinalTrainLoss);
+    }
+
+    [Fact]
+    public void An_exploding_learning_rate_ends_the_trial_as_diverged()
+    {
+        set_num_threads(1);
+        using var data = new PreparedData(Data.Value.Train, Data.Value.Validation, CPU);
+        var outcome = TrialRunner.Run(data, null, new TrialPlan(TargetSpec.Parse("cnn"), 40, 64, 1e30, Seed: 1), CancellationToken.None);
+        var failed = Assert.IsType<TrialOutcome.Failed>(outcome);
+        Assert.Equal("diverged", failed.Reason);
+    }
+
+    [Fact]
+    public void A_tiny_wide_resnet_takes_a_pattern_on_every_site()
+    {
+        using var model = MaskedTarget.Build(TargetSpec.Parse("wrn-10-1"), 1, 10);
+        Assert.Equal(7, model.Sites.Count);
+        using var g = new Generator(1);
+        model.ApplyPattern(ConvSearchSpace.Default.Decode(Enumerable.Range(0, 7 * 8).Select(i => i % 2).ToArray()), g);
+        model.train();
+        using var output = model.call(randn(4, 1, 28, 28));
+        Assert.Equal(new long[] { 4, 10 }, output.shape);
+        Assert.Throws<PatternException>(() => { model.ApplyPattern(ConvSearchSpace.Default.Decode(new int[8]), g); });
+    }
+}
