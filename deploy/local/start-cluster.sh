@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Starts a seed, a controller and N trainers on this machine in the background, each logging to $DIR/<node>.log.
+# Usage: deploy/local/start-cluster.sh [DIR] [TRAINERS]      Stop with deploy/local/stop-cluster.sh [DIR]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+dir="${1:-$root/run}"
+trainers="${2:-2}"
+mkdir -p "$dir"
+export AUTODROPOUT_HOME="$dir" OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=1
+seed_port="${AUTODROPOUT_SEED_PORT:-4053}"
+cmd_port="${AUTODROPOUT_CMD_PORT:-9110}"
+
+"$root/autodropout" data info >/dev/null   # builds once, before the nodes start in parallel
+start() { # name, args...
+  local name="$1"; shift
+  nohup "$root/autodropout" node "$@" > "$dir/$name.log" 2>&1 &
+  echo $! > "$dir/$name.pid"
+}
+start seed seed --port "$seed_port" --cmd-port -1
+start controller controller --seed-nodes "127.0.0.1:$seed_port" --cmd-port "$cmd_port" --db "$dir/autodropout.db"
+for i in $(seq 1 "$trainers"); do
+  start "trainer-$i" trainer --seed-nodes "127.0.0.1:$seed_port" --cmd-port -1 --devices cpu
+done
+echo "cluster starting in $dir; commands: $root/autodropout --endpoint 127.0.0.1:$cmd_port cluster show"
+echo "token: $dir/token (AUTODROPOUT_HOME=$dir)"
