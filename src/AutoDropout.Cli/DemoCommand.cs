@@ -29,8 +29,18 @@ public static class DemoCommand
         var clock = Stopwatch.StartNew();
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
         LocalCluster? cluster = null;
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        Console.CancelKeyPress += onCancel;
+        // Ctrl+C, SIGTERM and SIGHUP all end the demo the same way: stop every process it started, then exit
+        using var onInterrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGINT, Interrupt);
+        using var onTerminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM, Interrupt);
+        using var onHangUp = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGHUP, Interrupt);
+        void Interrupt(System.Runtime.InteropServices.PosixSignalContext context)
+        {
+            context.Cancel = true;
+            cancel.Cancel();
+        }
         try
         {
             Say(json, $"starting a seed, a controller and {trainers} trainer processes on 127.0.0.1 (logs in {workDir})");
@@ -64,7 +74,6 @@ public static class DemoCommand
         }
         finally
         {
-            Console.CancelKeyPress -= onCancel;
             if (cluster is not null)
             {
                 Say(json, "stopping the cluster");
