@@ -102,12 +102,12 @@ public static class SearchCommands
     }
 
     public static void PrintTrials(IEnumerable<TrialView> trials) =>
-        Table.Print(["trial", "status", "val acc", "policy", "pattern"],
+        Table.Print(["trial", "status", "val acc", "policy", "stale", "pattern"],
             trials.Select(t => new[]
             {
                 t.TrialId.ToString(CultureInfo.InvariantCulture),
                 t.FailureReason is null ? t.Status : $"{t.Status} ({t.FailureReason})",
-                Format(t.Reward), $"v{t.PolicyVersion}", t.PatternCompact,
+                Format(t.Reward), $"v{t.PolicyVersion}", t.Staleness?.ToString(CultureInfo.InvariantCulture) ?? "-", t.PatternCompact,
             }));
 
     public static string Format(double? value) => value is { } v ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "-";

@@ -129,6 +129,35 @@ public sealed class ReinforceController : IDisposable
         return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
     }
 
+    /// <summary>
+    /// Everything the policy's future depends on — weights, Adam's moments and step counts, baseline, version — as
+    /// bytes for a snapshot. Sampling has no hidden generator state: each sample is seeded by its trial.
+    /// </summary>
+    public byte[] SaveState()
+    {
+        var stream = new MemoryStream();
+        using var writer = new BinaryWriter(stream);
+        writer.Write(Version);
+        writer.Write(Baseline.HasValue);
+        writer.Write(Baseline ?? 0);
+        _network.save(writer);
+        _optimizer.save_state_dict(writer);
+        writer.Flush();
+        return stream.ToArray();
+    }
+
+    /// <summary>Restores a state written by <see cref="SaveState"/> on a controller built with the same shape and options.</summary>
+    public void LoadState(byte[] state)
+    {
+        using var reader = new BinaryReader(new MemoryStream(state));
+        Version = reader.ReadInt32();
+        bool hasBaseline = reader.ReadBoolean();
+        double baseline = reader.ReadDouble();
+        Baseline = hasBaseline ? baseline : null;
+        _network.load(reader);
+        _optimizer.load_state_dict(reader);
+    }
+
     private (Tensor LogProbability, Tensor Entropy) LogProbabilityAndEntropy(int[][] sequences)
     {
         int length = _network.Length;

@@ -30,14 +30,21 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<IActorRef, string> _watchedTrainers = new();
     private readonly string _name;
+    private readonly bool _rebuildOnly;
+    private readonly int _snapshotEvery;
     private SearchState? _state;
     private ReinforceController? _policy;
 
-    public SearchController(string name)
+    /// <param name="rebuildOnly">Replay the journal alone, ignoring snapshots, and only answer queries: used to check
+    /// that a live controller's state is exactly what its events imply (<c>autodropout controller verify</c>).</param>
+    public SearchController(string name, bool rebuildOnly = false)
     {
         _name = name;
+        _rebuildOnly = rebuildOnly;
         PersistenceId = PersistenceIdFor(name);
+        _snapshotEvery = Math.Max(1, Context.System.Settings.Config.GetInt("autodropout.controller.snapshot-every-updates", 10));
 
+        Recover<SnapshotOffer>(offer => Restore((SearchSnapshot)offer.Snapshot));
         Recover<SearchCreated>(Create);
         Recover<ISearchEvent>(Apply);
         Recover<RecoveryCompleted>(_ =>
@@ -45,9 +52,16 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
             if (_state is null) return;
             _log.Info("search {0} recovered: {1} trials proposed, {2} completed, {3} failed, policy version {4}",
                 _name, _state.ProposedCount, _state.Completed, _state.Failed, _policy!.Version);
+            if (_rebuildOnly) return;
             UpdatePolicyIfBatchReady(); // a crash between a result and its update leaves a full batch behind
             FindLeaseHolders();
         });
+
+        if (rebuildOnly)
+        {
+            Command<GetSearch>(_ => Sender.Tell(_state is null ? NoSuchSearch() : Details()));
+            return;
+        }
 
         Command<StartSearch>(OnStart);
         Command<OfferWork>(OnOfferWork);
@@ -61,6 +75,11 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
         Command<Terminated>(OnTrainerTerminated);
         Command<ActorIdentity>(OnTrainerIdentified);
         Command<TrainerLookupTimedOut>(timeout => RequeueLeasesOf(timeout.TrainerId, "did not answer after the controller restarted"));
+        Command<SaveSnapshotSuccess>(saved =>
+            DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1))); // the newest one is enough
+        Command<SaveSnapshotFailure>(failed => _log.Warning(failed.Cause, "search {0}: snapshot failed; recovery will replay more events", _name));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(failed => _log.Warning(failed.Cause, "search {0}: could not delete old snapshots", _name));
     }
 
     public override string PersistenceId { get; }
@@ -69,11 +88,13 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
 
     public static string PersistenceIdFor(string name) => $"search-{name}";
 
-    public static Props Props(string name) => Akka.Actor.Props.Create(() => new SearchController(name));
+    public static Props Props(string name, bool rebuildOnly = false) => Akka.Actor.Props.Create(() => new SearchController(name, rebuildOnly));
+
+    public override Recovery Recovery => _rebuildOnly ? new Recovery(SnapshotSelectionCriteria.None) : base.Recovery;
 
     protected override void PreStart()
     {
-        Timers.StartPeriodicTimer("leases", new CheckLeases(), LeaseCheckInterval);
+        if (!_rebuildOnly) Timers.StartPeriodicTimer("leases", new CheckLeases(), LeaseCheckInterval);
         base.PreStart();
     }
 
@@ -86,10 +107,20 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
     private void Create(SearchCreated created)
     {
         _state = new SearchState(created.Spec);
-        var space = ConvSearchSpace.Default;
-        _policy = new ReinforceController(space.VocabularySizes(), _state.Target.MaskSites * TokenTypes.PerSite,
-            created.Spec.PolicyOrDefault, Seeds.Derive(created.Spec.Seed, 0, SeedStream.Policy));
+        _policy = NewPolicy(created.Spec, _state);
     }
+
+    private void Restore(SearchSnapshot snapshot)
+    {
+        _policy?.Dispose();
+        _state = SearchState.FromSnapshot(snapshot);
+        _policy = NewPolicy(snapshot.Spec, _state);
+        _policy.LoadState(snapshot.PolicyState);
+    }
+
+    private static ReinforceController NewPolicy(SearchSpec spec, SearchState state) =>
+        new(ConvSearchSpace.Default.VocabularySizes(), state.Target.MaskSites * TokenTypes.PerSite,
+            spec.PolicyOrDefault, Seeds.Derive(spec.Seed, 0, SeedStream.Policy));
 
     private void Apply(ISearchEvent e)
     {
@@ -209,6 +240,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
             Apply(update);
             _log.Info("search {0}: policy updated to version {1} on trials [{2}], baseline {3:0.0000}",
                 _name, update.Version, string.Join(", ", update.TrialIds), _policy.Baseline);
+            if (update.Version % _snapshotEvery == 0) SaveSnapshot(_state.ToSnapshot(_policy.SaveState()));
         });
     }
 

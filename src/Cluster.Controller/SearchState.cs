@@ -20,6 +20,7 @@ public sealed class TrialRecord(int id, ConvPattern pattern, int policyVersion, 
     public TrialMetricsReport? Metrics { get; set; }
     public string? FailureReason { get; set; }
     public int Attempts { get; set; }
+    public int? LearnedAtVersion { get; set; }
 
     public bool IsFinished => Status is TrialStatus.Completed or TrialStatus.Failed;
 }
@@ -123,7 +124,11 @@ public sealed class SearchState(SearchSpec spec)
                     break;
                 }
             case PolicyUpdated u:
-                foreach (var id in u.TrialIds) _unlearned.Remove(id);
+                foreach (var id in u.TrialIds)
+                {
+                    _unlearned.Remove(id);
+                    _trials[id].LearnedAtVersion = u.Version;
+                }
                 break;
             case SearchPaused:
                 Paused = true;
@@ -165,5 +170,32 @@ public sealed class SearchState(SearchSpec spec)
 
     public IReadOnlyList<TrialView> TrialViews() =>
         _trials.Values.Select(t => new TrialView(t.Id, t.Status.ToString().ToLowerInvariant(), t.Pattern.ToCompact(),
-            t.Pattern.Hash(), t.PolicyVersion, t.Reward, t.Trainer, t.FailureReason, t.Metrics)).ToArray();
+            t.Pattern.Hash(), t.PolicyVersion, t.Reward, t.Trainer, t.FailureReason, t.Metrics,
+            t.LearnedAtVersion - 1 - t.PolicyVersion)).ToArray();
+
+    public SearchSnapshot ToSnapshot(byte[] policyState) =>
+        new(Spec,
+            _trials.Values.Select(t => new TrialSnapshot(t.Id, t.Pattern, t.PolicyVersion, t.Seed, t.Status.ToString().ToLowerInvariant(),
+                t.Trainer, t.LeaseUntil, t.Reward, t.Metrics, t.FailureReason, t.Attempts, t.LearnedAtVersion)).ToArray(),
+            _waiting.ToArray(), _unlearned.ToArray(), Paused, Stopped, policyState);
+
+    public static SearchState FromSnapshot(SearchSnapshot snapshot)
+    {
+        var state = new SearchState(snapshot.Spec) { Paused = snapshot.Paused, Stopped = snapshot.Stopped };
+        foreach (var t in snapshot.Trials)
+            state._trials[t.TrialId] = new TrialRecord(t.TrialId, t.Pattern, t.PolicyVersion, t.Seed)
+            {
+                Status = Enum.Parse<TrialStatus>(t.Status, ignoreCase: true),
+                Trainer = t.Trainer,
+                LeaseUntil = t.LeaseUntil,
+                Reward = t.Reward,
+                Metrics = t.Metrics,
+                FailureReason = t.FailureReason,
+                Attempts = t.Attempts,
+                LearnedAtVersion = t.LearnedAtVersion,
+            };
+        state._waiting.AddRange(snapshot.Waiting);
+        state._unlearned.AddRange(snapshot.Unlearned);
+        return state;
+    }
 }

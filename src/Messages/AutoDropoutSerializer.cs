@@ -30,6 +30,7 @@ public sealed class AutoDropoutSerializer : SerializerWithStringManifest
         ("search-resumed-v1", typeof(SearchResumed)),
         ("search-stopped-v1", typeof(SearchStopped)),
         ("search-registered-v1", typeof(SearchRegistered)),
+        ("search-snapshot-v1", typeof(SearchSnapshot)),
         // on the wire only
         ("request-work", typeof(RequestWork)),
         ("no-work", typeof(NoWorkAvailable)),
@@ -89,6 +90,7 @@ public sealed class AutoDropoutSerializer : SerializerWithStringManifest
 [JsonSerializable(typeof(SearchResumed))]
 [JsonSerializable(typeof(SearchStopped))]
 [JsonSerializable(typeof(SearchRegistered))]
+[JsonSerializable(typeof(SearchSnapshot))]
 [JsonSerializable(typeof(RequestWork))]
 [JsonSerializable(typeof(NoWorkAvailable))]
 [JsonSerializable(typeof(WorkAssignment))]

@@ -31,3 +31,19 @@ public sealed record SearchStopped : ISearchEvent;
 
 /// <summary>Event of the search registry (the singleton), so it knows every search after a restart.</summary>
 public sealed record SearchRegistered(string Name);
+
+/// <summary>One trial as stored in a snapshot.</summary>
+/// <param name="Status">proposed, leased, completed or failed.</param>
+/// <param name="LearnedAtVersion">The policy version whose update used this trial's reward, if any.</param>
+public sealed record TrialSnapshot(
+    int TrialId, ConvPattern Pattern, int PolicyVersion, long Seed, string Status, string? Trainer,
+    DateTimeOffset? LeaseUntil, double? Reward, TrialMetricsReport? Metrics, string? FailureReason, int Attempts,
+    int? LearnedAtVersion);
+
+/// <summary>
+/// A search's whole state at one point of its journal: bookkeeping plus the policy's bytes (weights, optimiser
+/// state, baseline, version). Recovery loads the newest one and replays only the events after it.
+/// </summary>
+public sealed record SearchSnapshot(
+    SearchSpec Spec, IReadOnlyList<TrialSnapshot> Trials, IReadOnlyList<int> Waiting, IReadOnlyList<int> Unlearned,
+    bool Paused, bool Stopped, byte[] PolicyState);

@@ -15,7 +15,7 @@ public class SearchPersistenceTests : Akka.TestKit.Xunit2.TestKit
     public SearchPersistenceTests() : base(SystemConfig(), "persistence-1") { }
 
     private static Config SystemConfig() =>
-        ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = WARNING")
+        ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = WARNING\nautodropout.controller.snapshot-every-updates = 2")
             .WithFallback(ControllerNode.PersistenceConfig(PersistenceBackend.Sqlite, Database))
             .WithFallback(ConfigurationFactory.ParseString(NodeConfig.Embedded("base.conf")));
 
@@ -75,6 +75,44 @@ public class SearchPersistenceTests : Akka.TestKit.Xunit2.TestKit
         {
             await restarted.Terminate();
         }
+    }
+
+    [Fact]
+    public async Task Recovery_from_a_snapshot_equals_a_replay_of_the_journal_alone()
+    {
+        var spec = new SearchSpec("snapshotted", Trials: 9, PolicyBatch: 2, Seed: 3, Policy: new PolicyOptions(Layers: 1, Width: 16));
+        var manager = Sys.ActorOf(SearchManager.Props(), "search-manager");
+        await manager.Ask<CommandAccepted>(new StartSearch(spec), TimeSpan.FromSeconds(20));
+        for (int i = 0; i < 7; i++) // 3 updates: a snapshot at version 2, then events after it
+        {
+            var work = await manager.Ask<WorkAssignment>(new RequestWork("trainer-a", "cpu"), TimeSpan.FromSeconds(20));
+            await manager.Ask<TrialResultAck>(Result(work, (i * 37 % 10) / 10.0), TimeSpan.FromSeconds(20));
+        }
+        var live = await manager.Ask<SearchDetails>(new GetSearch("snapshotted"), TimeSpan.FromSeconds(20));
+        Assert.Equal(3, live.Summary.PolicyVersion);
+        Shutdown(Sys, verifySystemShutdown: true);
+
+        using var restarted = ActorSystem.Create("persistence-3", SystemConfig());
+        try
+        {
+            var recovered = await restarted.ActorOf(SearchManager.Props(), "search-manager")
+                .Ask<SearchDetails>(new GetSearch("snapshotted"), TimeSpan.FromSeconds(20));
+            var replayed = await restarted.ActorOf(SearchController.Props("snapshotted", rebuildOnly: true), "rebuild")
+                .Ask<SearchDetails>(new GetSearch("snapshotted"), TimeSpan.FromSeconds(20));
+            Assert.Equal(live.PolicyHash, recovered.PolicyHash);
+            Assert.Equal(live.PolicyHash, replayed.PolicyHash);
+            Assert.Equal(live.Trials, recovered.Trials);
+            Assert.Equal(live.Trials, replayed.Trials);
+        }
+        finally
+        {
+            await restarted.Terminate();
+        }
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Database}");
+        db.Open();
+        using var count = db.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FROM snapshot WHERE persistence_id = 'search-snapshotted'";
+        Assert.Equal(1L, (long)count.ExecuteScalar()!); // saved at version 2; older ones are deleted
     }
 
     [Fact]

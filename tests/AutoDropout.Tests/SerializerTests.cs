@@ -33,6 +33,9 @@ public class SerializerTests : IDisposable
         new StartSearch(new SearchSpec("s2")),
         new GetSearch("s1"), new PauseSearch("s1"), new ResumeSearch("s1"), new StopSearch("s1"), new ListSearches(),
         new CommandAccepted("ok"), new CommandRejected("no"),
+        new SearchSnapshot(new SearchSpec("s1"),
+            [new TrialSnapshot(1, Pattern, 0, 5, "completed", "t", null, 0.75, new TrialMetricsReport(0.75, 0.6, 900, 3, 80), null, 1, 1)],
+            [2], [], Paused: false, Stopped: false, PolicyState: [1, 2, 3, 255]),
     };
 
     [Theory]
@@ -61,6 +64,7 @@ public class SerializerTests : IDisposable
         var serializer = (AutoDropoutSerializer)_system.Serialization.FindSerializerForType(typeof(TrialProposed));
         foreach (var e in ((IEnumerable<object[]>)Messages()).Select(r => r[0]).Where(m => m is ISearchEvent or SearchRegistered))
             Assert.EndsWith("-v1", serializer.Manifest(e));
+        Assert.Equal("search-snapshot-v1", serializer.Manifest(((IEnumerable<object[]>)Messages()).Select(r => r[0]).OfType<SearchSnapshot>().Single()));
     }
 
     public void Dispose() => _system.Terminate().Wait();
