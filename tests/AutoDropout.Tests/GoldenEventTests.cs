@@ -1,0 +1,49 @@
+using Akka.Actor;
+using Akka.Serialization;
+using AutoDropout.Cluster;
+using AutoDropout.Messages;
+
+namespace AutoDropout.Tests;
+
+/// <summary>
+/// Journals written today must stay readable: the bytes of every persisted event, as written by the first release,
+/// are committed under Golden/ and must still decode to the same values. A change that breaks this needs a new
+/// event version with its own manifest, not an edit of the old one.
+/// Regenerate only for a brand-new manifest: AUTODROPOUT_WRITE_GOLDEN=DIR dotnet test --filter GoldenEventTests
+/// </summary>
+public class GoldenEventTests : IDisposable
+{
+    private readonly ActorSystem _system = ActorSystem.Create("golden",
+        Akka.Configuration.ConfigurationFactory.ParseString("akka.actor.provider = local")
+            .WithFallback(Akka.Configuration.ConfigurationFactory.ParseString(NodeConfig.Embedded("base.conf"))));
+
+    private static string GoldenDirectory => Path.Combine(AppContext.BaseDirectory, "Golden");
+
+    public static TheoryData<object> PersistedMessages()
+    {
+        var data = new TheoryData<object>();
+        foreach (var row in (IEnumerable<object[]>)SerializerTests.Messages())
+            if (row[0] is ISearchEvent or SearchRegistered or SearchSnapshot) data.Add(row[0]);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(PersistedMessages))]
+    public void Committed_event_bytes_still_decode_to_the_same_event(object expected)
+    {
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerFor(expected);
+        var manifest = serializer.Manifest(expected);
+        var path = Path.Combine(GoldenDirectory, manifest + ".json");
+        if (Environment.GetEnvironmentVariable("AUTODROPOUT_WRITE_GOLDEN") is { Length: > 0 } writeTo)
+        {
+            File.WriteAllBytes(Path.Combine(writeTo, manifest + ".json"), serializer.ToBinary(expected));
+            return;
+        }
+        Assert.True(File.Exists(path), $"no golden bytes for {manifest}: a new manifest needs its golden file (see the class comment)");
+        var decoded = serializer.FromBinary(File.ReadAllBytes(path), manifest);
+        Assert.Equal(expected.GetType(), decoded.GetType());
+        Assert.Equal(serializer.ToBinary(expected), serializer.ToBinary(decoded));
+    }
+
+    public void Dispose() => _system.Terminate().Wait();
+}
