@@ -11,8 +11,11 @@ public sealed class LocalCluster : IDisposable
     private readonly Dictionary<string, string> _environment;
     private readonly string _seedAddress;
 
-    private LocalCluster(string workDirectory, string token, int seedPort)
+    private readonly IReadOnlyList<string> _controllerArgs;
+
+    private LocalCluster(string workDirectory, string token, int seedPort, IReadOnlyList<string> controllerArgs)
     {
+        _controllerArgs = controllerArgs;
         WorkDirectory = workDirectory;
         Token = token;
         _seedAddress = $"127.0.0.1:{seedPort}";
@@ -34,10 +37,11 @@ public sealed class LocalCluster : IDisposable
     public string Endpoint => $"127.0.0.1:{ControllerCommandPort}";
     public IReadOnlyList<NodeProcess> Trainers => _trainers;
 
-    public static async Task<LocalCluster> Start(string workDirectory, int trainers, TimeSpan readyTimeout)
+    /// <param name="controllerArgs">Extra options for the controller node, e.g. ["--config", "file.conf"].</param>
+    public static async Task<LocalCluster> Start(string workDirectory, int trainers, TimeSpan readyTimeout, IReadOnlyList<string>? controllerArgs = null)
     {
         Directory.CreateDirectory(workDirectory);
-        var cluster = new LocalCluster(workDirectory, Tokens.NewToken(), NodeProcess.FreePort());
+        var cluster = new LocalCluster(workDirectory, Tokens.NewToken(), NodeProcess.FreePort(), controllerArgs ?? []);
         try
         {
             cluster.Seed = NodeProcess.Start("seed", ["seed", "--port", cluster._seedAddress.Split(':')[1], "--cmd-port", "-1"], workDirectory, cluster._environment);
@@ -59,7 +63,7 @@ public sealed class LocalCluster : IDisposable
     {
         Controller?.Dispose();
         Controller = NodeProcess.Start("controller",
-            ["controller", "--port", "0", "--seed-nodes", _seedAddress, "--cmd-port", "0", "--db", DatabasePath],
+            ["controller", "--port", "0", "--seed-nodes", _seedAddress, "--cmd-port", "0", "--db", DatabasePath, .. _controllerArgs],
             WorkDirectory, _environment);
         ControllerCommandPort = await Controller.WaitReady(readyTimeout);
     }

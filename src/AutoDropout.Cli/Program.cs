@@ -10,6 +10,7 @@ const string Usage = """
       autodropout [--endpoint host:port] search start NAME [--trials N] [--steps N] [--target cnn|wrn-D-K] [--seed N] ...
       autodropout [--endpoint host:port] search list|show NAME|pause NAME|resume NAME|stop NAME [--json]
       autodropout [--endpoint host:port] cluster show [--json]
+      autodropout [--endpoint host:port] controller verify NAME [--db FILE|CONNSTR] [--persistence sqlite|postgres]
       autodropout data subset --from DIR --out DIR [--train 6000] [--test 1000]
       autodropout data info [--data DIR]
       autodropout bench step|trial [--target cnn|wrn-D-K] [--batch-size N] [--steps N] [--threads N]
@@ -35,6 +36,7 @@ try
         "search" or "cluster" => await SearchCommands.Run(parsed),
         "data" => DataCommands.Run(parsed),
         "bench" => BenchCommand.Run(parsed),
+        "controller" => await ControllerCommands.Run(parsed),
         var other => throw new UsageException($"unknown command '{other}'"),
     };
 }
