@@ -18,6 +18,7 @@ public static class BenchCommand
     public static int Run(Args args)
     {
         var what = args.Positional.ElementAtOrDefault(1) ?? "step";
+        if (what == "controller") return ControllerBench.Run(args).GetAwaiter().GetResult();
         var target = TargetSpec.Parse(args.GetOr("target", TargetSpec.Cnn));
         int batch = args.GetInt("batch-size", 128), steps = args.GetInt("steps", 30), threads = args.GetInt("threads", 1);
         args.RejectUnknown();

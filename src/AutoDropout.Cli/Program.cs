@@ -14,6 +14,7 @@ const string Usage = """
       autodropout data subset --from DIR --out DIR [--train 6000] [--test 1000]
       autodropout data info [--data DIR]
       autodropout bench step|trial [--target cnn|wrn-D-K] [--batch-size N] [--steps N] [--threads N]
+      autodropout bench controller [--trials 10000] [--persistence sqlite|postgres --db CONNSTR]
 
     The endpoint defaults to 127.0.0.1:9110 (AUTODROPOUT_ENDPOINT); commands that change state send the token from
     --token, AUTODROPOUT_TOKEN or ~/.autodropout/token. Exit codes: 0 ok, 1 failed, 2 usage, 3 unreachable,

@@ -259,7 +259,9 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
     /// <summary>A trainer that died (or whose node left) loses its leases at once; no need to wait for expiry.</summary>
     private void OnTrainerTerminated(Terminated terminated)
     {
-        if (_watchedTrainers.Remove(terminated.ActorRef, out var trainerId)) RequeueLeasesOf(trainerId, "is gone");
+        // a trainer restarted under the same id may already hold new leases through its new incarnation
+        if (_watchedTrainers.Remove(terminated.ActorRef, out var trainerId) && !_watchedTrainers.ContainsValue(trainerId))
+            RequeueLeasesOf(trainerId, "is gone");
     }
 
     /// <summary>

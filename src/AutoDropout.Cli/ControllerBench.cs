@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Configuration;
+using AutoDropout.Cluster;
+using AutoDropout.Cluster.Controller;
+using AutoDropout.Core;
+using AutoDropout.Messages;
+using AutoDropout.Policy;
+
+namespace AutoDropout.Cli;
+
+/// <summary>
+/// `autodropout bench controller`: time to sample a pattern and to update on a batch of 8, and the time to recover
+/// a search with many completed trials from snapshot + journal tail, on SQLite (or PostgreSQL with --persistence).
+/// </summary>
+public static class ControllerBench
+{
+    public static async Task<int> Run(Args args)
+    {
+        int trials = args.GetInt("trials", 10_000);
+        var target = TargetSpec.Parse(args.GetOr("target", TargetSpec.Cnn));
+        var backend = args.GetOr("persistence", "sqlite") == "postgres" ? PersistenceBackend.Postgres : PersistenceBackend.Sqlite;
+        var db = args.Get("db") ?? Path.Combine(Path.GetTempPath(), $"autodropout-bench-{Guid.NewGuid():N}.db");
+        args.RejectUnknown();
+        TorchSharp.torch.set_num_threads(1);
+
+        using (var policy = new ReinforceController(ConvSearchSpace.Default.VocabularySizes(), target.MaskSites * TokenTypes.PerSite, new PolicyOptions(), 1))
+        {
+            for (int i = 0; i < 20; i++) policy.Sample(i); // warm-up
+            var clock = Stopwatch.StartNew();
+            var samples = Enumerable.Range(0, 200).Select(i => policy.Sample(1000 + i)).ToArray();
+            double sampleMs = clock.Elapsed.TotalMilliseconds / samples.Length;
+            clock.Restart();
+            for (int u = 0; u < 25; u++)
+                policy.Update(samples.Skip(u * 8).Take(8).Select(s => new RewardedSample(s.Tokens, s.Tokens.Sum() % 10 / 10.0)).ToArray());
+            double updateMs = clock.Elapsed.TotalMilliseconds / 25;
+            Console.WriteLine($"{target.Name}: {target.MaskSites * TokenTypes.PerSite} tokens per pattern");
+            Console.WriteLine($"sample one pattern        {sampleMs,8:0.00} ms   (target < 5 ms)");
+            Console.WriteLine($"update on a batch of 8    {updateMs,8:0.00} ms   (target < 50 ms)");
+        }
+
+        var config = ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = WARNING\nakka.stdout-loglevel = WARNING")
+            .WithFallback(ControllerNode.PersistenceConfig(backend, db))
+            .WithFallback(ConfigurationFactory.ParseString(NodeConfig.Embedded("base.conf")));
+        var name = $"bench-{Guid.NewGuid():N}"[..14];
+        var spec = new SearchSpec(name, Target: target.Name, Trials: trials, PolicyBatch: 8);
+        var write = Stopwatch.StartNew();
+        using (var system = ActorSystem.Create("bench-write", config))
+        {
+            var manager = system.ActorOf(SearchManager.Props(), "search-manager");
+            await manager.Ask<CommandAccepted>(new StartSearch(spec), TimeSpan.FromSeconds(30));
+            // one long-lived "trainer" (an Ask's temporary actor would die and lose its lease each time)
+            var trainer = Inbox.Create(system);
+            var wait = TimeSpan.FromSeconds(30);
+            for (int i = 0; i < trials; i++)
+            {
+                trainer.Send(manager, new RequestWork("bench", "cpu"));
+                var work = (WorkAssignment)await trainer.ReceiveAsync(wait);
+                double reward = Seeds.Derive(7, work.TrialId, SeedStream.Trial) % 1000 / 1000.0;
+                trainer.Send(manager, new TrialResult(name, work.TrialId, "bench", reward, new TrialMetricsReport(reward, 0.5, 1000, 1, 10), null, null));
+                await trainer.ReceiveAsync(wait);
+            }
+            await system.Terminate();
+        }
+        Console.WriteLine($"wrote {trials} trials (propose, lease, complete, {trials / 8} updates) in {write.Elapsed.TotalSeconds:0.0} s: " +
+                          $"{write.Elapsed.TotalMilliseconds / trials:0.00} ms per trial");
+
+        using (var system = ActorSystem.Create("bench-recover", config))
+        {
+            var manager = system.ActorOf(SearchManager.Props(), "search-manager");
+            var clock = Stopwatch.StartNew();
+            var details = await manager.Ask<SearchDetails>(new GetSearch(name), TimeSpan.FromMinutes(5));
+            Console.WriteLine($"recovered {details.Summary.Completed} completed trials, policy v{details.Summary.PolicyVersion}, " +
+                              $"from snapshot + journal tail on {backend}: {clock.Elapsed.TotalSeconds:0.00} s   (target < 2 s)");
+            await system.Terminate();
+        }
+        if (backend == PersistenceBackend.Sqlite && args.Get("db") is null)
+            foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(db + suffix);
+        return ExitCodes.Ok;
+    }
+}
