@@ -43,7 +43,7 @@ public sealed class PolicyNetwork : nn.Module<Tensor, Tensor>
     public IReadOnlyList<int> Vocabularies => _vocabularies;
     private long StartSymbol { get; }
 
-    /// <summary>Shifts a batch of token sequences [B, T'] right into value-embedding ids, with the start symbol first.</summary>
+    /// <summary>Shifts token sequences right into value-embedding ids [B, length], with the start symbol first.</summary>
     public Tensor InputIds(long[][] tokens, int length)
     {
         var ids = new long[tokens.Length * length];
@@ -54,12 +54,20 @@ public sealed class PolicyNetwork : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Hidden states [B, T, W] for input ids [B, T].</summary>
-    public override Tensor forward(Tensor inputIds)
+    public override Tensor forward(Tensor inputIds) => Hidden(inputIds, PositionalPart(Length));
+
+    /// <summary>The embeddings of token type and position for the first <paramref name="length"/> positions, [1, length, W].</summary>
+    public Tensor PositionalPart(long length)
+    {
+        var positions = arange(length, dtype: int64);
+        return (typeEmbedding.call(positions.remainder(TypeCount)) + positionEmbedding.call(positions)).unsqueeze(0);
+    }
+
+    /// <summary>Hidden states for input ids [B, T], given <see cref="PositionalPart"/> of at least T positions.</summary>
+    public Tensor Hidden(Tensor inputIds, Tensor positionalPart)
     {
         long length = inputIds.shape[1];
-        var positions = arange(length, dtype: int64);
-        var types = positions.remainder(TypeCount);
-        var h = valueEmbedding.call(inputIds) + typeEmbedding.call(types).unsqueeze(0) + positionEmbedding.call(positions).unsqueeze(0);
+        var h = valueEmbedding.call(inputIds) + positionalPart.narrow(1, 0, length);
         foreach (var block in blocks) h = block.call(h);
         return finalNorm.call(h);
     }
@@ -72,6 +80,7 @@ public sealed class PolicyNetwork : nn.Module<Tensor, Tensor>
 public sealed class CausalBlock : nn.Module<Tensor, Tensor>
 {
     private readonly int _heads;
+    private readonly Dictionary<long, Tensor> _futureMasks = new(); // causal masks by length, built once
     private readonly LayerNorm norm1, norm2;
     private readonly Linear qkv, projection, up, down;
 
@@ -93,10 +102,17 @@ public sealed class CausalBlock : nn.Module<Tensor, Tensor>
         var parts = qkv.call(norm1.call(x)).view(b, t, 3, _heads, d).permute(2, 0, 3, 1, 4);
         var (q, k, v) = (parts[0], parts[1], parts[2]);
         var scores = q.matmul(k.transpose(-2, -1)).div(Math.Sqrt(d));
-        var future = ones(t, t, dtype: ScalarType.Bool).triu(1);
+        if (!_futureMasks.TryGetValue(t, out var future))
+            _futureMasks[t] = future = ones(t, t, dtype: ScalarType.Bool).triu(1).DetachFromDisposeScope();
         scores = scores.masked_fill(future, double.NegativeInfinity);
         var attended = F.softmax(scores, -1).matmul(v).permute(0, 2, 1, 3).reshape(b, t, w);
         x = x + projection.call(attended);
         return x + down.call(F.gelu(up.call(norm2.call(x))));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) foreach (var mask in _futureMasks.Values) mask.Dispose();
+        base.Dispose(disposing);
     }
 }

@@ -44,25 +44,31 @@ public sealed class ReinforceController : IDisposable
     /// <summary>The moving-average reward baseline; null until the first update.</summary>
     public double? Baseline { get; private set; }
 
-    /// <summary>Writes one pattern; the same policy state and seed always give the same tokens.</summary>
+    /// <summary>
+    /// Writes one pattern; the same policy state and seed always give the same tokens. The choice is drawn on the
+    /// host from the token's probabilities with a uniform number derived from (seed, position): no generator state
+    /// to keep, and fewer torch calls per token (sampling is dominated by per-call overhead, not arithmetic).
+    /// </summary>
     public PolicySample Sample(long seed)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        using var generator = new Generator((ulong)seed);
         _network.eval();
-        var tokens = new List<int>(_network.Length);
+        var tokens = new long[_network.Length];
         double logProbability = 0;
+        var positional = _network.PositionalPart(_network.Length); // constant while sampling one pattern
         for (int t = 0; t < _network.Length; t++)
         {
-            var ids = _network.InputIds([tokens.Select(v => (long)v).ToArray()], t + 1);
-            var hidden = _network.call(ids)[0, t];
-            var logProbs = F.log_softmax(ShapeLogits(_network.Logits(hidden, t)), -1);
-            int choice = (int)multinomial(logProbs.exp(), 1, generator: generator).item<long>();
-            logProbability += logProbs[choice].item<float>();
-            tokens.Add(choice);
+            var hidden = _network.Hidden(_network.InputIds([tokens], t + 1), positional)[0, t];
+            var probabilities = HostProbabilities(_network.Logits(hidden, t).data<float>().ToArray());
+            double u = (Seeds.Derive(seed, t, SeedStream.PatternSample) >> 11) * (1.0 / (1L << 52));
+            int choice = 0;
+            double cumulative = probabilities[0];
+            while (choice < probabilities.Length - 1 && u >= cumulative) cumulative += probabilities[++choice];
+            logProbability += Math.Log(probabilities[choice]);
+            tokens[t] = choice;
         }
-        return new PolicySample(tokens.ToArray(), logProbability);
+        return new PolicySample(tokens.Select(v => (int)v).ToArray(), logProbability);
     }
 
     /// <summary>The most likely pattern, written greedily token by token.</summary>
@@ -173,6 +179,18 @@ public sealed class ReinforceController : IDisposable
             entropy = entropy is null ? stepEntropy : entropy + stepEntropy;
         }
         return (logProbability!, entropy!);
+    }
+
+    /// <summary>The same shaping and softmax as <see cref="ShapeLogits"/>, on the host, for a handful of logits.</summary>
+    private double[] HostProbabilities(ReadOnlySpan<float> logits)
+    {
+        var shaped = new double[logits.Length];
+        for (int i = 0; i < logits.Length; i++)
+            shaped[i] = _options.TanhCap * Math.Tanh(logits[i] / _options.TanhCap) / _options.Temperature;
+        double max = shaped.Max(), sum = 0;
+        for (int i = 0; i < shaped.Length; i++) sum += shaped[i] = Math.Exp(shaped[i] - max);
+        for (int i = 0; i < shaped.Length; i++) shaped[i] /= sum;
+        return shaped;
     }
 
     private Tensor ShapeLogits(Tensor logits) =>

@@ -19,6 +19,20 @@ public class SearchPersistenceTests : Akka.TestKit.Xunit2.TestKit
             .WithFallback(ControllerNode.PersistenceConfig(PersistenceBackend.Sqlite, Database))
             .WithFallback(ConfigurationFactory.ParseString(NodeConfig.Embedded("base.conf")));
 
+    /// <summary>Asks for work as a real trainer does: from one long-lived actor (an Ask's temporary actor dies at once,
+    /// and the controller rightly requeues what a dead trainer held).</summary>
+    private static async Task<WorkAssignment> Lease(IActorRef manager, Akka.TestKit.TestProbe trainer, string trainerId)
+    {
+        trainer.Send(manager, new RequestWork(trainerId, "cpu"));
+        return await trainer.ExpectMsgAsync<WorkAssignment>(TimeSpan.FromSeconds(20));
+    }
+
+    private static async Task Report(IActorRef manager, Akka.TestKit.TestProbe trainer, TrialResult result)
+    {
+        trainer.Send(manager, result);
+        await trainer.ExpectMsgAsync<TrialResultAck>(TimeSpan.FromSeconds(20));
+    }
+
     private static TrialResult Result(WorkAssignment work, double reward) =>
         new(work.Search, work.TrialId, "trainer-a", reward, new TrialMetricsReport(reward, 0.4, 100, 1, work.TrainSteps), null, null);
 
@@ -30,16 +44,17 @@ public class SearchPersistenceTests : Akka.TestKit.Xunit2.TestKit
         Assert.IsType<CommandAccepted>(await manager.Ask<object>(new StartSearch(spec), TimeSpan.FromSeconds(20)));
         Assert.IsType<CommandRejected>(await manager.Ask<object>(new StartSearch(spec), TimeSpan.FromSeconds(20)));
 
+        var trainerA = CreateTestProbe();
         for (int i = 0; i < 3; i++)
         {
-            var work = await manager.Ask<WorkAssignment>(new RequestWork("trainer-a", "cpu"), TimeSpan.FromSeconds(20));
+            var work = await Lease(manager, trainerA, "trainer-a");
             Assert.Equal(i + 1, work.TrialId);
-            Assert.IsType<TrialResultAck>(await manager.Ask<object>(Result(work, 0.5 + 0.1 * i), TimeSpan.FromSeconds(20)));
+            await Report(manager, trainerA, Result(work, 0.5 + 0.1 * i));
         }
         // a resend of an already recorded result is acknowledged and changes nothing
         var before = await manager.Ask<SearchDetails>(new GetSearch("persisted"), TimeSpan.FromSeconds(20));
-        await manager.Ask<TrialResultAck>(new TrialResult("persisted", 1, "trainer-a", 0.99, null, null, null), TimeSpan.FromSeconds(20));
-        var leased = await manager.Ask<WorkAssignment>(new RequestWork("trainer-b", "cpu"), TimeSpan.FromSeconds(20)); // trial 4, leased
+        await Report(manager, trainerA, new TrialResult("persisted", 1, "trainer-a", 0.99, null, null, null));
+        var leased = await Lease(manager, CreateTestProbe(), "trainer-b"); // trial 4, leased
         before = await manager.Ask<SearchDetails>(new GetSearch("persisted"), TimeSpan.FromSeconds(20));
         Assert.Equal(1, before.Summary.PolicyVersion);
         Assert.Equal(0.5, before.Trials[0].Reward);
@@ -83,11 +98,9 @@ public class SearchPersistenceTests : Akka.TestKit.Xunit2.TestKit
         var spec = new SearchSpec("snapshotted", Trials: 9, PolicyBatch: 2, Seed: 3, Policy: new PolicyOptions(Layers: 1, Width: 16));
         var manager = Sys.ActorOf(SearchManager.Props(), "search-manager");
         await manager.Ask<CommandAccepted>(new StartSearch(spec), TimeSpan.FromSeconds(20));
+        var trainer = CreateTestProbe();
         for (int i = 0; i < 7; i++) // 3 updates: a snapshot at version 2, then events after it
-        {
-            var work = await manager.Ask<WorkAssignment>(new RequestWork("trainer-a", "cpu"), TimeSpan.FromSeconds(20));
-            await manager.Ask<TrialResultAck>(Result(work, (i * 37 % 10) / 10.0), TimeSpan.FromSeconds(20));
-        }
+            await Report(manager, trainer, Result(await Lease(manager, trainer, "trainer-a"), (i * 37 % 10) / 10.0));
         var live = await manager.Ask<SearchDetails>(new GetSearch("snapshotted"), TimeSpan.FromSeconds(20));
         Assert.Equal(3, live.Summary.PolicyVersion);
         Shutdown(Sys, verifySystemShutdown: true);

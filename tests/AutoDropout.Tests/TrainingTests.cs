@@ -12,7 +12,6 @@ public class TrainingTests
     [Fact]
     public void A_short_trial_with_a_pattern_learns_far_beyond_chance_and_is_reproducible()
     {
-        set_num_threads(1);
         using var data = new PreparedData(Data.Value.Train, Data.Value.Validation, CPU);
         var target = TargetSpec.Parse("cnn");
         var pattern = ConvSearchSpace.Default.Decode(Enumerable.Range(0, 16).Select(i => i % 2).ToArray());
@@ -28,7 +27,6 @@ public class TrainingTests
     [Fact]
     public void An_exploding_learning_rate_ends_the_trial_as_diverged()
     {
-        set_num_threads(1);
         using var data = new PreparedData(Data.Value.Train, Data.Value.Validation, CPU);
         var outcome = TrialRunner.Run(data, null, new TrialPlan(TargetSpec.Parse("cnn"), 40, 64, 1e30, Seed: 1), CancellationToken.None);
         var failed = Assert.IsType<TrialOutcome.Failed>(outcome);
