@@ -25,7 +25,7 @@ public sealed record SearchSpec(
     int BatchSize = 128,
     double LearningRate = 1e-3,
     long Seed = 1,
-    int PolicyBatch = 4,
+    int PolicyBatch = 8,
     double ValidationFraction = 0.1,
     int LeaseSeconds = 600,
     PolicyOptions? Policy = null)
