@@ -7,17 +7,24 @@ using AutoDropout.Messages;
 
 namespace AutoDropout.Tests;
 
-/// <summary>The controller's state survives an ActorSystem restart on a real SQLite journal.</summary>
-public class SearchPersistenceTests : Akka.TestKit.Xunit2.TestKit
+/// <summary>The controller's state survives an ActorSystem restart on a real journal (SQLite, and PostgreSQL when one is given).</summary>
+public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
 {
-    private static readonly string Database = Path.Combine(Path.GetTempPath(), $"autodropout-persistence-{Guid.NewGuid():N}.db");
+    private readonly Config _persistence;
 
-    public SearchPersistenceTests() : base(SystemConfig(), "persistence-1") { }
+    protected SearchPersistenceSpecs(Config persistence) : base(Compose(persistence), "persistence-1") => _persistence = persistence;
 
-    private static Config SystemConfig() =>
+    private static Config Compose(Config persistence) =>
         ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = WARNING\nautodropout.controller.snapshot-every-updates = 2")
-            .WithFallback(ControllerNode.PersistenceConfig(PersistenceBackend.Sqlite, Database))
+            .WithFallback(persistence)
             .WithFallback(ConfigurationFactory.ParseString(NodeConfig.Embedded("base.conf")));
+
+    private Config SystemConfig() => Compose(_persistence);
+
+    /// <summary>Skips the test when this back-end is not available here.</summary>
+    protected virtual void RequireBackend() { }
+
+    protected abstract long CountSnapshots(string persistenceId);
 
     /// <summary>Asks for work as a real trainer does: from one long-lived actor (an Ask's temporary actor dies at once,
     /// and the controller rightly requeues what a dead trainer held).</summary>
@@ -36,9 +43,10 @@ public class SearchPersistenceTests : Akka.TestKit.Xunit2.TestKit
     private static TrialResult Result(WorkAssignment work, double reward) =>
         new(work.Search, work.TrialId, "trainer-a", reward, new TrialMetricsReport(reward, 0.4, 100, 1, work.TrainSteps), null, null);
 
-    [Fact]
+    [SkippableFact]
     public async Task A_search_recovers_its_trials_and_policy_after_a_restart()
     {
+        RequireBackend();
         var spec = new SearchSpec("persisted", Trials: 5, PolicyBatch: 2, Seed: 9, Policy: new PolicyOptions(Layers: 1, Width: 16));
         var manager = Sys.ActorOf(SearchManager.Props(), "search-manager");
         Assert.IsType<CommandAccepted>(await manager.Ask<object>(new StartSearch(spec), TimeSpan.FromSeconds(20)));
@@ -92,9 +100,10 @@ public class SearchPersistenceTests : Akka.TestKit.Xunit2.TestKit
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Recovery_from_a_snapshot_equals_a_replay_of_the_journal_alone()
     {
+        RequireBackend();
         var spec = new SearchSpec("snapshotted", Trials: 9, PolicyBatch: 2, Seed: 3, Policy: new PolicyOptions(Layers: 1, Width: 16));
         var manager = Sys.ActorOf(SearchManager.Props(), "search-manager");
         await manager.Ask<CommandAccepted>(new StartSearch(spec), TimeSpan.FromSeconds(20));
@@ -121,16 +130,13 @@ public class SearchPersistenceTests : Akka.TestKit.Xunit2.TestKit
         {
             await restarted.Terminate();
         }
-        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Database}");
-        db.Open();
-        using var count = db.CreateCommand();
-        count.CommandText = "SELECT COUNT(*) FROM snapshot WHERE persistence_id = 'search-snapshotted'";
-        Assert.Equal(1L, (long)count.ExecuteScalar()!); // saved at version 2; older ones are deleted
+        Assert.Equal(1L, CountSnapshots("search-snapshotted")); // saved at version 2; older ones are deleted
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_bad_spec_is_rejected_naming_the_field_before_anything_is_persisted()
     {
+        RequireBackend();
         var manager = Sys.ActorOf(SearchManager.Props(), "search-manager");
         var rejected = await manager.Ask<CommandRejected>(new StartSearch(new SearchSpec("bad", Trials: 0)), TimeSpan.FromSeconds(20));
         Assert.StartsWith("trials:", rejected.Reason);
@@ -138,10 +144,64 @@ public class SearchPersistenceTests : Akka.TestKit.Xunit2.TestKit
         Assert.DoesNotContain(list.Searches, s => s.Name == "bad");
     }
 
+}
+
+public sealed class SqlitePersistenceTests : SearchPersistenceSpecs
+{
+    private readonly string _database;
+
+    public SqlitePersistenceTests() : this(Path.Combine(Path.GetTempPath(), $"autodropout-persistence-{Guid.NewGuid():N}.db")) { }
+
+    private SqlitePersistenceTests(string database) : base(ControllerNode.PersistenceConfig(PersistenceBackend.Sqlite, database)) =>
+        _database = database;
+
+    protected override long CountSnapshots(string persistenceId)
+    {
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_database}");
+        db.Open();
+        using var count = db.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FROM snapshot WHERE persistence_id = $id";
+        count.Parameters.AddWithValue("$id", persistenceId);
+        return (long)count.ExecuteScalar()!;
+    }
+
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
         foreach (var suffix in new[] { "", "-wal", "-shm" })
-            try { File.Delete(Database + suffix); } catch (IOException) { }
+            try { File.Delete(_database + suffix); } catch (IOException) { }
+    }
+}
+
+/// <summary>
+/// Runs when AUTODROPOUT_TEST_POSTGRES holds a connection string (CI starts a server and sets it). The database it
+/// names is wiped before each test: give it one of its own.
+/// </summary>
+public sealed class PostgresPersistenceTests : SearchPersistenceSpecs
+{
+    private static readonly string? ConnectionString = Environment.GetEnvironmentVariable("AUTODROPOUT_TEST_POSTGRES");
+
+    public PostgresPersistenceTests() : base(ControllerNode.PersistenceConfig(PersistenceBackend.Postgres,
+        ConnectionString ?? "Host=127.0.0.1;Database=none"))
+    {
+        if (ConnectionString is null) return;
+        using var db = new Npgsql.NpgsqlConnection(ConnectionString);
+        db.Open();
+        using var wipe = db.CreateCommand();
+        wipe.CommandText = "DROP SCHEMA public CASCADE; CREATE SCHEMA public;";
+        wipe.ExecuteNonQuery();
+    }
+
+    protected override void RequireBackend() =>
+        Skip.If(ConnectionString is null, "set AUTODROPOUT_TEST_POSTGRES to a PostgreSQL connection string to run this");
+
+    protected override long CountSnapshots(string persistenceId)
+    {
+        using var db = new Npgsql.NpgsqlConnection(ConnectionString);
+        db.Open();
+        using var count = db.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FROM snapshot WHERE persistence_id = @id";
+        count.Parameters.AddWithValue("id", persistenceId);
+        return (long)count.ExecuteScalar()!;
     }
 }
