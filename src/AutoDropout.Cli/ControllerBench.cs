@@ -39,9 +39,7 @@ public static class ControllerBench
             Console.WriteLine($"update on a batch of 8    {updateMs,8:0.00} ms   (target < 50 ms)");
         }
 
-        var config = ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = WARNING\nakka.stdout-loglevel = WARNING")
-            .WithFallback(ControllerNode.PersistenceConfig(backend, db))
-            .WithFallback(ConfigurationFactory.ParseString(NodeConfig.Embedded("base.conf")));
+        var config = NodeConfig.Local(ControllerNode.PersistenceConfig(backend, db));
         var name = $"bench-{Guid.NewGuid():N}"[..14];
         var spec = new SearchSpec(name, Target: target.Name, Trials: trials, PolicyBatch: 8);
         var write = Stopwatch.StartNew();

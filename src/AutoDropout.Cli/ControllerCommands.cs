@@ -22,9 +22,7 @@ public static class ControllerCommands
         using var client = new ControlClient(endpoint, null);
         var live = await client.Get($"v1/searches/{Uri.EscapeDataString(name)}", MessageJsonContext.Default.SearchDetails);
 
-        var config = ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = WARNING\nakka.stdout-loglevel = WARNING")
-            .WithFallback(ControllerNode.PersistenceConfig(backend, db))
-            .WithFallback(ConfigurationFactory.ParseString(NodeConfig.Embedded("base.conf")));
+        var config = NodeConfig.Local(ControllerNode.PersistenceConfig(backend, db));
         using var system = ActorSystem.Create("verify", config);
         SearchDetails rebuilt;
         try

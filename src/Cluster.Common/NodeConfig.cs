@@ -31,6 +31,17 @@ public static class NodeConfig
         return config.WithFallback(ConfigurationFactory.ParseString(Embedded("base.conf")));
     }
 
+    /// <summary>
+    /// A process-local (not clustered) ActorSystem's configuration: our serializer and settings from base.conf,
+    /// quiet logging, and the given layers on top (e.g. persistence). For tools, benchmarks and tests.
+    /// </summary>
+    public static Config Local(params Config[] layers)
+    {
+        var config = ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = WARNING\nakka.stdout-loglevel = WARNING");
+        foreach (var layer in layers) config = config.WithFallback(layer);
+        return config.WithFallback(ConfigurationFactory.ParseString(Embedded("base.conf")));
+    }
+
     /// <summary>A HOCON string literal.</summary>
     public static string Quote(string value) =>
         "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";

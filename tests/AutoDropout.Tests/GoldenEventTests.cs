@@ -13,9 +13,7 @@ namespace AutoDropout.Tests;
 /// </summary>
 public class GoldenEventTests : IDisposable
 {
-    private readonly ActorSystem _system = ActorSystem.Create("golden",
-        Akka.Configuration.ConfigurationFactory.ParseString("akka.actor.provider = local")
-            .WithFallback(Akka.Configuration.ConfigurationFactory.ParseString(NodeConfig.Embedded("base.conf"))));
+    private readonly ActorSystem _system = ActorSystem.Create("golden", NodeConfig.Local());
 
     private static string GoldenDirectory => Path.Combine(AppContext.BaseDirectory, "Golden");
 

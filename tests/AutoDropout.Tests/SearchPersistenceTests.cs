@@ -15,9 +15,7 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
     protected SearchPersistenceSpecs(Config persistence) : base(Compose(persistence), "persistence-1") => _persistence = persistence;
 
     private static Config Compose(Config persistence) =>
-        ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = WARNING\nautodropout.controller.snapshot-every-updates = 2")
-            .WithFallback(persistence)
-            .WithFallback(ConfigurationFactory.ParseString(NodeConfig.Embedded("base.conf")));
+        NodeConfig.Local(ConfigurationFactory.ParseString("autodropout.controller.snapshot-every-updates = 2"), persistence);
 
     private Config SystemConfig() => Compose(_persistence);
 

@@ -8,9 +8,7 @@ namespace AutoDropout.Tests;
 
 public class SerializerTests : IDisposable
 {
-    private readonly ActorSystem _system = ActorSystem.Create("serializer",
-        Akka.Configuration.ConfigurationFactory.ParseString("akka.actor.provider = local")
-            .WithFallback(Akka.Configuration.ConfigurationFactory.ParseString(NodeConfig.Embedded("base.conf"))));
+    private readonly ActorSystem _system = ActorSystem.Create("serializer", NodeConfig.Local());
 
     private static readonly ConvPattern Pattern = ConvSearchSpace.Default.Decode([1, 2, 3, 4, 5, 0, 1, 0, 6, 4, 4, 5, 5, 5, 0, 1]);
 
