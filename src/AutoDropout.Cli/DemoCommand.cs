@@ -22,7 +22,7 @@ public static class DemoCommand
         // the demo runs on the bundled subset unless told otherwise, so it takes the same time on every machine
         if (spec.DataDirectory is null) spec = spec with { DataDirectory = "embedded" };
         // a short search learns more from smaller batches: 12 trials make 3 policy updates
-        if (args.Get("policy-batch") is null) spec = spec with { PolicyBatch = 4 };
+        if (args.Get("policy-batch") is null && args.Get("spec") is null) spec = spec with { PolicyBatch = 4 };
         int timeoutSeconds = args.GetInt("timeout", 900);
         args.RejectUnknown();
         if (trainers < 1) throw new UsageException("--trainers must be at least 1");

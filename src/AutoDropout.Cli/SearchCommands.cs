@@ -69,10 +69,25 @@ public static class SearchCommands
         }
     }
 
-    /// <summary>A search spec from options; unspecified fields keep the spec's defaults.</summary>
+    /// <summary>
+    /// A search spec from options, on top of a JSON spec file (--spec FILE, snake_case fields as in `search show
+    /// --json`, e.g. to set "grid" or "policy") or of the defaults.
+    /// </summary>
     public static SearchSpec SpecFrom(Args args, string name)
     {
         var defaults = new SearchSpec(name);
+        if (args.Get("spec") is { } file)
+        {
+            try
+            {
+                defaults = (JsonSerializer.Deserialize(File.ReadAllText(file), SpecJsonContext.Default.SearchSpec)
+                    ?? throw new UsageException($"--spec {file}: empty")) with { Name = name };
+            }
+            catch (Exception e) when (e is JsonException or IOException)
+            {
+                throw new UsageException($"--spec {file}: {e.Message}");
+            }
+        }
         var spec = defaults with
         {
             Target = args.GetOr("target", defaults.Target),

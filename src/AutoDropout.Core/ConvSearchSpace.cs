@@ -21,6 +21,23 @@ public sealed record ConvSearchSpace(
         [0, 15, 30, 45, 60, 75],
         [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]);
 
+    /// <summary>Checks the grids; the message names the grid at fault.</summary>
+    public void Validate()
+    {
+        static void Check<T>(string name, ImmutableArray<T> grid, Func<T, bool> valid, string rule)
+        {
+            if (grid.IsDefaultOrEmpty) throw new ArgumentException($"grid.{name}: needs at least one value");
+            if (grid.Distinct().Count() != grid.Length) throw new ArgumentException($"grid.{name}: values must be distinct");
+            foreach (var value in grid)
+                if (!valid(value)) throw new ArgumentException($"grid.{name}: {value} is not {rule}");
+        }
+        Check("sizes", Sizes, v => v >= 1, "a size of at least 1");
+        Check("strides", Strides, v => v >= 1, "a stride of at least 1");
+        Check("repeats", Repeats, v => v >= 1, "a repeat count of at least 1");
+        Check("rotations", Rotations, v => v is >= 0 and < 360, "an angle in [0, 360) degrees");
+        Check("shears", Shears, v => v is >= 0 and < 1 && double.IsFinite(v), "a shear in [0, 1)");
+    }
+
     /// <summary>How many choices the token of this type has.</summary>
     public int VocabularySize(TokenType type) => type switch
     {

@@ -119,7 +119,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
     }
 
     private static ReinforceController NewPolicy(SearchSpec spec, SearchState state) =>
-        new(ConvSearchSpace.Default.VocabularySizes(), state.Target.MaskSites * TokenTypes.PerSite,
+        new(spec.GridOrDefault.VocabularySizes(), state.Target.MaskSites * TokenTypes.PerSite,
             spec.PolicyOrDefault, Seeds.Derive(spec.Seed, 0, SeedStream.Policy));
 
     private void Apply(ISearchEvent e)
@@ -133,7 +133,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
         if (e is PolicyUpdated update)
         {
             var batch = update.TrialIds.Select(id => _state.Find(id)!)
-                .Select(t => new RewardedSample(ConvSearchSpace.Default.Encode(t.Pattern), t.Reward ?? 0)).ToArray();
+                .Select(t => new RewardedSample(_state.Spec.GridOrDefault.Encode(t.Pattern), t.Reward ?? 0)).ToArray();
             var report = _policy!.Update(batch);
             if (report.Version != update.Version)
                 throw new InvalidOperationException($"search {_name}: policy update {update.Version} replayed as version {report.Version}");
@@ -184,7 +184,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
         }
         int trialId = _state.NextTrialId;
         var sample = _policy!.Sample(Seeds.Derive(_state.Spec.Seed, trialId, SeedStream.PatternSample));
-        var proposed = new TrialProposed(trialId, ConvSearchSpace.Default.Decode(sample.Tokens), _policy.Version,
+        var proposed = new TrialProposed(trialId, _state.Spec.GridOrDefault.Decode(sample.Tokens), _policy.Version,
             Seeds.Derive(_state.Spec.Seed, trialId, SeedStream.Trial));
         PersistAll(new ISearchEvent[] { proposed, lease(trialId) }, e =>
         {

@@ -15,6 +15,8 @@ namespace AutoDropout.Messages;
 /// <param name="PolicyBatch">Results per REINFORCE update.</param>
 /// <param name="ValidationFraction">Share of the training set held out to compute rewards.</param>
 /// <param name="LeaseSeconds">How long a trainer may hold a trial before it is requeued.</param>
+/// <param name="Space">The search space: "conv" (the ConvNet space of 8 tokens per mask site).</param>
+/// <param name="Grid">The ConvNet space's value grids; null for <see cref="ConvSearchSpace.Default"/>.</param>
 public sealed record SearchSpec(
     string Name,
     string Target = TargetSpec.Cnn,
@@ -28,11 +30,16 @@ public sealed record SearchSpec(
     int PolicyBatch = 8,
     double ValidationFraction = 0.1,
     int LeaseSeconds = 600,
-    PolicyOptions? Policy = null)
+    PolicyOptions? Policy = null,
+    string Space = SearchSpec.ConvSpace,
+    ConvSearchSpace? Grid = null)
 {
     public const string FashionMnist = "fashion-mnist";
+    public const string ConvSpace = "conv";
 
     public PolicyOptions PolicyOrDefault => Policy ?? new PolicyOptions();
+
+    public ConvSearchSpace GridOrDefault => Grid ?? ConvSearchSpace.Default;
 
     /// <summary>Rejects a bad spec with a message that names the field, before anything is persisted.</summary>
     public void Validate()
@@ -49,6 +56,8 @@ public sealed record SearchSpec(
         if (PolicyBatch <= 0) throw new ArgumentException("policy_batch: must be at least 1");
         if (ValidationFraction is <= 0 or >= 1) throw new ArgumentException("validation_fraction: must be in (0, 1)");
         if (LeaseSeconds <= 0) throw new ArgumentException("lease_seconds: must be at least 1");
+        if (Space != ConvSpace) throw new ArgumentException($"space: unknown search space '{Space}' (known: {ConvSpace})");
+        Grid?.Validate();
         try { PolicyOrDefault.Validate(); }
         catch (ArgumentException e) { throw new ArgumentException(e.Message); }
     }

@@ -49,6 +49,30 @@ public class SearchSpaceTests
         Assert.Contains("colour", error.Message);
     }
 
+    [Fact]
+    public void A_custom_grid_is_used_and_a_bad_one_is_refused_naming_the_grid()
+    {
+        var grid = Space with { Sizes = [2, 4], Rotations = [0, 90] };
+        grid.Validate();
+        Assert.Equal(2, grid.VocabularySize(TokenType.Size));
+        Assert.Equal(4, grid.Decode([1, 0, 0, 1, 0, 0, 0, 0]).Sites[0].Size);
+        Assert.Contains("grid.strides", Assert.Throws<ArgumentException>(() => (Space with { Strides = [] }).Validate()).Message);
+        Assert.Contains("grid.shears", Assert.Throws<ArgumentException>(() => (Space with { Shears = [0, 1.5] }).Validate()).Message);
+        Assert.Contains("grid.sizes", Assert.Throws<ArgumentException>(() => (Space with { Sizes = [3, 3] }).Validate()).Message);
+    }
+
+    [Theory]
+    [InlineData("space", "{\"name\":\"x\",\"space\":\"graph\"}")]
+    [InlineData("grid.repeats", "{\"name\":\"x\",\"grid\":{\"sizes\":[1],\"strides\":[1],\"repeats\":[0],\"rotations\":[0],\"shears\":[0]}}")]
+    [InlineData("target", "{\"name\":\"x\",\"target\":\"vgg\"}")]
+    [InlineData("trials", "{\"name\":\"x\",\"trials\":0}")]
+    [InlineData("train_steps", "{\"name\":\"x\",\"train_steps\":-5}")]
+    public void A_bad_search_spec_is_refused_naming_the_field(string field, string json)
+    {
+        var spec = System.Text.Json.JsonSerializer.Deserialize(json, AutoDropout.Cluster.SpecJsonContext.Default.SearchSpec)!;
+        Assert.StartsWith(field, Assert.Throws<ArgumentException>(spec.Validate).Message);
+    }
+
     [Theory]
     [InlineData("cnn", 2)]
     [InlineData("wrn-10-1", 7)]

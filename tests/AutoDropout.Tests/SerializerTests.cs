@@ -14,7 +14,8 @@ public class SerializerTests : IDisposable
 
     public static TheoryData<object> Messages() => new()
     {
-        new SearchCreated(new SearchSpec("s1", Trials: 3, Policy: new PolicyOptions(Layers: 1))),
+        // values spelled out, not left to defaults: GoldenEventTests compares them with bytes written long ago
+        new SearchCreated(new SearchSpec("s1", Trials: 3, PolicyBatch: 4, Policy: new PolicyOptions(Layers: 1))),
         new TrialProposed(7, Pattern, 2, 123456789012345L),
         new TrialLeased(7, "akka.tcp://autodropout@127.0.0.1:1/user/trainer-0", new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero)),
         new TrialCompleted(7, "t", 0.8125, new TrialMetricsReport(0.8125, 0.5, 1000, 12.5, 80)),
@@ -31,7 +32,7 @@ public class SerializerTests : IDisposable
         new StartSearch(new SearchSpec("s2")),
         new GetSearch("s1"), new PauseSearch("s1"), new ResumeSearch("s1"), new StopSearch("s1"), new ListSearches(),
         new CommandAccepted("ok"), new CommandRejected("no"),
-        new SearchSnapshot(new SearchSpec("s1"),
+        new SearchSnapshot(new SearchSpec("s1", Trials: 12, PolicyBatch: 4),
             [new TrialSnapshot(1, Pattern, 0, 5, "completed", "t", null, 0.75, new TrialMetricsReport(0.75, 0.6, 900, 3, 80), null, 1, 1)],
             [2], [], Paused: false, Stopped: false, PolicyState: [1, 2, 3, 255]),
     };
