@@ -9,6 +9,7 @@ const string Usage = """
                        [--token T] [--db FILE|CONNSTR] [--persistence sqlite|postgres] [--devices cpu,cuda:0,...]
       autodropout [--endpoint host:port] search start NAME [--trials N] [--steps N] [--target cnn|wrn-D-K] [--seed N] ...
       autodropout [--endpoint host:port] search list|show NAME|pause NAME|resume NAME|stop NAME [--json]
+      autodropout [--endpoint host:port] search extend NAME --trials N
       autodropout [--endpoint host:port] cluster show [--json]
       autodropout [--endpoint host:port] controller verify NAME [--db FILE|CONNSTR] [--persistence sqlite|postgres]
       autodropout data subset --from DIR --out DIR [--train 6000] [--test 1000]

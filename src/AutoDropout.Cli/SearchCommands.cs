@@ -64,6 +64,16 @@ public static class SearchCommands
                     Console.WriteLine(json ? JsonSerializer.Serialize(reply, MessageJsonContext.Default.CommandAccepted) : reply.Message);
                     return ExitCodes.Ok;
                 }
+            case ("search", "extend"):
+                {
+                    var name = Name();
+                    int more = args.GetInt("trials", 0);
+                    args.RejectUnknown();
+                    if (more <= 0) throw new UsageException("search extend needs --trials N (N >= 1)");
+                    var reply = await client.Post($"v1/searches/{Uri.EscapeDataString(name)}/extend", $"{{\"trials\": {more}}}", MessageJsonContext.Default.CommandAccepted);
+                    Console.WriteLine(json ? JsonSerializer.Serialize(reply, MessageJsonContext.Default.CommandAccepted) : reply.Message);
+                    return ExitCodes.Ok;
+                }
             default:
                 throw new UsageException($"unknown command: {palette} {verb}");
         }

@@ -20,6 +20,7 @@ namespace AutoDropout.Cluster;
 ///   GET  /v1/searches/NAME                one search with its trials
 ///   POST /v1/searches                     start a search (body: a search spec)
 ///   POST /v1/searches/NAME/pause|resume|stop
+///   POST /v1/searches/NAME/extend           body {"trials": N}
 /// </summary>
 public sealed class CommandEndpoint : IDisposable
 {
@@ -114,6 +115,13 @@ public sealed class CommandEndpoint : IDisposable
                 return await AskController(new ResumeSearch(name));
             case ["searches", var name, "stop"] when isPost:
                 return await AskController(new StopSearch(name));
+            case ["searches", var name, "extend"] when isPost:
+                {
+                    using var body = await JsonDocument.ParseAsync(request.InputStream);
+                    return body.RootElement.TryGetProperty("trials", out var trials) && trials.TryGetInt32(out var more)
+                        ? await AskController(new ExtendSearch(name, more))
+                        : Error(400, "trials: the body must be {\"trials\": N}");
+                }
             default:
                 return Error(404, $"no such command: {request.HttpMethod} {request.Url?.AbsolutePath}");
         }

@@ -71,6 +71,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
         Command<PauseSearch>(_ => ChangeStatus(SearchStatus.Running, new SearchPaused(), "paused"));
         Command<ResumeSearch>(_ => ChangeStatus(SearchStatus.Paused, new SearchResumed(), "resumed"));
         Command<StopSearch>(_ => StopSearch());
+        Command<ExtendSearch>(Extend);
         Command<CheckLeases>(_ => RequeueExpiredLeases());
         Command<Terminated>(OnTrainerTerminated);
         Command<ActorIdentity>(OnTrainerIdentified);
@@ -316,6 +317,19 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
         }
         var replyTo = Sender;
         Persist(new SearchStopped(), e => { Apply(e); replyTo.Tell(new CommandAccepted($"search '{_name}' stopped")); });
+    }
+
+    private void Extend(ExtendSearch extend)
+    {
+        if (_state is null) { Sender.Tell(NoSuchSearch()); return; }
+        if (extend.AdditionalTrials <= 0) { Sender.Tell(new CommandRejected("trials: an extension adds at least 1 trial")); return; }
+        if (_state.Status == SearchStatus.Stopped) { Sender.Tell(new CommandRejected($"search '{_name}' is stopped; start a new one")); return; }
+        var replyTo = Sender;
+        Persist(new SearchExtended(extend.AdditionalTrials), e =>
+        {
+            Apply(e);
+            replyTo.Tell(new CommandAccepted($"search '{_name}' extended by {extend.AdditionalTrials} trials to {_state.TotalTrials}"));
+        });
     }
 
     private CommandRejected NoSuchSearch() => new($"no such search: '{_name}'");

@@ -41,6 +41,10 @@ public sealed class SearchState(SearchSpec spec)
     public SearchSpec Spec { get; } = spec;
     public TargetSpec Target { get; } = TargetSpec.Parse(spec.Target);
     public bool Paused { get; private set; }
+    public int ExtraTrials { get; private set; }
+
+    /// <summary>Trials the search runs in all: the spec's plus any extensions.</summary>
+    public int TotalTrials => Spec.Trials + ExtraTrials;
     public bool Stopped { get; private set; }
     public IReadOnlyCollection<TrialRecord> Trials => _trials.Values;
     public IReadOnlyList<int> Unlearned => _unlearned;
@@ -52,14 +56,14 @@ public sealed class SearchState(SearchSpec spec)
 
     public SearchStatus Status =>
         Stopped ? SearchStatus.Stopped
-        : Completed + Failed >= Spec.Trials ? SearchStatus.Completed
+        : Completed + Failed >= TotalTrials ? SearchStatus.Completed
         : Paused ? SearchStatus.Paused
         : SearchStatus.Running;
 
     /// <summary>A requeued or proposed trial waiting for a trainer, if any.</summary>
     public int? WaitingTrial => _waiting.Count > 0 ? _waiting[0] : null;
 
-    public bool MayProposeMore => Status == SearchStatus.Running && _trials.Count < Spec.Trials;
+    public bool MayProposeMore => Status == SearchStatus.Running && _trials.Count < TotalTrials;
 
     public TrialRecord? Find(int trialId) => _trials.GetValueOrDefault(trialId);
 
@@ -139,6 +143,9 @@ public sealed class SearchState(SearchSpec spec)
             case SearchStopped:
                 Stopped = true;
                 break;
+            case SearchExtended extended:
+                ExtraTrials += extended.AdditionalTrials;
+                break;
             case SearchCreated:
                 break;
             default:
@@ -165,7 +172,7 @@ public sealed class SearchState(SearchSpec spec)
     }
 
     public SearchSummary Summary(int policyVersion) =>
-        new(Spec.Name, Status.ToString().ToLowerInvariant(), Spec.Trials, Completed, Failed, Running, policyVersion,
+        new(Spec.Name, Status.ToString().ToLowerInvariant(), TotalTrials, Completed, Failed, Running, policyVersion,
             Best?.Reward, Best?.Pattern.Hash());
 
     public IReadOnlyList<TrialView> TrialViews() =>
@@ -177,11 +184,11 @@ public sealed class SearchState(SearchSpec spec)
         new(Spec,
             _trials.Values.Select(t => new TrialSnapshot(t.Id, t.Pattern, t.PolicyVersion, t.Seed, t.Status.ToString().ToLowerInvariant(),
                 t.Trainer, t.LeaseUntil, t.Reward, t.Metrics, t.FailureReason, t.Attempts, t.LearnedAtVersion)).ToArray(),
-            _waiting.ToArray(), _unlearned.ToArray(), Paused, Stopped, policyState);
+            _waiting.ToArray(), _unlearned.ToArray(), Paused, Stopped, policyState, ExtraTrials);
 
     public static SearchState FromSnapshot(SearchSnapshot snapshot)
     {
-        var state = new SearchState(snapshot.Spec) { Paused = snapshot.Paused, Stopped = snapshot.Stopped };
+        var state = new SearchState(snapshot.Spec) { Paused = snapshot.Paused, Stopped = snapshot.Stopped, ExtraTrials = snapshot.ExtraTrials };
         foreach (var t in snapshot.Trials)
             state._trials[t.TrialId] = new TrialRecord(t.TrialId, t.Pattern, t.PolicyVersion, t.Seed)
             {

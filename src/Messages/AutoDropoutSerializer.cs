@@ -29,6 +29,7 @@ public sealed class AutoDropoutSerializer : SerializerWithStringManifest
         ("search-paused-v1", typeof(SearchPaused)),
         ("search-resumed-v1", typeof(SearchResumed)),
         ("search-stopped-v1", typeof(SearchStopped)),
+        ("search-extended-v1", typeof(SearchExtended)),
         ("search-registered-v1", typeof(SearchRegistered)),
         ("search-snapshot-v1", typeof(SearchSnapshot)),
         // on the wire only
@@ -42,6 +43,7 @@ public sealed class AutoDropoutSerializer : SerializerWithStringManifest
         ("pause-search", typeof(PauseSearch)),
         ("resume-search", typeof(ResumeSearch)),
         ("stop-search", typeof(StopSearch)),
+        ("extend-search", typeof(ExtendSearch)),
         ("list-searches", typeof(ListSearches)),
         ("command-accepted", typeof(CommandAccepted)),
         ("command-rejected", typeof(CommandRejected)),
@@ -89,6 +91,8 @@ public sealed class AutoDropoutSerializer : SerializerWithStringManifest
 [JsonSerializable(typeof(SearchPaused))]
 [JsonSerializable(typeof(SearchResumed))]
 [JsonSerializable(typeof(SearchStopped))]
+[JsonSerializable(typeof(SearchExtended))]
+[JsonSerializable(typeof(ExtendSearch))]
 [JsonSerializable(typeof(SearchRegistered))]
 [JsonSerializable(typeof(SearchSnapshot))]
 [JsonSerializable(typeof(RequestWork))]

@@ -19,6 +19,8 @@ public sealed record ResumeSearch(string Search) : ISearchCommand;
 
 public sealed record StopSearch(string Search) : ISearchCommand;
 
+public sealed record ExtendSearch(string Search, int AdditionalTrials) : ISearchCommand;
+
 public sealed record ListSearches;
 
 public sealed record CommandAccepted(string Message);

@@ -29,6 +29,9 @@ public sealed record SearchResumed : ISearchEvent;
 
 public sealed record SearchStopped : ISearchEvent;
 
+/// <summary>The search was given more trials (also reopening a completed search).</summary>
+public sealed record SearchExtended(int AdditionalTrials) : ISearchEvent;
+
 /// <summary>Event of the search registry (the singleton), so it knows every search after a restart.</summary>
 public sealed record SearchRegistered(string Name);
 
@@ -46,4 +49,4 @@ public sealed record TrialSnapshot(
 /// </summary>
 public sealed record SearchSnapshot(
     SearchSpec Spec, IReadOnlyList<TrialSnapshot> Trials, IReadOnlyList<int> Waiting, IReadOnlyList<int> Unlearned,
-    bool Paused, bool Stopped, byte[] PolicyState);
+    bool Paused, bool Stopped, byte[] PolicyState, int ExtraTrials = 0);

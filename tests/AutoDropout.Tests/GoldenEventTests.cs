@@ -9,7 +9,8 @@ namespace AutoDropout.Tests;
 /// Journals written today must stay readable: the bytes of every persisted event, as written by the first release,
 /// are committed under Golden/ and must still decode to the same values. A change that breaks this needs a new
 /// event version with its own manifest, not an edit of the old one.
-/// Regenerate only for a brand-new manifest: AUTODROPOUT_WRITE_GOLDEN=DIR dotnet test --filter GoldenEventTests
+/// A brand-new manifest gets its file with AUTODROPOUT_WRITE_GOLDEN=tests/AutoDropout.Tests/Golden (absolute path)
+/// dotnet test --filter GoldenEventTests; files that exist are never rewritten.
 /// </summary>
 public class GoldenEventTests : IDisposable
 {
@@ -34,7 +35,9 @@ public class GoldenEventTests : IDisposable
         var path = Path.Combine(GoldenDirectory, manifest + ".json");
         if (Environment.GetEnvironmentVariable("AUTODROPOUT_WRITE_GOLDEN") is { Length: > 0 } writeTo)
         {
-            File.WriteAllBytes(Path.Combine(writeTo, manifest + ".json"), serializer.ToBinary(expected));
+            // only new manifests get files: existing golden bytes are never rewritten
+            var target = Path.Combine(writeTo, manifest + ".json");
+            if (!File.Exists(target)) File.WriteAllBytes(target, serializer.ToBinary(expected));
             return;
         }
         Assert.True(File.Exists(path), $"no golden bytes for {manifest}: a new manifest needs its golden file (see the class comment)");

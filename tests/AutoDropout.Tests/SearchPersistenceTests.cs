@@ -110,6 +110,8 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
             await Report(manager, trainer, Result(await Lease(manager, trainer, "trainer-a"), (i * 37 % 10) / 10.0));
         var live = await manager.Ask<SearchDetails>(new GetSearch("snapshotted"), TimeSpan.FromSeconds(20));
         Assert.Equal(3, live.Summary.PolicyVersion);
+        // snapshots are written asynchronously: wait for the one of version 2, so recovery starts from it
+        await AwaitConditionAsync(() => Task.FromResult(CountSnapshots("search-snapshotted") == 1), TimeSpan.FromSeconds(15));
         Shutdown(Sys, verifySystemShutdown: true);
 
         using var restarted = ActorSystem.Create("persistence-3", SystemConfig());
@@ -129,6 +131,34 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
             await restarted.Terminate();
         }
         Assert.Equal(1L, CountSnapshots("search-snapshotted")); // saved at version 2; older ones are deleted
+    }
+
+    [SkippableFact]
+    public async Task An_extension_reopens_a_completed_search_and_survives_a_restart()
+    {
+        RequireBackend();
+        var manager = Sys.ActorOf(SearchManager.Props(), "search-manager");
+        await manager.Ask<CommandAccepted>(new StartSearch(new SearchSpec("extended", Trials: 2, PolicyBatch: 2)), TimeSpan.FromSeconds(20));
+        var trainer = CreateTestProbe();
+        for (int i = 0; i < 2; i++) await Report(manager, trainer, Result(await Lease(manager, trainer, "trainer-a"), 0.5));
+        Assert.Equal("completed", (await manager.Ask<SearchDetails>(new GetSearch("extended"), TimeSpan.FromSeconds(20))).Summary.Status);
+
+        Assert.IsType<CommandRejected>(await manager.Ask<object>(new ExtendSearch("extended", 0), TimeSpan.FromSeconds(20)));
+        await manager.Ask<CommandAccepted>(new ExtendSearch("extended", 1), TimeSpan.FromSeconds(20));
+        Assert.Equal(3, (await Lease(manager, trainer, "trainer-a")).TrialId);
+        Shutdown(Sys, verifySystemShutdown: true);
+
+        using var restarted = ActorSystem.Create("persistence-4", SystemConfig());
+        try
+        {
+            var summary = (await restarted.ActorOf(SearchManager.Props(), "search-manager")
+                .Ask<SearchDetails>(new GetSearch("extended"), TimeSpan.FromSeconds(20))).Summary;
+            Assert.Equal((3, "running"), (summary.Trials, summary.Status));
+        }
+        finally
+        {
+            await restarted.Terminate();
+        }
     }
 
     [SkippableFact]
