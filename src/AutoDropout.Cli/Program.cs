@@ -12,6 +12,8 @@ const string Usage = """
       autodropout [--endpoint host:port] search extend NAME --trials N
       autodropout [--endpoint host:port] cluster show [--json]
       autodropout [--endpoint host:port] controller verify NAME [--db FILE|CONNSTR] [--persistence sqlite|postgres]
+      autodropout evaluate [--baseline dropout:P|spatial:P|dropblock:SIZE:KEEP | --pattern FILE.json] [--target T]
+                           [--steps N] [--seed N] [--data DIR] [--on-test]
       autodropout data subset --from DIR --out DIR [--train 6000] [--test 1000]
       autodropout data info [--data DIR]
       autodropout bench step|trial [--target cnn|wrn-D-K] [--batch-size N] [--steps N] [--threads N]
@@ -22,7 +24,7 @@ const string Usage = """
     4 rejected, 5 not found, 6 unauthorised.
     """;
 
-var switches = new HashSet<string> { "json", "help" };
+var switches = new HashSet<string> { "json", "help", "on-test" };
 try
 {
     var parsed = new Args(args, switches);
@@ -39,6 +41,7 @@ try
         "data" => DataCommands.Run(parsed),
         "bench" => BenchCommand.Run(parsed),
         "controller" => await ControllerCommands.Run(parsed),
+        "evaluate" => EvaluateCommand.Run(parsed),
         var other => throw new UsageException($"unknown command '{other}'"),
     };
 }

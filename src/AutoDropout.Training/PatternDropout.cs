@@ -31,8 +31,11 @@ public sealed class PatternDropout : nn.Module<Tensor, Tensor>
         _table = null;
     }
 
-    /// <summary>Benchmarks swap in another regulariser (e.g. nn.Dropout) at the same places; null restores the site.</summary>
+    /// <summary>Puts another regulariser (a baseline such as DropBlock) at this site instead of a pattern; null removes it.</summary>
     public void ReplaceWith(nn.Module<Tensor, Tensor>? module) => _replacement = module;
+
+    /// <summary>The module a baseline put here, if any.</summary>
+    public nn.Module<Tensor, Tensor>? Replacement => _replacement;
 
     /// <summary>Benchmarks learn each site's activation shape through this.</summary>
     public Action<long[]>? ShapeRecorder { get; set; }

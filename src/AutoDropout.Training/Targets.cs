@@ -21,6 +21,30 @@ public abstract class MaskedTarget : nn.Module<Tensor, Tensor>
         for (int i = 0; i < Sites.Count; i++) Sites[i].Configure(pattern?.Sites[i], generator);
     }
 
+    /// <summary>Puts a fresh baseline module at every site (instead of a pattern); the target owns and disposes them.</summary>
+    public void ApplyBaseline(BaselineSpec baseline, Generator generator)
+    {
+        ApplyPattern(null, null);
+        foreach (var site in Sites)
+        {
+            site.Replacement?.Dispose();
+            site.ReplaceWith(baseline.CreateModule(generator));
+        }
+    }
+
+    /// <summary>Tells schedule-driven baselines (DropBlock's keep_prob) how far training is.</summary>
+    public void SetTrainingProgress(double fraction)
+    {
+        foreach (var site in Sites)
+            if (site.Replacement is DropBlock block) block.Progress = fraction;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) foreach (var site in Sites) site.Replacement?.Dispose();
+        base.Dispose(disposing);
+    }
+
     public static MaskedTarget Build(TargetSpec spec, int inputChannels, int classes) =>
         spec.IsWideResNet
             ? new WideResNet(spec.Depth, spec.Widen, inputChannels, classes)

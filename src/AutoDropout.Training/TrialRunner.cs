@@ -7,8 +7,10 @@ using F = TorchSharp.torch.nn.functional;
 namespace AutoDropout.Training;
 
 /// <summary>What one trial trains: target, budget and optimiser settings. Data comes separately.</summary>
+/// <param name="Baseline">A hand-made regulariser at every site instead of a pattern (for comparisons).</param>
 public sealed record TrialPlan(
-    TargetSpec Target, int Steps, int BatchSize, double LearningRate, long Seed, int EvalBatchSize = 500);
+    TargetSpec Target, int Steps, int BatchSize, double LearningRate, long Seed, int EvalBatchSize = 500,
+    BaselineSpec? Baseline = null);
 
 public sealed record TrialMetrics(
     double ValidationAccuracy, double FinalTrainLoss, double ImagesPerSecond, double WallSeconds, int Steps);
@@ -69,7 +71,8 @@ public static class TrialRunner
             using var model = TorchRuntime.Seeded(plan.Seed, () => MaskedTarget.Build(plan.Target, data.InputChannels, data.Classes));
             model.to(data.Device);
             using var masks = new Generator((ulong)plan.Seed, data.Device);
-            model.ApplyPattern(pattern, masks);
+            if (plan.Baseline is { } baseline) model.ApplyBaseline(baseline, masks);
+            else model.ApplyPattern(pattern, masks);
             using var optimizer = optim.Adam(model.parameters(), plan.LearningRate);
 
             var order = new Random(unchecked((int)plan.Seed));
@@ -87,6 +90,7 @@ public static class TrialRunner
                     order.Shuffle(permutation);
                     cursor = 0;
                 }
+                model.SetTrainingProgress((double)step / plan.Steps);
                 using (NewDisposeScope())
                 {
                     var index = tensor(permutation.AsSpan(cursor, plan.BatchSize).ToArray().Select(i => (long)i).ToArray(), device: data.Device);
