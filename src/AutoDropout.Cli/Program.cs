@@ -56,3 +56,9 @@ catch (ControlException e)
     Console.Error.WriteLine($"autodropout: {e.Message}");
     return e.ExitCode;
 }
+catch (Exception e) when (e is AutoDropout.Core.PatternException or ArgumentException or IOException or System.Text.Json.JsonException)
+{
+    // bad input (a pattern, a spec, a data file): say what is wrong, without a stack trace
+    Console.Error.WriteLine($"autodropout: {e.Message}");
+    return e is IOException ? ExitCodes.Failed : ExitCodes.Usage;
+}
