@@ -45,7 +45,6 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
         _snapshotEvery = Math.Max(1, Context.System.Settings.Config.GetInt("autodropout.controller.snapshot-every-updates", 10));
 
         Recover<SnapshotOffer>(offer => Restore((SearchSnapshot)offer.Snapshot));
-        Recover<SearchCreated>(Create);
         Recover<ISearchEvent>(Apply);
         Recover<RecoveryCompleted>(_ =>
         {
