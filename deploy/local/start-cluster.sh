@@ -11,13 +11,14 @@ seed_port="${AUTODROPOUT_SEED_PORT:-4053}"
 cmd_port="${AUTODROPOUT_CMD_PORT:-9110}"
 
 "$root/autodropout" data info >/dev/null   # builds once, before the nodes start in parallel
+printf 'seed_port=%s\ncmd_port=%s\n' "$seed_port" "$cmd_port" > "$dir/cluster.env"
 start() { # name, args...
   local name="$1"; shift
-  nohup "$root/autodropout" node "$@" > "$dir/$name.log" 2>&1 &
+  nohup "$root/autodropout" node "$@" >> "$dir/$name.log" 2>&1 &
   echo $! > "$dir/$name.pid"
 }
 start seed seed --port "$seed_port" --cmd-port -1
-start controller controller --seed-nodes "127.0.0.1:$seed_port" --cmd-port "$cmd_port" --db "$dir/autodropout.db"
+"$(dirname "${BASH_SOURCE[0]}")/start-controller.sh" "$dir"
 for i in $(seq 1 "$trainers"); do
   start "trainer-$i" trainer --seed-nodes "127.0.0.1:$seed_port" --cmd-port -1 --devices cpu
 done
