@@ -1,0 +1,79 @@
+using AutoDropout.Core;
+using AutoDropout.Training;
+using static TorchSharp.torch;
+
+namespace AutoDropout.Tests;
+
+public class LanguageModelTests
+{
+    /// <summary>A small seeded "language": sentences from a toy grammar, so there is structure to learn.</summary>
+    private static long[] Corpus(int sentences, int seed)
+    {
+        var random = new Random(seed);
+        var ids = new List<long>();
+        for (int i = 0; i < sentences; i++)
+        {
+            int subject = random.Next(5), verb = 5 + random.Next(5);
+            ids.Add(subject);
+            ids.Add(verb);
+            ids.Add(10 + (subject + verb) % 7); // the object depends on subject and verb
+            ids.Add(17);                        // end of sentence
+        }
+        return ids.ToArray();
+    }
+
+    private static TokenStreams Streams() => TokenStreams.FromIds(Corpus(1500, 1), Corpus(200, 2), 18, CPU);
+
+    private static readonly LanguageModelSpec Tiny = LanguageModelSpec.Parse("lm-1-32-4");
+
+    [Fact]
+    public void The_model_gives_next_token_logits_and_carries_every_site()
+    {
+        using var model = new TransformerLm(LanguageModelSpec.Parse("lm-2-32-4"), 18, 16);
+        Assert.Equal(15, model.Sites.Count);
+        using var g = new Generator(1);
+        var random = new Random(1);
+        var vocab = TransformerSearchSpace.Default.VocabularySizes();
+        model.ApplyPattern(TransformerSearchSpace.Default.Decode(Enumerable.Range(0, 60).Select(i => random.Next(vocab[i % 4])).ToArray()), g);
+        model.train();
+        using var logits = model.call(randint(0, 18, [3, 16]));
+        Assert.Equal(new long[] { 3, 16, 18 }, logits.shape);
+        Assert.Throws<PatternException>(() => model.ApplyPattern(TransformerPattern.ParseCompact("s2 t8 hidden on"), g));
+    }
+
+    [Fact]
+    public void Attention_is_causal()
+    {
+        using var model = new TransformerLm(Tiny, 18, 8);
+        model.eval();
+        using var ids = randint(0, 18, [1, 8]);
+        using var changed = ids.clone();
+        changed[0, 7] = tensor(ids[0, 7].item<long>() == 0 ? 1L : 0L);
+        using var a = model.call(ids);
+        using var b = model.call(changed);
+        Assert.True(a.narrow(1, 0, 7).allclose(b.narrow(1, 0, 7)));
+    }
+
+    [Fact]
+    public void A_short_trial_with_a_pattern_learns_and_is_bit_for_bit_reproducible()
+    {
+        using var data = Streams();
+        var pattern = TransformerPattern.ParseCompact(string.Join(" | ", Enumerable.Repeat("s1 t4 channel on", Tiny.MaskSites)));
+        var plan = new LanguageModelPlan(Tiny, Context: 16, Steps: 60, BatchSize: 8, LearningRate: 3e-3, Seed: 4);
+        var first = Assert.IsType<LanguageModelCompleted>(LanguageModelTrial.Run(data, pattern, plan, CancellationToken.None));
+        var second = Assert.IsType<LanguageModelCompleted>(LanguageModelTrial.Run(data, pattern, plan, CancellationToken.None));
+        // uniform guessing over 18 tokens is perplexity 18; the grammar allows about 2.6
+        Assert.InRange(first.Metrics.ValidationPerplexity, 1, 8);
+        Assert.Equal(1 / first.Metrics.ValidationPerplexity, first.Metrics.Reward, 12);
+        Assert.Equal(first.Metrics with { TokensPerSecond = 0, WallSeconds = 0 }, second.Metrics with { TokensPerSecond = 0, WallSeconds = 0 });
+    }
+
+    [Fact]
+    public void An_exploding_learning_rate_ends_as_diverged()
+    {
+        using var data = Streams();
+        var plan = new LanguageModelPlan(Tiny, 16, 30, 8, 1e30, Seed: 1);
+        var failed = Assert.IsType<TrialOutcome.Failed>(LanguageModelTrial.Run(data, null, plan, CancellationToken.None));
+        Assert.Equal("diverged", failed.Reason);
+    }
+}
