@@ -131,7 +131,9 @@ public static class SearchCommands
             trials.Select(t => new[]
             {
                 t.TrialId.ToString(CultureInfo.InvariantCulture),
-                t.FailureReason is null ? t.Status : $"{t.Status} ({t.FailureReason})",
+                t.FailureReason is not null ? $"{t.Status} ({t.FailureReason})"
+                    : t.Progress is { } p ? $"{t.Status} {p.Step}/{p.Steps}"
+                    : t.Status,
                 Format(t.Reward), $"v{t.PolicyVersion}", t.Staleness?.ToString(CultureInfo.InvariantCulture) ?? "-", t.PatternCompact,
             }));
 

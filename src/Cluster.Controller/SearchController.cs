@@ -29,6 +29,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
     private static readonly TimeSpan TrainerLookupTimeout = TimeSpan.FromSeconds(30);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<IActorRef, string> _watchedTrainers = new();
+    private readonly Dictionary<int, TrialProgress> _progress = new(); // in memory only: gone after a restart, refilled by trainers
     private readonly string _name;
     private readonly bool _rebuildOnly;
     private readonly int _snapshotEvery;
@@ -65,6 +66,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
         Command<StartSearch>(OnStart);
         Command<OfferWork>(OnOfferWork);
         Command<TrialResult>(OnResult);
+        Command<TrialProgress>(p => _progress[p.TrialId] = p);
         Command<GetSearch>(_ => Sender.Tell(_state is null ? NoSuchSearch() : Details()));
         Command<GetSummary>(_ => Sender.Tell(_state is null ? NoSuchSearch() : _state.Summary(_policy!.Version)));
         Command<PauseSearch>(_ => ChangeStatus(SearchStatus.Running, new SearchPaused(), "paused"));
@@ -219,6 +221,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
             return;
         }
         var replyTo = Sender;
+        _progress.Remove(result.TrialId);
         Persist(e, persisted =>
         {
             Apply(persisted);
@@ -303,7 +306,12 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
             return;
         }
         var replyTo = Sender;
-        Persist(change, e => { Apply(e); replyTo.Tell(new CommandAccepted($"search '{_name}' {verb}")); });
+        Persist(change, e =>
+        {
+            Apply(e);
+            if (e is SearchPaused) CancelRunningTrials("the search was paused");
+            replyTo.Tell(new CommandAccepted($"search '{_name}' {verb}"));
+        });
     }
 
     private void StopSearch()
@@ -315,7 +323,12 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
             return;
         }
         var replyTo = Sender;
-        Persist(new SearchStopped(), e => { Apply(e); replyTo.Tell(new CommandAccepted($"search '{_name}' stopped")); });
+        Persist(new SearchStopped(), e =>
+        {
+            Apply(e);
+            CancelRunningTrials("the search was stopped");
+            replyTo.Tell(new CommandAccepted($"search '{_name}' stopped"));
+        });
     }
 
     private void Extend(ExtendSearch extend)
@@ -334,5 +347,12 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
     private CommandRejected NoSuchSearch() => new($"no such search: '{_name}'");
 
     private SearchDetails Details() =>
-        new(_state!.Summary(_policy!.Version), _state.Spec, _state.TrialViews(), _state.Best?.Pattern, _policy.Baseline, _policy.StateHash());
+        new(_state!.Summary(_policy!.Version), _state.Spec, _state.TrialViews(_progress), _state.Best?.Pattern, _policy.Baseline, _policy.StateHash());
+
+    /// <summary>Running trials are abandoned on pause and stop, so a paused search frees its trainers at once.</summary>
+    private void CancelRunningTrials(string why)
+    {
+        foreach (var trial in _state!.Trials.Where(t => t.Status == TrialStatus.Leased && t.Trainer is not null))
+            Context.ActorSelection(trial.Trainer).Tell(new CancelTrial(_name, trial.Id, why));
+    }
 }

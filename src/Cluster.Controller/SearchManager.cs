@@ -31,6 +31,10 @@ public sealed class SearchManager : ReceivePersistentActor
                 Sender.Tell(new TrialResultAck(result.Search, result.TrialId));
             }
         });
+        Command<TrialProgress>(progress =>
+        {
+            if (_searches.TryGetValue(progress.Search, out var search)) search.Forward(progress);
+        });
         Command<StartSearch>(OnStart);
         Command<ListSearches>(_ => ListAll());
         Command<ISearchCommand>(command =>

@@ -156,6 +156,8 @@ public sealed class SearchState(SearchSpec spec)
     /// <summary>"diverged" is the pattern's fault; anything else (out of memory, errors, cancellation) is the infrastructure's.</summary>
     public static bool IsPatternFault(string reason) => reason == "diverged";
 
+    public const string Cancelled = "cancelled";
+
     /// <summary>The event a trainer's result turns into, or null when the result is a duplicate or for an unknown trial.</summary>
     public ISearchEvent? EventFor(TrialResult result)
     {
@@ -164,6 +166,9 @@ public sealed class SearchState(SearchSpec spec)
         if (result.FailureReason is null)
             return new TrialCompleted(result.TrialId, result.TrainerId, result.Reward,
                 result.Metrics ?? new TrialMetricsReport(result.Reward, double.NaN, 0, 0, 0));
+        // cancelled because the search was paused or stopped: not the trial's fault, and no attempt used up
+        if (result.FailureReason == Cancelled)
+            return trial.Status == TrialStatus.Leased ? new TrialRequeued(result.TrialId, $"cancelled: {result.FailureMessage}") : null;
         if (IsPatternFault(result.FailureReason))
             return new TrialFailed(result.TrialId, result.TrainerId, result.FailureReason, result.FailureMessage ?? "", 0);
         return trial.Attempts >= MaxAttempts
@@ -175,10 +180,11 @@ public sealed class SearchState(SearchSpec spec)
         new(Spec.Name, Status.ToString().ToLowerInvariant(), TotalTrials, Completed, Failed, Running, policyVersion,
             Best?.Reward, Best?.Pattern.Hash());
 
-    public IReadOnlyList<TrialView> TrialViews() =>
+    public IReadOnlyList<TrialView> TrialViews(IReadOnlyDictionary<int, TrialProgress>? progress = null) =>
         _trials.Values.Select(t => new TrialView(t.Id, t.Status.ToString().ToLowerInvariant(), t.Pattern.ToCompact(),
             t.Pattern.Hash(), t.PolicyVersion, t.Reward, t.Trainer, t.FailureReason, t.Metrics,
-            t.LearnedAtVersion - 1 - t.PolicyVersion)).ToArray();
+            t.LearnedAtVersion - 1 - t.PolicyVersion,
+            t.Status == TrialStatus.Leased && progress is not null && progress.TryGetValue(t.Id, out var p) && p.TrainerId == t.Trainer ? p : null)).ToArray();
 
     public SearchSnapshot ToSnapshot(byte[] policyState) =>
         new(Spec,

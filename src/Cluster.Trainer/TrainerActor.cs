@@ -23,6 +23,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private readonly TimeSpan _idlePoll;
     private readonly TimeSpan _resendInterval;
     private readonly CancellationTokenSource _stopping = new();
+    private CancellationTokenSource? _currentTrial; // cancelled when the controller abandons the trial (pause/stop)
     private TrainingWorker? _worker;
 
     public TrainerActor(IActorRef controller, string trainerId, DeviceChoice device, TimeSpan idlePoll, TimeSpan resendInterval)
@@ -49,6 +50,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         _stopping.Cancel();
+        _currentTrial?.Dispose();
         _worker?.Dispose();
     }
 
@@ -65,21 +67,31 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         {
             Timers.Cancel("poll");
             _log.Info("{0}: training trial {1} of {2}: {3}", _trainerId, work.TrialId, work.Search, work.Pattern.ToCompact());
-            _worker!.Run(work, _trainerId, _stopping.Token).PipeTo(Self,
+            _currentTrial?.Dispose();
+            _currentTrial = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            var controller = _controller;
+            _worker!.Run(work, _trainerId, _currentTrial.Token, p => controller.Tell(p)).PipeTo(Self,
                 success: result => new Trained(result),
                 failure: e => new Trained(new TrialResult(work.Search, work.TrialId, _trainerId, 0, null, "error", e.Message)));
-            Become(Training);
+            Become(() => Training(work));
         });
         Receive<TrialResultAck>(_ => { });
+        Receive<CancelTrial>(_ => { });
     }
 
-    private void Training()
+    private void Training(WorkAssignment current)
     {
+        Receive<CancelTrial>(cancel => cancel.Search == current.Search && cancel.TrialId == current.TrialId, cancel =>
+        {
+            _log.Info("{0}: cancelling trial {1} of {2}: {3}", _trainerId, cancel.TrialId, cancel.Search, cancel.Reason);
+            _currentTrial?.Cancel();
+        });
         Receive<WorkAssignment>(work =>
             _log.Warning("{0}: busy, ignoring a second assignment (trial {1}); its lease will expire", _trainerId, work.TrialId));
         Receive<NoWorkAvailable>(_ => { });
         Receive<Poll>(_ => { });
         Receive<TrialResultAck>(_ => { });
+        Receive<CancelTrial>(_ => { });
         Receive<Trained>(trained =>
         {
             _log.Info("{0}: trial {1} finished: {2}", _trainerId, trained.Result.TrialId,
@@ -105,6 +117,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             Receive<WorkAssignment>(work => _log.Warning("{0}: still reporting, ignoring assignment of trial {1}", _trainerId, work.TrialId));
             Receive<NoWorkAvailable>(_ => { });
             Receive<Poll>(_ => { });
+            Receive<CancelTrial>(_ => { });
         });
     }
 }

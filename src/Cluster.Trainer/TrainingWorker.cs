@@ -23,25 +23,35 @@ public sealed class TrainingWorker : IDisposable
         _thread.Start();
     }
 
-    public Task<TrialResult> Run(WorkAssignment work, string trainerId, CancellationToken cancel)
+    /// <param name="progress">Called on the training thread after a step, at most every <paramref name="progressInterval"/>.</param>
+    public Task<TrialResult> Run(WorkAssignment work, string trainerId, CancellationToken cancel,
+        Action<TrialProgress>? progress = null, TimeSpan? progressInterval = null)
     {
         var done = new TaskCompletionSource<TrialResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         _work.Add(() =>
         {
-            try { done.SetResult(Train(work, trainerId, cancel)); }
+            try { done.SetResult(Train(work, trainerId, cancel, progress, progressInterval ?? TimeSpan.FromSeconds(2))); }
             catch (Exception e) { done.SetException(e); }
         });
         return done.Task;
     }
 
-    private TrialResult Train(WorkAssignment work, string trainerId, CancellationToken cancel)
+    private TrialResult Train(WorkAssignment work, string trainerId, CancellationToken cancel,
+        Action<TrialProgress>? progress, TimeSpan progressInterval)
     {
+        var sinceReport = System.Diagnostics.Stopwatch.StartNew();
+        void OnStep(int step, double loss)
+        {
+            if (progress is null || (sinceReport.Elapsed < progressInterval && step < work.TrainSteps)) return;
+            sinceReport.Restart();
+            progress(new TrialProgress(work.Search, work.TrialId, trainerId, step, work.TrainSteps, loss));
+        }
         TrialOutcome outcome;
         try
         {
             var data = Data(work);
             var plan = new TrialPlan(TargetSpec.Parse(work.Target), work.TrainSteps, work.BatchSize, work.LearningRate, work.TrialSeed);
-            outcome = TrialRunner.Run(data, work.Pattern, plan, cancel);
+            outcome = TrialRunner.Run(data, work.Pattern, plan, cancel, OnStep);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or PatternException)
         {

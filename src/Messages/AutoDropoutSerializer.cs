@@ -38,6 +38,8 @@ public sealed class AutoDropoutSerializer : SerializerWithStringManifest
         ("work-assignment", typeof(WorkAssignment)),
         ("trial-result", typeof(TrialResult)),
         ("trial-result-ack", typeof(TrialResultAck)),
+        ("trial-progress", typeof(TrialProgress)),
+        ("cancel-trial", typeof(CancelTrial)),
         ("start-search", typeof(StartSearch)),
         ("get-search", typeof(GetSearch)),
         ("pause-search", typeof(PauseSearch)),
@@ -100,6 +102,8 @@ public sealed class AutoDropoutSerializer : SerializerWithStringManifest
 [JsonSerializable(typeof(WorkAssignment))]
 [JsonSerializable(typeof(TrialResult))]
 [JsonSerializable(typeof(TrialResultAck))]
+[JsonSerializable(typeof(TrialProgress))]
+[JsonSerializable(typeof(CancelTrial))]
 [JsonSerializable(typeof(StartSearch))]
 [JsonSerializable(typeof(GetSearch))]
 [JsonSerializable(typeof(PauseSearch))]

@@ -36,9 +36,10 @@ public sealed record SearchList(IReadOnlyList<SearchSummary> Searches);
 /// <param name="Status">proposed, leased, completed, failed.</param>
 /// <param name="Staleness">How many policy updates happened between the version that wrote this pattern and the
 /// update that learned from its reward (0: learned by the next update; null: not learned from yet).</param>
+/// <param name="Progress">The last progress report of a leased trial's trainer, if any.</param>
 public sealed record TrialView(
     int TrialId, string Status, string PatternCompact, string PatternHash, int PolicyVersion, double? Reward,
-    string? Trainer, string? FailureReason, TrialMetricsReport? Metrics, int? Staleness);
+    string? Trainer, string? FailureReason, TrialMetricsReport? Metrics, int? Staleness, TrialProgress? Progress = null);
 
 public sealed record SearchDetails(
     SearchSummary Summary, SearchSpec Spec, IReadOnlyList<TrialView> Trials, AutoDropout.Core.ConvPattern? BestPattern,

@@ -27,3 +27,10 @@ public sealed record TrialResult(
     string? FailureReason, string? FailureMessage);
 
 public sealed record TrialResultAck(string Search, int TrialId);
+
+/// <summary>Sent by a trainer every few seconds while it trains, so operators see how far a trial is. Not persisted.</summary>
+public sealed record TrialProgress(string Search, int TrialId, string TrainerId, int Step, int Steps, double TrainLoss);
+
+/// <summary>The controller asks the trainer holding a trial to abandon it (the search was paused or stopped). The
+/// trainer stops between two steps and reports the trial as failed with reason "cancelled"; the controller requeues it.</summary>
+public sealed record CancelTrial(string Search, int TrialId, string Reason);

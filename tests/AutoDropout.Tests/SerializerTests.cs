@@ -29,6 +29,8 @@ public class SerializerTests : IDisposable
         new WorkAssignment("s1", 7, Pattern, "cnn", "fashion-mnist", null, 80, 128, 1e-3, 0.1, 42, 43, DateTimeOffset.UnixEpoch),
         new TrialResult("s1", 7, "t", 0.5, null, "error", "boom"),
         new TrialResultAck("s1", 7),
+        new TrialProgress("s1", 7, "t", 40, 80, 0.61),
+        new CancelTrial("s1", 7, "the search was paused"),
         new StartSearch(new SearchSpec("s2")),
         new GetSearch("s1"), new PauseSearch("s1"), new ResumeSearch("s1"), new StopSearch("s1"), new ExtendSearch("s1", 5), new ListSearches(),
         new CommandAccepted("ok"), new CommandRejected("no"),

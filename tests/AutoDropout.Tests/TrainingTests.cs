@@ -25,6 +25,18 @@ public class TrainingTests
     }
 
     [Fact]
+    public void Cancelling_stops_a_trial_before_its_next_step()
+    {
+        using var data = new PreparedData(Data.Value.Train, Data.Value.Validation, CPU);
+        using var cancel = new CancellationTokenSource();
+        int lastStep = 0;
+        var outcome = TrialRunner.Run(data, null, new TrialPlan(TargetSpec.Parse("cnn"), 1000, 32, 1e-3, Seed: 1), cancel.Token,
+            (step, _) => { lastStep = step; if (step == 3) cancel.Cancel(); });
+        var failed = Assert.IsType<TrialOutcome.Failed>(outcome);
+        Assert.Equal(("cancelled", 3), (failed.Reason, lastStep));
+    }
+
+    [Fact]
     public void An_exploding_learning_rate_ends_the_trial_as_diverged()
     {
         using var data = new PreparedData(Data.Value.Train, Data.Value.Validation, CPU);
