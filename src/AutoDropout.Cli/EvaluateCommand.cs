@@ -20,6 +20,7 @@ public static class EvaluateCommand
         double lr = args.GetDouble("lr", 1e-3);
         bool test = args.Flag("on-test");
         var data = args.Get("data");
+        var optimizer = OptimizerOptions.From(args, null);
         args.RejectUnknown();
         if (baseline is not null && patternFile is not null) throw new UsageException("give --baseline or --pattern, not both");
 
@@ -34,7 +35,7 @@ public static class EvaluateCommand
         var dataset = FashionMnist.Load(data);
         var (train, validation) = dataset.Train.SplitValidation(0.1, seed);
         using var prepared = new PreparedData(train, test ? dataset.Test : validation, CPU);
-        var outcome = TrialRunner.Run(prepared, pattern, new TrialPlan(target, steps, batch, lr, seed, Baseline: baseline), CancellationToken.None);
+        var outcome = TrialRunner.Run(prepared, pattern, new TrialPlan(target, steps, batch, lr, seed, Baseline: baseline, Optimizer: optimizer), CancellationToken.None);
         var what = baseline?.ToString() ?? (pattern is null ? "no dropout" : $"pattern {pattern.Hash()}");
         switch (outcome)
         {

@@ -7,13 +7,15 @@ const string Usage = """
       autodropout demo [--trials N] [--json] [--steps N] [--trainers N] [--data DIR] [--work-dir DIR]
       autodropout node seed|controller|trainer [--host H] [--port P] [--seed-nodes h:p,...] [--cmd-port P]
                        [--token T] [--db FILE|CONNSTR] [--persistence sqlite|postgres] [--devices cpu,cuda:0,...]
-      autodropout [--endpoint host:port] search start NAME [--trials N] [--steps N] [--target cnn|wrn-D-K] [--seed N] ...
+      autodropout [--endpoint host:port] search start NAME [--trials N] [--steps N] [--target cnn|wrn-D-K] [--seed N]
+                                         [--optimizer adam|sgd] [--weight-decay X] [--schedule constant|cosine] ...
       autodropout [--endpoint host:port] search list|show NAME|pause NAME|resume NAME|stop NAME [--json]
       autodropout [--endpoint host:port] search extend NAME --trials N
       autodropout [--endpoint host:port] cluster show [--json]
       autodropout [--endpoint host:port] controller verify NAME [--db FILE|CONNSTR] [--persistence sqlite|postgres]
       autodropout evaluate [--baseline dropout:P|spatial:P|dropblock:SIZE:KEEP | --pattern FILE.json] [--target T]
                            [--steps N] [--seed N] [--data DIR] [--on-test]
+                           [--optimizer adam|sgd] [--weight-decay X] [--schedule constant|cosine]
       autodropout data subset --from DIR --out DIR [--train 6000] [--test 1000]
       autodropout data info [--data DIR]
       autodropout bench step|trial [--target cnn|wrn-D-K] [--batch-size N] [--steps N] [--threads N]

@@ -109,6 +109,7 @@ public static class SearchCommands
             Seed = args.GetInt("seed", (int)defaults.Seed),
             PolicyBatch = args.GetInt("policy-batch", defaults.PolicyBatch),
             LeaseSeconds = args.GetInt("lease-seconds", defaults.LeaseSeconds),
+            Optimizer = OptimizerOptions.From(args, defaults.Optimizer),
         };
         try { spec.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
@@ -120,7 +121,9 @@ public static class SearchCommands
         var s = d.Summary;
         Console.WriteLine($"search {s.Name}: {s.Status}, {s.Completed}/{s.Trials} completed, {s.Failed} failed, {s.Running} running; " +
                           $"policy v{s.PolicyVersion} (state {d.PolicyHash}), baseline {Format(d.Baseline)}");
-        Console.WriteLine($"target {d.Spec.Target}, {d.Spec.TrainSteps} steps x batch {d.Spec.BatchSize}, seed {d.Spec.Seed}");
+        var optimizer = d.Spec.Optimizer ?? OptimizerSettings.Default;
+        Console.WriteLine($"target {d.Spec.Target}, {d.Spec.TrainSteps} steps x batch {d.Spec.BatchSize}, " +
+                          $"{optimizer.Kind} lr {d.Spec.LearningRate} ({optimizer.Schedule}, weight decay {optimizer.WeightDecay}), seed {d.Spec.Seed}");
         PrintTrials(d.Trials);
         if (d.BestPattern is not null)
             Console.WriteLine($"best: reward {Format(s.BestReward)}, pattern {d.BestPattern.Hash()}: {d.BestPattern.ToCompact()}");

@@ -12,7 +12,7 @@ namespace AutoDropout.Training;
 /// <param name="Dropout">Standard dropout at every site instead of a pattern (the hand-made baseline), or null.</param>
 public sealed record LanguageModelPlan(
     LanguageModelSpec Model, int Context, int Steps, int BatchSize, double LearningRate, long Seed,
-    double RewardScale = 1.0, double? Dropout = null, int EvalBatchSize = 16);
+    double RewardScale = 1.0, double? Dropout = null, int EvalBatchSize = 16, OptimizerSettings? Optimizer = null);
 
 public sealed record LanguageModelMetrics(
     double ValidationPerplexity, double ValidationAccuracy, double Reward, double FinalTrainLoss,
@@ -57,7 +57,8 @@ public static class LanguageModelTrial
             using var masks = new Generator((ulong)plan.Seed, data.Train.device);
             if (plan.Dropout is { } rate) model.ApplyDropout(rate, masks);
             else model.ApplyPattern(pattern, masks);
-            using var optimizer = optim.Adam(model.parameters(), plan.LearningRate);
+            var settings = plan.Optimizer ?? OptimizerSettings.Default;
+            using var optimizer = settings.Create(model.parameters(), plan.LearningRate);
             using var rows = Batchify(data.Train, plan.BatchSize);
             long length = rows.shape[1];
             if (length < plan.Context + 1)
@@ -70,6 +71,8 @@ public static class LanguageModelTrial
             {
                 if (cancel.IsCancellationRequested) return new TrialOutcome.Failed("cancelled", $"cancelled at step {step}");
                 if (position + plan.Context + 1 > length) position = 0;
+                if (settings.Schedule != OptimizerSettings.Constant)
+                    optimizer.SetLearningRate(settings.LearningRateAt(plan.LearningRate, step, plan.Steps));
                 using (NewDisposeScope())
                 {
                     var input = rows.narrow(1, position, plan.Context);

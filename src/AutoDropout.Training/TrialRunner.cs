@@ -10,7 +10,7 @@ namespace AutoDropout.Training;
 /// <param name="Baseline">A hand-made regulariser at every site instead of a pattern (for comparisons).</param>
 public sealed record TrialPlan(
     TargetSpec Target, int Steps, int BatchSize, double LearningRate, long Seed, int EvalBatchSize = 500,
-    BaselineSpec? Baseline = null);
+    BaselineSpec? Baseline = null, OptimizerSettings? Optimizer = null);
 
 public sealed record TrialMetrics(
     double ValidationAccuracy, double FinalTrainLoss, double ImagesPerSecond, double WallSeconds, int Steps);
@@ -73,7 +73,8 @@ public static class TrialRunner
             using var masks = new Generator((ulong)plan.Seed, data.Device);
             if (plan.Baseline is { } baseline) model.ApplyBaseline(baseline, masks);
             else model.ApplyPattern(pattern, masks);
-            using var optimizer = optim.Adam(model.parameters(), plan.LearningRate);
+            var settings = plan.Optimizer ?? OptimizerSettings.Default;
+            using var optimizer = settings.Create(model.parameters(), plan.LearningRate);
 
             var order = new Random(unchecked((int)plan.Seed));
             int[] permutation = [];
@@ -91,6 +92,8 @@ public static class TrialRunner
                     cursor = 0;
                 }
                 model.SetTrainingProgress((double)step / plan.Steps);
+                if (settings.Schedule != OptimizerSettings.Constant)
+                    optimizer.SetLearningRate(settings.LearningRateAt(plan.LearningRate, step, plan.Steps));
                 using (NewDisposeScope())
                 {
                     var index = tensor(permutation.AsSpan(cursor, plan.BatchSize).ToArray().Select(i => (long)i).ToArray(), device: data.Device);

@@ -206,7 +206,8 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
         var spec = _state!.Spec;
         return new WorkAssignment(_name, trial.Id, trial.Pattern, spec.Target, spec.Dataset, spec.DataDirectory,
             spec.TrainSteps, spec.BatchSize, spec.LearningRate, spec.ValidationFraction,
-            (int)(Seeds.Derive(spec.Seed, 0, SeedStream.ValidationSplit) & int.MaxValue), trial.Seed, leaseUntil);
+            (int)(Seeds.Derive(spec.Seed, 0, SeedStream.ValidationSplit) & int.MaxValue), trial.Seed, leaseUntil,
+            spec.Optimizer);
     }
 
     private void OnResult(TrialResult result)

@@ -50,7 +50,8 @@ public sealed class TrainingWorker : IDisposable
         try
         {
             var data = Data(work);
-            var plan = new TrialPlan(TargetSpec.Parse(work.Target), work.TrainSteps, work.BatchSize, work.LearningRate, work.TrialSeed);
+            var plan = new TrialPlan(TargetSpec.Parse(work.Target), work.TrainSteps, work.BatchSize, work.LearningRate, work.TrialSeed,
+                Optimizer: work.Optimizer);
             outcome = TrialRunner.Run(data, work.Pattern, plan, cancel, OnStep);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or PatternException)

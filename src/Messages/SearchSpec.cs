@@ -10,13 +10,14 @@ namespace AutoDropout.Messages;
 /// <param name="Trials">How many patterns to train and score.</param>
 /// <param name="TrainSteps">Training budget of one trial, in optimiser steps.</param>
 /// <param name="BatchSize">Training batch size.</param>
-/// <param name="LearningRate">Adam learning rate of the target network.</param>
+/// <param name="LearningRate">Initial learning rate of the target network's optimiser.</param>
 /// <param name="Seed">Seeds the policy, every trial and the validation split.</param>
 /// <param name="PolicyBatch">Results per REINFORCE update.</param>
 /// <param name="ValidationFraction">Share of the training set held out to compute rewards.</param>
 /// <param name="LeaseSeconds">How long a trainer may hold a trial before it is requeued.</param>
 /// <param name="Space">The search space: "conv" (the ConvNet space of 8 tokens per mask site).</param>
 /// <param name="Grid">The ConvNet space's value grids; null for <see cref="ConvSearchSpace.Default"/>.</param>
+/// <param name="Optimizer">How trials optimise the target; null for Adam with a constant rate.</param>
 public sealed record SearchSpec(
     string Name,
     string Target = TargetSpec.Cnn,
@@ -32,7 +33,8 @@ public sealed record SearchSpec(
     int LeaseSeconds = 600,
     PolicyOptions? Policy = null,
     string Space = SearchSpec.ConvSpace,
-    ConvSearchSpace? Grid = null)
+    ConvSearchSpace? Grid = null,
+    OptimizerSettings? Optimizer = null)
 {
     public const string FashionMnist = "fashion-mnist";
     public const string ConvSpace = "conv";
@@ -58,6 +60,7 @@ public sealed record SearchSpec(
         if (LeaseSeconds <= 0) throw new ArgumentException("lease_seconds: must be at least 1");
         if (Space != ConvSpace) throw new ArgumentException($"space: unknown search space '{Space}' (known: {ConvSpace})");
         Grid?.Validate();
+        Optimizer?.Validate();
         try { PolicyOrDefault.Validate(); }
         catch (ArgumentException e) { throw new ArgumentException(e.Message); }
     }

@@ -14,7 +14,7 @@ public sealed record NoWorkAvailable(int RetryAfterMilliseconds);
 public sealed record WorkAssignment(
     string Search, int TrialId, ConvPattern Pattern, string Target, string Dataset, string? DataDirectory,
     int TrainSteps, int BatchSize, double LearningRate, double ValidationFraction, int SplitSeed, long TrialSeed,
-    DateTimeOffset LeaseUntil);
+    DateTimeOffset LeaseUntil, OptimizerSettings? Optimizer = null);
 
 public sealed record TrialMetricsReport(
     double ValidationAccuracy, double FinalTrainLoss, double ImagesPerSecond, double WallSeconds, int Steps);

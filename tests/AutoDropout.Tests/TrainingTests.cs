@@ -25,6 +25,30 @@ public class TrainingTests
     }
 
     [Fact]
+    public void Sgd_with_weight_decay_and_a_cosine_schedule_learns()
+    {
+        using var data = new PreparedData(Data.Value.Train, Data.Value.Validation, CPU);
+        var plan = new TrialPlan(TargetSpec.Parse("cnn"), 30, 64, 0.05, Seed: 5,
+            Optimizer: new OptimizerSettings(OptimizerSettings.Sgd, 5e-4, OptimizerSettings.Cosine));
+        var completed = Assert.IsType<TrialOutcome.Completed>(TrialRunner.Run(data, null, plan, CancellationToken.None));
+        Assert.InRange(completed.Metrics.ValidationAccuracy, 0.5, 1.0);
+    }
+
+    [Fact]
+    public void The_cosine_schedule_falls_from_the_base_rate_to_zero()
+    {
+        var cosine = new OptimizerSettings(Schedule: OptimizerSettings.Cosine);
+        Assert.Equal(0.1, cosine.LearningRateAt(0.1, 0, 100), 12);
+        Assert.Equal(0.05, cosine.LearningRateAt(0.1, 50, 100), 12);
+        Assert.InRange(cosine.LearningRateAt(0.1, 99, 100), 0, 1e-4);
+        var rates = Enumerable.Range(0, 100).Select(s => cosine.LearningRateAt(0.1, s, 100)).ToArray();
+        Assert.True(rates.Zip(rates.Skip(1), (before, after) => after < before).All(falls => falls));
+        Assert.Equal(0.1, OptimizerSettings.Default.LearningRateAt(0.1, 99, 100));
+        Assert.Contains("optimizer", Assert.Throws<ArgumentException>(() => new OptimizerSettings("lion").Validate()).Message);
+        Assert.Contains("schedule", Assert.Throws<ArgumentException>(() => new OptimizerSettings(Schedule: "step").Validate()).Message);
+    }
+
+    [Fact]
     public void Cancelling_stops_a_trial_before_its_next_step()
     {
         using var data = new PreparedData(Data.Value.Train, Data.Value.Validation, CPU);
