@@ -61,7 +61,8 @@ public static class DemoCommand
                 if (details.BestPattern is { } best)
                 {
                     Console.WriteLine($"best pattern (validation accuracy {SearchCommands.Format(details.Summary.BestReward)}, hash {best.Hash()}):");
-                    for (int i = 0; i < best.Sites.Length; i++) Console.WriteLine($"  site {i}: {best.Sites[i].ToCompact()}");
+                    var sites = best.ToCompact().Split(" | ");
+                    for (int i = 0; i < sites.Length; i++) Console.WriteLine($"  site {i}: {sites[i]}");
                 }
                 Console.WriteLine($"{details.Summary.Completed} trials completed, {details.Summary.Failed} failed, policy v{details.Summary.PolicyVersion}, in {clock.Elapsed.TotalSeconds:0} s");
             }
@@ -138,7 +139,7 @@ public static class DemoCommand
         if (details.BestPattern is { } pattern)
         {
             w.WritePropertyName("best_pattern");
-            new ConvPatternJsonConverter().Write(w, pattern, JsonSerializerOptions.Default);
+            new DropoutPatternJsonConverter().Write(w, pattern, JsonSerializerOptions.Default);
             w.WriteString("best_pattern_compact", pattern.ToCompact());
         }
         else w.WriteNull("best_pattern");

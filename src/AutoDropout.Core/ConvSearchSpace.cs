@@ -12,8 +12,16 @@ public sealed record ConvSearchSpace(
     ImmutableArray<int> Strides,
     ImmutableArray<int> Repeats,
     ImmutableArray<int> Rotations,
-    ImmutableArray<double> Shears)
+    ImmutableArray<double> Shears) : IPatternSpace
 {
+    [System.Text.Json.Serialization.JsonIgnore] public string Name => "conv";
+
+    DropoutPattern IPatternSpace.DecodePattern(IReadOnlyList<int> tokens) => Decode(tokens);
+
+    int[] IPatternSpace.EncodePattern(DropoutPattern pattern) => pattern is ConvPattern p
+        ? Encode(p)
+        : throw new PatternException($"a {pattern.Space} pattern in a ConvNet search");
+
     public static ConvSearchSpace Default { get; } = new(
         [1, 2, 3, 4, 5, 6, 7],
         [1, 2, 4, 8, 16],

@@ -67,7 +67,7 @@ public enum TransformerSiteKind
 /// residual of each layer).
 /// </summary>
 [System.Text.Json.Serialization.JsonConverter(typeof(TransformerPatternJsonConverter))]
-public sealed class TransformerPattern : IEquatable<TransformerPattern>
+public sealed class TransformerPattern : DropoutPattern, IEquatable<TransformerPattern>
 {
     public TransformerPattern(IEnumerable<TransformerSiteTokens> sites)
     {
@@ -77,7 +77,11 @@ public sealed class TransformerPattern : IEquatable<TransformerPattern>
 
     public ImmutableArray<TransformerSiteTokens> Sites { get; }
 
-    public string ToCompact() => string.Join(" | ", Sites.Select(s => s.ToCompact()));
+    public override string Space => "transformer";
+
+    public override int SiteCount => Sites.Length;
+
+    public override string ToCompact() => string.Join(" | ", Sites.Select(s => s.ToCompact()));
 
     /// <summary>Reads the compact form back; errors name the site and the token.</summary>
     public static TransformerPattern ParseCompact(string text)
@@ -106,12 +110,11 @@ public sealed class TransformerPattern : IEquatable<TransformerPattern>
         return new TransformerPattern(sites);
     }
 
-    public string Hash() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("transformer:" + ToCompact())))[..12];
+    public override string Hash() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("transformer:" + ToCompact())))[..12];
 
     public bool Equals(TransformerPattern? other) => other is not null && Sites.SequenceEqual(other.Sites);
     public override bool Equals(object? obj) => Equals(obj as TransformerPattern);
     public override int GetHashCode() => ToCompact().GetHashCode(StringComparison.Ordinal);
-    public override string ToString() => ToCompact();
 }
 
 /// <summary>Where the sites of a Transformer with a given number of layers are.</summary>
@@ -152,8 +155,16 @@ public static class TransformerSites
 /// The value grids of the Transformer space (ours, like the ConvNet grids: the paper's were never published). Token
 /// order per site: size, stride, share, apply.
 /// </summary>
-public sealed record TransformerSearchSpace(ImmutableArray<int> Sizes, ImmutableArray<int> Strides)
+public sealed record TransformerSearchSpace(ImmutableArray<int> Sizes, ImmutableArray<int> Strides) : IPatternSpace
 {
+    [System.Text.Json.Serialization.JsonIgnore] public string Name => "transformer";
+
+    DropoutPattern IPatternSpace.DecodePattern(IReadOnlyList<int> tokens) => Decode(tokens);
+
+    int[] IPatternSpace.EncodePattern(DropoutPattern pattern) => pattern is TransformerPattern p
+        ? Encode(p)
+        : throw new PatternException($"a {pattern.Space} pattern in a Transformer search");
+
     public static TransformerSearchSpace Default { get; } = new([1, 2, 3, 4, 6, 8], [2, 4, 8, 16, 32]);
 
     private static readonly string[] TokenNames = ["size", "stride", "share", "apply"];

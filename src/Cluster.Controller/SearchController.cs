@@ -121,7 +121,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
     }
 
     private static ReinforceController NewPolicy(SearchSpec spec, SearchState state) =>
-        new(spec.GridOrDefault.VocabularySizes(), state.Target.MaskSites * TokenTypes.PerSite,
+        new(spec.PatternSpace.VocabularySizes(), spec.MaskSites * spec.PatternSpace.TokensPerSite,
             spec.PolicyOrDefault, Seeds.Derive(spec.Seed, 0, SeedStream.Policy));
 
     private void Apply(ISearchEvent e)
@@ -135,7 +135,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
         if (e is PolicyUpdated update)
         {
             var batch = update.TrialIds.Select(id => _state.Find(id)!)
-                .Select(t => new RewardedSample(_state.Spec.GridOrDefault.Encode(t.Pattern), t.Reward ?? 0)).ToArray();
+                .Select(t => new RewardedSample(_state.Spec.PatternSpace.EncodePattern(t.Pattern), t.Reward ?? 0)).ToArray();
             var report = _policy!.Update(batch);
             if (report.Version != update.Version)
                 throw new InvalidOperationException($"search {_name}: policy update {update.Version} replayed as version {report.Version}");
@@ -186,7 +186,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
         }
         int trialId = _state.NextTrialId;
         var sample = _policy!.Sample(Seeds.Derive(_state.Spec.Seed, trialId, SeedStream.PatternSample));
-        var proposed = new TrialProposed(trialId, _state.Spec.GridOrDefault.Decode(sample.Tokens), _policy.Version,
+        var proposed = new TrialProposed(trialId, _state.Spec.PatternSpace.DecodePattern(sample.Tokens), _policy.Version,
             Seeds.Derive(_state.Spec.Seed, trialId, SeedStream.Trial));
         PersistAll(new ISearchEvent[] { proposed, lease(trialId) }, e =>
         {
@@ -207,7 +207,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
         return new WorkAssignment(_name, trial.Id, trial.Pattern, spec.Target, spec.Dataset, spec.DataDirectory,
             spec.TrainSteps, spec.BatchSize, spec.LearningRate, spec.ValidationFraction,
             (int)(Seeds.Derive(spec.Seed, 0, SeedStream.ValidationSplit) & int.MaxValue), trial.Seed, leaseUntil,
-            spec.Optimizer);
+            spec.Optimizer, spec.IsTransformer ? spec.TextOrDefault : null);
     }
 
     private void OnResult(TrialResult result)

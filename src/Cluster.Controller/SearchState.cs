@@ -7,10 +7,10 @@ public enum TrialStatus { Proposed, Leased, Completed, Failed }
 
 public enum SearchStatus { Running, Paused, Stopped, Completed }
 
-public sealed class TrialRecord(int id, ConvPattern pattern, int policyVersion, long seed)
+public sealed class TrialRecord(int id, DropoutPattern pattern, int policyVersion, long seed)
 {
     public int Id { get; } = id;
-    public ConvPattern Pattern { get; } = pattern;
+    public DropoutPattern Pattern { get; } = pattern;
     public int PolicyVersion { get; } = policyVersion;
     public long Seed { get; } = seed;
     public TrialStatus Status { get; set; } = TrialStatus.Proposed;
@@ -39,7 +39,6 @@ public sealed class SearchState(SearchSpec spec)
     private readonly List<int> _unlearned = new(); // finished with a reward the policy has not used yet, in order
 
     public SearchSpec Spec { get; } = spec;
-    public TargetSpec Target { get; } = TargetSpec.Parse(spec.Target);
     public bool Paused { get; private set; }
     public int ExtraTrials { get; private set; }
 

@@ -14,7 +14,7 @@ public sealed class TrainingWorker : IDisposable
     private readonly BlockingCollection<Action> _work = new();
     private readonly Thread _thread;
     private readonly DeviceChoice _device;
-    private (string Key, PreparedData Data)? _cached;
+    private (string Key, IDisposable Data)? _cached; // image tensors or token streams, on the device
 
     public TrainingWorker(DeviceChoice device)
     {
@@ -49,10 +49,19 @@ public sealed class TrainingWorker : IDisposable
         TrialOutcome outcome;
         try
         {
-            var data = Data(work);
-            var plan = new TrialPlan(TargetSpec.Parse(work.Target), work.TrainSteps, work.BatchSize, work.LearningRate, work.TrialSeed,
-                Optimizer: work.Optimizer);
-            outcome = TrialRunner.Run(data, work.Pattern, plan, cancel, OnStep);
+            outcome = work.Pattern switch
+            {
+                ConvPattern conv => TrialRunner.Run(Images(work), conv,
+                    new TrialPlan(TargetSpec.Parse(work.Target), work.TrainSteps, work.BatchSize, work.LearningRate, work.TrialSeed,
+                        Optimizer: work.Optimizer),
+                    cancel, OnStep),
+                TransformerPattern transformer => LanguageModelTrial.Run(Text(work), transformer,
+                    new LanguageModelPlan(LanguageModelSpec.Parse(work.Target), (work.Text ?? new TextOptions()).Context, work.TrainSteps,
+                        work.BatchSize, work.LearningRate, work.TrialSeed, (work.Text ?? new TextOptions()).RewardScale,
+                        Optimizer: work.Optimizer),
+                    cancel, OnStep),
+                _ => new TrialOutcome.Failed("error", $"this trainer cannot train {work.Pattern.Space} patterns"),
+            };
         }
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or PatternException)
         {
@@ -63,19 +72,36 @@ public sealed class TrainingWorker : IDisposable
             TrialOutcome.Completed c => new TrialResult(work.Search, work.TrialId, trainerId, c.Metrics.ValidationAccuracy,
                 new TrialMetricsReport(c.Metrics.ValidationAccuracy, c.Metrics.FinalTrainLoss, c.Metrics.ImagesPerSecond,
                     c.Metrics.WallSeconds, c.Metrics.Steps), null, null),
+            LanguageModelCompleted lm => new TrialResult(work.Search, work.TrialId, trainerId, lm.Metrics.Reward,
+                new TrialMetricsReport(lm.Metrics.ValidationAccuracy, lm.Metrics.FinalTrainLoss, lm.Metrics.TokensPerSecond,
+                    lm.Metrics.WallSeconds, lm.Metrics.Steps, lm.Metrics.ValidationPerplexity), null, null),
             TrialOutcome.Failed f => new TrialResult(work.Search, work.TrialId, trainerId, 0, null, f.Reason, f.Message),
             _ => throw new InvalidOperationException(),
         };
     }
 
-    private PreparedData Data(WorkAssignment work)
+    private PreparedData Images(WorkAssignment work) =>
+        Cached($"{work.Dataset}|{work.DataDirectory}|{work.ValidationFraction}|{work.SplitSeed}", () =>
+        {
+            var dataset = FashionMnist.Load(work.DataDirectory);
+            var (train, validation) = dataset.Train.SplitValidation(work.ValidationFraction, work.SplitSeed);
+            return new PreparedData(train, validation, _device.Device);
+        });
+
+    private TokenStreams Text(WorkAssignment work) =>
+        Cached($"text|{work.DataDirectory}", () =>
+        {
+            var corpus = TextCorpus.Load(work.DataDirectory
+                ?? throw new ArgumentException("a language-model trial needs a data directory with a text corpus"));
+            return TokenStreams.FromIds(corpus.Train, corpus.Validation, corpus.Vocabulary.Count, _device.Device);
+        });
+
+    private T Cached<T>(string key, Func<T> load) where T : class, IDisposable
     {
-        var key = $"{work.Dataset}|{work.DataDirectory}|{work.ValidationFraction}|{work.SplitSeed}";
-        if (_cached is { } cached && cached.Key == key) return cached.Data;
+        if (_cached is { } cached && cached.Key == key && cached.Data is T hit) return hit;
         _cached?.Data.Dispose();
-        var dataset = FashionMnist.Load(work.DataDirectory);
-        var (train, validation) = dataset.Train.SplitValidation(work.ValidationFraction, work.SplitSeed);
-        var data = new PreparedData(train, validation, _device.Device);
+        _cached = null;
+        var data = load();
         _cached = (key, data);
         return data;
     }

@@ -42,5 +42,5 @@ public sealed record TrialView(
     string? Trainer, string? FailureReason, TrialMetricsReport? Metrics, int? Staleness, TrialProgress? Progress = null);
 
 public sealed record SearchDetails(
-    SearchSummary Summary, SearchSpec Spec, IReadOnlyList<TrialView> Trials, AutoDropout.Core.ConvPattern? BestPattern,
+    SearchSummary Summary, SearchSpec Spec, IReadOnlyList<TrialView> Trials, AutoDropout.Core.DropoutPattern? BestPattern,
     double? Baseline, string PolicyHash);

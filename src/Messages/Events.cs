@@ -10,7 +10,7 @@ public interface ISearchEvent;
 
 public sealed record SearchCreated(SearchSpec Spec) : ISearchEvent;
 
-public sealed record TrialProposed(int TrialId, ConvPattern Pattern, int PolicyVersion, long Seed) : ISearchEvent;
+public sealed record TrialProposed(int TrialId, DropoutPattern Pattern, int PolicyVersion, long Seed) : ISearchEvent;
 
 public sealed record TrialLeased(int TrialId, string TrainerId, DateTimeOffset LeaseUntil) : ISearchEvent;
 
@@ -39,7 +39,7 @@ public sealed record SearchRegistered(string Name);
 /// <param name="Status">proposed, leased, completed or failed.</param>
 /// <param name="LearnedAtVersion">The policy version whose update used this trial's reward, if any.</param>
 public sealed record TrialSnapshot(
-    int TrialId, ConvPattern Pattern, int PolicyVersion, long Seed, string Status, string? Trainer,
+    int TrialId, DropoutPattern Pattern, int PolicyVersion, long Seed, string Status, string? Trainer,
     DateTimeOffset? LeaseUntil, double? Reward, TrialMetricsReport? Metrics, string? FailureReason, int Attempts,
     int? LearnedAtVersion);
 

@@ -4,8 +4,9 @@ namespace AutoDropout.Messages;
 
 /// <summary>Everything that defines a search. Persisted with the search, so it is versioned with the events.</summary>
 /// <param name="Name">Unique name of the search (letters, digits, '-', '_').</param>
-/// <param name="Target">"cnn" or "wrn-D-K".</param>
-/// <param name="Dataset">"fashion-mnist" (IDX files; MNIST works too).</param>
+/// <param name="Target">"cnn" or "wrn-D-K" (conv space); "lm-L-W-H" (transformer space).</param>
+/// <param name="Dataset">"fashion-mnist" (IDX files; MNIST works too) or "cifar-10" for images; "text" (a
+/// word-level corpus such as PTB or WikiText in <paramref name="DataDirectory"/>) for language models.</param>
 /// <param name="DataDirectory">Where trainers read the data; null: the system copy if present, else the bundled subset.</param>
 /// <param name="Trials">How many patterns to train and score.</param>
 /// <param name="TrainSteps">Training budget of one trial, in optimiser steps.</param>
@@ -15,9 +16,11 @@ namespace AutoDropout.Messages;
 /// <param name="PolicyBatch">Results per REINFORCE update.</param>
 /// <param name="ValidationFraction">Share of the training set held out to compute rewards.</param>
 /// <param name="LeaseSeconds">How long a trainer may hold a trial before it is requeued.</param>
-/// <param name="Space">The search space: "conv" (the ConvNet space of 8 tokens per mask site).</param>
+/// <param name="Space">The search space: "conv" (8 tokens per ConvNet mask site) or "transformer" (4 per sub-layer).</param>
 /// <param name="Grid">The ConvNet space's value grids; null for <see cref="ConvSearchSpace.Default"/>.</param>
 /// <param name="Optimizer">How trials optimise the target; null for Adam with a constant rate.</param>
+/// <param name="TransformerGrid">The Transformer space's value grids; null for <see cref="TransformerSearchSpace.Default"/>.</param>
+/// <param name="Text">Language-model settings (context length, reward scale); null for the defaults.</param>
 public sealed record SearchSpec(
     string Name,
     string Target = TargetSpec.Cnn,
@@ -34,10 +37,25 @@ public sealed record SearchSpec(
     PolicyOptions? Policy = null,
     string Space = SearchSpec.ConvSpace,
     ConvSearchSpace? Grid = null,
-    OptimizerSettings? Optimizer = null)
+    OptimizerSettings? Optimizer = null,
+    TransformerSearchSpace? TransformerGrid = null,
+    TextOptions? Text = null)
 {
     public const string FashionMnist = "fashion-mnist";
     public const string ConvSpace = "conv";
+    public const string TransformerSpace = "transformer";
+    public const string CifarTen = "cifar-10";
+    public const string TextDataset = "text";
+
+    public bool IsTransformer => Space == TransformerSpace;
+
+    /// <summary>The space the policy writes in, with this spec's grids.</summary>
+    public IPatternSpace PatternSpace => IsTransformer ? TransformerGrid ?? TransformerSearchSpace.Default : GridOrDefault;
+
+    /// <summary>How many mask sites the target has, so how many groups of tokens a pattern has.</summary>
+    public int MaskSites => IsTransformer ? LanguageModelSpec.Parse(Target).MaskSites : TargetSpec.Parse(Target).MaskSites;
+
+    public TextOptions TextOrDefault => Text ?? new TextOptions();
 
     public PolicyOptions PolicyOrDefault => Policy ?? new PolicyOptions();
 
@@ -48,9 +66,25 @@ public sealed record SearchSpec(
     {
         if (string.IsNullOrWhiteSpace(Name) || !Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') || Name.Length > 64)
             throw new ArgumentException("name: 1-64 characters of letters, digits, '-' or '_'");
-        try { TargetSpec.Parse(Target); }
-        catch (ArgumentException e) { throw new ArgumentException($"target: {e.Message}"); }
-        if (Dataset != FashionMnist) throw new ArgumentException($"dataset: unknown dataset '{Dataset}' (known: {FashionMnist})");
+        if (Space is not (ConvSpace or TransformerSpace))
+            throw new ArgumentException($"space: unknown search space '{Space}' (known: {ConvSpace}, {TransformerSpace})");
+        try
+        {
+            if (IsTransformer) LanguageModelSpec.Parse(Target);
+            else TargetSpec.Parse(Target);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"target: {e.Message}{(IsTransformer ? "" : LanguageModelSpec.IsLanguageModelName(Target) ? " (language models search the transformer space)" : "")}");
+        }
+        if (IsTransformer)
+        {
+            if (Dataset != TextDataset) throw new ArgumentException($"dataset: a Transformer search trains on '{TextDataset}', not '{Dataset}'");
+            if (DataDirectory is null) throw new ArgumentException("data_directory: a language-model search needs a directory with a text corpus (e.g. PTB)");
+            TextOrDefault.Validate();
+        }
+        else if (Dataset is not (FashionMnist or CifarTen))
+            throw new ArgumentException($"dataset: unknown image dataset '{Dataset}' (known: {FashionMnist}, {CifarTen})");
         if (Trials <= 0) throw new ArgumentException("trials: must be at least 1");
         if (TrainSteps <= 0) throw new ArgumentException("train_steps: must be at least 1");
         if (BatchSize <= 0) throw new ArgumentException("batch_size: must be at least 1");
@@ -58,10 +92,22 @@ public sealed record SearchSpec(
         if (PolicyBatch <= 0) throw new ArgumentException("policy_batch: must be at least 1");
         if (ValidationFraction is <= 0 or >= 1) throw new ArgumentException("validation_fraction: must be in (0, 1)");
         if (LeaseSeconds <= 0) throw new ArgumentException("lease_seconds: must be at least 1");
-        if (Space != ConvSpace) throw new ArgumentException($"space: unknown search space '{Space}' (known: {ConvSpace})");
         Grid?.Validate();
+        TransformerGrid?.Validate();
         Optimizer?.Validate();
         try { PolicyOrDefault.Validate(); }
         catch (ArgumentException e) { throw new ArgumentException(e.Message); }
+    }
+}
+
+/// <summary>Settings of language-model trials.</summary>
+/// <param name="Context">Tokens per training window.</param>
+/// <param name="RewardScale">c in reward = c / validation perplexity.</param>
+public sealed record TextOptions(int Context = 32, double RewardScale = 1.0)
+{
+    public void Validate()
+    {
+        if (Context < 2) throw new ArgumentException("text.context: at least 2 tokens");
+        if (!(RewardScale > 0) || !double.IsFinite(RewardScale)) throw new ArgumentException("text.reward_scale: must be positive");
     }
 }

@@ -12,12 +12,16 @@ public sealed record NoWorkAvailable(int RetryAfterMilliseconds);
 /// <param name="SplitSeed">Seeds the validation split; the same for every trial of a search.</param>
 /// <param name="TrialSeed">Seeds the target's weights, batch order and mask offsets of this trial.</param>
 public sealed record WorkAssignment(
-    string Search, int TrialId, ConvPattern Pattern, string Target, string Dataset, string? DataDirectory,
+    string Search, int TrialId, DropoutPattern Pattern, string Target, string Dataset, string? DataDirectory,
     int TrainSteps, int BatchSize, double LearningRate, double ValidationFraction, int SplitSeed, long TrialSeed,
-    DateTimeOffset LeaseUntil, OptimizerSettings? Optimizer = null);
+    DateTimeOffset LeaseUntil, OptimizerSettings? Optimizer = null, TextOptions? Text = null);
 
+/// <param name="ValidationAccuracy">Top-1 accuracy; next-token accuracy for language models.</param>
+/// <param name="ImagesPerSecond">Training throughput: images, or tokens for language models.</param>
+/// <param name="ValidationPerplexity">Language models only.</param>
 public sealed record TrialMetricsReport(
-    double ValidationAccuracy, double FinalTrainLoss, double ImagesPerSecond, double WallSeconds, int Steps);
+    double ValidationAccuracy, double FinalTrainLoss, double ImagesPerSecond, double WallSeconds, int Steps,
+    double? ValidationPerplexity = null);
 
 /// <summary>A finished trial. Resent until acknowledged; the controller handles it idempotently by trial id.</summary>
 /// <param name="FailureReason">Null when the trial completed; "diverged" (the pattern's fault), "out-of-memory",
