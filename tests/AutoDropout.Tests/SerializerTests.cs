@@ -69,5 +69,18 @@ public class SerializerTests : IDisposable
         Assert.Equal("search-snapshot-v1", serializer.Manifest(((IEnumerable<object[]>)Messages()).Select(r => r[0]).OfType<SearchSnapshot>().Single()));
     }
 
+    [Fact]
+    public void Transformer_patterns_travel_in_the_same_events_and_conv_patterns_are_written_as_before()
+    {
+        var transformer = TransformerPattern.ParseCompact("s2 t8 hidden on | s1 t4 head off");
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerFor(new TrialProposed(1, transformer, 0, 1));
+        var back = (TrialProposed)serializer.FromBinary(serializer.ToBinary(new TrialProposed(10, transformer, 2, 77)), "trial-proposed-v1");
+        Assert.Equal(transformer, Assert.IsType<TransformerPattern>(back.Pattern));
+
+        var conv = System.Text.Encoding.UTF8.GetString(serializer.ToBinary(new TrialProposed(7, Pattern, 2, 1)));
+        Assert.DoesNotContain("space", conv); // the ConvNet form has no "space" field, exactly as journals already hold it
+        Assert.Equal(Pattern, ((TrialProposed)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(conv), "trial-proposed-v1")).Pattern);
+    }
+
     public void Dispose() => _system.Terminate().Wait();
 }
