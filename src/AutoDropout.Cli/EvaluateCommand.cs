@@ -13,6 +13,7 @@ public static class EvaluateCommand
 {
     public static int Run(Args args)
     {
+        if (LanguageModelSpec.IsLanguageModelName(args.GetOr("target", TargetSpec.Cnn))) return RunLanguageModel(args);
         var target = TargetSpec.Parse(args.GetOr("target", TargetSpec.Cnn));
         var baseline = args.Get("baseline") is { } b ? BaselineSpec.Parse(b) : null;
         var patternFile = args.Get("pattern");
@@ -42,6 +43,51 @@ public static class EvaluateCommand
             case TrialOutcome.Completed c:
                 Console.WriteLine($"{target.Name} with {what}, {steps} steps x batch {batch} on {dataset.Source}: " +
                                   $"{(test ? "test" : "validation")} accuracy {c.Metrics.ValidationAccuracy:0.0000}, {c.Metrics.ImagesPerSecond:0} img/s, {c.Metrics.WallSeconds:0.0} s");
+                return ExitCodes.Ok;
+            case TrialOutcome.Failed f:
+                Console.Error.WriteLine($"training failed ({f.Reason}): {f.Message}");
+                return ExitCodes.Failed;
+            default:
+                return ExitCodes.Failed;
+        }
+    }
+
+    /// <summary>A language model on a word-level corpus: validation (or test) perplexity and the reward c / perplexity.</summary>
+    private static int RunLanguageModel(Args args)
+    {
+        var model = LanguageModelSpec.Parse(args.GetOr("target", ""));
+        var data = args.Get("data") ?? throw new UsageException("a language model needs --data DIR with a word-level corpus (ptb.train.txt, ...)");
+        var baseline = args.Get("baseline") is { } b ? BaselineSpec.Parse(b) : null;
+        var patternText = args.Get("pattern");
+        int steps = args.GetInt("steps", 200), batch = args.GetInt("batch-size", 16), seed = args.GetInt("seed", 1), threads = args.GetInt("threads", 1);
+        int context = args.GetInt("context", 32);
+        double lr = args.GetDouble("lr", 1e-3), scale = args.GetDouble("reward-scale", 1.0);
+        bool test = args.Flag("on-test");
+        var optimizer = OptimizerOptions.From(args, null);
+        args.RejectUnknown();
+        if (baseline is not null && patternText is not null) throw new UsageException("give --baseline or --pattern, not both");
+        if (baseline is not null && baseline.Kind != "dropout")
+            throw new UsageException($"a language model takes the baseline dropout:P, not {baseline.Kind}");
+
+        TransformerPattern? pattern = null;
+        if (patternText is not null)
+        {
+            pattern = (File.Exists(patternText) ? DropoutPatternJsonConverter.Deserialize(File.ReadAllText(patternText)) : TransformerPattern.ParseCompact(patternText))
+                as TransformerPattern ?? throw new UsageException("--pattern: expected a Transformer pattern for a language model");
+            TransformerSearchSpace.Default.Validate(pattern, model.Layers);
+        }
+        set_num_threads(threads);
+        var corpus = TextCorpus.Load(data);
+        if (test && corpus.Test is null) throw new UsageException($"--on-test: {data} has no test file");
+        using var streams = TokenStreams.FromIds(corpus.Train, test ? corpus.Test! : corpus.Validation, corpus.Vocabulary.Count, CPU);
+        var plan = new LanguageModelPlan(model, context, steps, batch, lr, seed, scale, baseline?.Rate, Optimizer: optimizer);
+        var what = baseline?.ToString() ?? (pattern is null ? "no dropout" : $"pattern {pattern.Hash()}");
+        switch (LanguageModelTrial.Run(streams, pattern, plan, CancellationToken.None))
+        {
+            case LanguageModelCompleted c:
+                Console.WriteLine($"{model.Name} with {what}, {steps} steps x {batch} x {context} tokens on {data} ({corpus.Vocabulary.Count} words): " +
+                                  $"{(test ? "test" : "validation")} perplexity {c.Metrics.ValidationPerplexity:0.00}, reward {c.Metrics.Reward:0.0000}, " +
+                                  $"{c.Metrics.TokensPerSecond:0} tokens/s, {c.Metrics.WallSeconds:0.0} s");
                 return ExitCodes.Ok;
             case TrialOutcome.Failed f:
                 Console.Error.WriteLine($"training failed ({f.Reason}): {f.Message}");

@@ -98,9 +98,19 @@ public static class SearchCommands
                 throw new UsageException($"--spec {file}: {e.Message}");
             }
         }
+        var target = args.GetOr("target", defaults.Target);
+        // a language-model target implies the Transformer space and a text corpus unless said otherwise
+        bool languageModel = LanguageModelSpec.IsLanguageModelName(target);
+        var space = args.GetOr("space", languageModel ? SearchSpec.TransformerSpace : defaults.Space);
+        var text = defaults.TextOrDefault;
         var spec = defaults with
         {
-            Target = args.GetOr("target", defaults.Target),
+            Target = target,
+            Space = space,
+            Dataset = args.GetOr("dataset", languageModel && defaults.Dataset == SearchSpec.FashionMnist ? SearchSpec.TextDataset : defaults.Dataset),
+            Text = args.Get("context") is null && args.Get("reward-scale") is null
+                ? defaults.Text
+                : text with { Context = args.GetInt("context", text.Context), RewardScale = args.GetDouble("reward-scale", text.RewardScale) },
             DataDirectory = args.Get("data") ?? defaults.DataDirectory,
             Trials = args.GetInt("trials", defaults.Trials),
             TrainSteps = args.GetInt("steps", defaults.TrainSteps),
@@ -130,7 +140,7 @@ public static class SearchCommands
     }
 
     public static void PrintTrials(IEnumerable<TrialView> trials) =>
-        Table.Print(["trial", "status", "val acc", "policy", "stale", "pattern"],
+        Table.Print(["trial", "status", "reward", "policy", "stale", "pattern"],
             trials.Select(t => new[]
             {
                 t.TrialId.ToString(CultureInfo.InvariantCulture),
