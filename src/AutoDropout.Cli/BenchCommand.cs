@@ -19,6 +19,8 @@ public static class BenchCommand
     {
         var what = args.Positional.ElementAtOrDefault(1) ?? "step";
         if (what == "controller") return ControllerBench.Run(args).GetAwaiter().GetResult();
+        if (what == "soak") return Soak(args);
+        if (LanguageModelSpec.IsLanguageModelName(args.GetOr("target", TargetSpec.Cnn))) return LanguageModel(args);
         var target = TargetSpec.Parse(args.GetOr("target", TargetSpec.Cnn));
         int batch = args.GetInt("batch-size", 128), steps = args.GetInt("steps", 30), threads = args.GetInt("threads", 1);
         args.RejectUnknown();
@@ -94,15 +96,131 @@ public static class BenchCommand
         return clock.Elapsed.TotalSeconds / steps;
     }
 
+    /// <summary>
+    /// The trial loop against a bare loop over the same model, pattern and optimiser on contiguous batches (no
+    /// shuffling, no bookkeeping). Both are timed the same way, model construction included, and alternate three
+    /// times so drift on a shared machine hits both; the medians are compared.
+    /// </summary>
     private static int Trial(PreparedData data, TargetSpec target, int batch, int steps)
     {
-        var bare = Stopwatch.StartNew();
-        TimeSteps(data, target, batch, steps, model => model.ApplyPattern(FixedPattern(model.Sites.Count), new Generator(7)));
-        double bareRate = (steps + 5) * batch / bare.Elapsed.TotalSeconds;
-        var outcome = TrialRunner.Run(data, FixedPattern(target.MaskSites), new TrialPlan(target, steps + 5, batch, 1e-3, 7), CancellationToken.None);
-        if (outcome is not TrialOutcome.Completed c) { Console.WriteLine($"trial failed: {outcome}"); return ExitCodes.Failed; }
-        Console.WriteLine($"bare loop   {bareRate,8:0} img/s");
-        Console.WriteLine($"trial loop  {c.Metrics.ImagesPerSecond,8:0} img/s   ratio {c.Metrics.ImagesPerSecond / bareRate:0.000}");
+        var bareRates = new List<double>();
+        var trialRates = new List<double>();
+        for (int round = 0; round < 3; round++)
+        {
+            var bare = Stopwatch.StartNew();
+            using (var model = TorchRuntime.Seeded(7, () => MaskedTarget.Build(target, data.InputChannels, data.Classes)))
+            using (var generator = new Generator(7))
+            {
+                model.ApplyPattern(FixedPattern(model.Sites.Count), generator);
+                using var optimizer = optim.Adam(model.parameters(), 1e-3);
+                model.train();
+                for (int step = 0; step < steps; step++)
+                {
+                    using var scope = NewDisposeScope();
+                    long start = (step * (long)batch) % (data.TrainCount - batch);
+                    optimizer.zero_grad();
+                    F.cross_entropy(model.call(data.Train.Images.narrow(0, start, batch)), data.Train.Labels.narrow(0, start, batch)).backward();
+                    optimizer.step();
+                }
+            }
+            bareRates.Add(steps * (double)batch / bare.Elapsed.TotalSeconds);
+            var outcome = TrialRunner.Run(data, FixedPattern(target.MaskSites), new TrialPlan(target, steps, batch, 1e-3, 7), CancellationToken.None);
+            if (outcome is not TrialOutcome.Completed c) { Console.WriteLine($"trial failed: {outcome}"); return ExitCodes.Failed; }
+            trialRates.Add(c.Metrics.ImagesPerSecond);
+            Console.WriteLine($"round {round + 1}: bare {bareRates[^1],7:0} img/s, trial loop {trialRates[^1],7:0} img/s");
+        }
+        double bareMedian = bareRates.Order().ElementAt(1), trialMedian = trialRates.Order().ElementAt(1);
+        Console.WriteLine($"median: bare loop {bareMedian:0} img/s, trial loop {trialMedian:0} img/s, ratio {trialMedian / bareMedian:0.000} (aim >= 0.95)");
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// Many short trials in one process, as a trainer runs them for hours: resident memory after the last trial
+    /// against after trial 10 (when caches and allocator pools have settled). Aim: within 5%.
+    /// </summary>
+    private static int Soak(Args args)
+    {
+        int trials = args.GetInt("trials", 100), steps = args.GetInt("steps", 5), batch = args.GetInt("batch-size", 64);
+        var target = TargetSpec.Parse(args.GetOr("target", TargetSpec.Cnn));
+        bool trim = !args.Flag("no-trim");
+        args.RejectUnknown();
+        torch.set_num_threads(1);
+        var data = FashionMnist.Load("embedded");
+        var (train, validation) = data.Train.SplitValidation(0.1, 1);
+        using var prepared = new PreparedData(train, validation, CPU);
+        var space = ConvSearchSpace.Default;
+        var vocabularies = space.VocabularySizes();
+        var random = new Random(1);
+        long Resident()
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            using var self = Process.GetCurrentProcess();
+            return self.WorkingSet64;
+        }
+        long atTen = 0;
+        var clock = Stopwatch.StartNew();
+        Console.WriteLine($"{trials} trials of {target.Name}, {steps} steps x batch {batch}, a different random pattern each");
+        for (int trial = 1; trial <= trials; trial++)
+        {
+            var pattern = space.Decode(Enumerable.Range(0, target.MaskSites * TokenTypes.PerSite).Select(i => random.Next(vocabularies[i % TokenTypes.PerSite])).ToArray());
+            var outcome = TrialRunner.Run(prepared, pattern, new TrialPlan(target, steps, batch, 1e-3, trial, EvalBatchSize: 200), CancellationToken.None);
+            if (outcome is TrialOutcome.Failed f) { Console.WriteLine($"trial {trial} failed: {f.Reason}: {f.Message}"); return ExitCodes.Failed; }
+            if (trim) NativeMemory.ReleaseFreedMemory(); // as the trainer does after every trial
+            if (trial == 10) atTen = Resident();
+            if (trial % 10 == 0) Console.WriteLine($"after trial {trial,4}: resident {Resident() / 1048576.0,7:0.0} MiB, {clock.Elapsed.TotalSeconds,6:0} s");
+        }
+        long atEnd = Resident();
+        Console.WriteLine($"resident after trial 10: {atTen / 1048576.0:0.0} MiB; after trial {trials}: {atEnd / 1048576.0:0.0} MiB; ratio {(double)atEnd / atTen:0.000} (aim <= 1.05)");
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// The language-model trial loop against a bare loop over the same model and windows, in tokens per second. The
+    /// stream is random ids over a PTB-sized vocabulary (10,000 words): speed depends on the shapes, not the words.
+    /// </summary>
+    private static int LanguageModel(Args args)
+    {
+        var model = LanguageModelSpec.Parse(args.GetOr("target", "lm-2-64-4"));
+        int batch = args.GetInt("batch-size", 16), steps = args.GetInt("steps", 60), context = args.GetInt("context", 32);
+        int threads = args.GetInt("threads", 1), vocabulary = args.GetInt("vocabulary", 10000);
+        args.RejectUnknown();
+        torch.set_num_threads(threads);
+        using var generator = new Generator(1);
+        using var streams = new TokenStreams(randint(0, vocabulary, [200_000], generator: generator, dtype: int64),
+            randint(0, vocabulary, [20_000], generator: generator, dtype: int64), vocabulary);
+        var pattern = new TransformerPattern(Enumerable.Repeat(new TransformerSiteTokens(2, 8, SequenceSharing.Channel, true), model.MaskSites));
+        Console.WriteLine($"{model.Name}, {batch} x {context} tokens a step, vocabulary {vocabulary}, {steps} steps, {threads} torch thread(s)");
+        var bareRates = new List<double>();
+        var trialRates = new List<double>();
+        for (int round = 0; round < 3; round++)
+        {
+            var bare = Stopwatch.StartNew();
+            using (var lm = TorchRuntime.Seeded(7, () => new TransformerLm(model, vocabulary, context)))
+            using (var masks = new Generator(7))
+            using (var rows = LanguageModelTrial.Batchify(streams.Train, batch))
+            {
+                lm.ApplyPattern(pattern, masks);
+                using var optimizer = optim.Adam(lm.parameters(), 1e-3);
+                lm.train();
+                for (int step = 0; step < steps; step++)
+                {
+                    using var scope = NewDisposeScope();
+                    long position = step * (long)context % (rows.shape[1] - context - 1);
+                    optimizer.zero_grad();
+                    var logits = lm.call(rows.narrow(1, position, context));
+                    F.cross_entropy(logits.reshape(-1, vocabulary), rows.narrow(1, position + 1, context).reshape(-1)).backward();
+                    optimizer.step();
+                }
+            }
+            bareRates.Add(steps * (double)batch * context / bare.Elapsed.TotalSeconds);
+            var outcome = LanguageModelTrial.Run(streams, pattern, new LanguageModelPlan(model, context, steps, batch, 1e-3, 7), CancellationToken.None);
+            if (outcome is not LanguageModelCompleted c) { Console.WriteLine($"trial failed: {outcome}"); return ExitCodes.Failed; }
+            trialRates.Add(c.Metrics.TokensPerSecond);
+            Console.WriteLine($"round {round + 1}: bare {bareRates[^1],7:0} tokens/s, trial loop {trialRates[^1],7:0} tokens/s");
+        }
+        double bareMedian = bareRates.Order().ElementAt(1), trialMedian = trialRates.Order().ElementAt(1);
+        Console.WriteLine($"median: bare loop {bareMedian:0} tokens/s, trial loop {trialMedian:0} tokens/s, ratio {trialMedian / bareMedian:0.000} (aim >= 0.95)");
         return ExitCodes.Ok;
     }
 }

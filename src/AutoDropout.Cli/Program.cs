@@ -21,7 +21,8 @@ const string Usage = """
                            [--optimizer adam|sgd] [--weight-decay X] [--schedule constant|cosine]
       autodropout data subset --from DIR --out DIR [--train 6000] [--test 1000]
       autodropout data info [--data DIR]
-      autodropout bench step|trial [--target cnn|wrn-D-K] [--batch-size N] [--steps N] [--threads N]
+      autodropout bench step|trial [--target cnn|wrn-D-K|lm-L-W-H] [--batch-size N] [--steps N] [--threads N]
+      autodropout bench soak [--trials 100] [--steps 5] [--target cnn|wrn-D-K]
       autodropout bench controller [--trials 10000] [--persistence sqlite|postgres --db CONNSTR]
 
     The endpoint defaults to 127.0.0.1:9110 (AUTODROPOUT_ENDPOINT); commands that change state send the token from
@@ -29,7 +30,7 @@ const string Usage = """
     4 rejected, 5 not found, 6 unauthorised.
     """;
 
-var switches = new HashSet<string> { "json", "help", "on-test" };
+var switches = new HashSet<string> { "json", "help", "on-test", "no-trim" };
 try
 {
     var parsed = new Args(args, switches);

@@ -32,6 +32,7 @@ public sealed class TrainingWorker : IDisposable
         {
             try { done.SetResult(Train(work, trainerId, cancel, progress, progressInterval ?? TimeSpan.FromSeconds(2))); }
             catch (Exception e) { done.SetException(e); }
+            finally { NativeMemory.ReleaseFreedMemory(); }
         });
         return done.Task;
     }
