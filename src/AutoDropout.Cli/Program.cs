@@ -19,6 +19,8 @@ const string Usage = """
       autodropout evaluate [--baseline dropout:P|spatial:P|dropblock:SIZE:KEEP | --pattern FILE.json] [--target T]
                            [--steps N] [--seed N] [--data DIR] [--on-test]
                            [--optimizer adam|sgd] [--weight-decay X] [--schedule constant|cosine]
+      autodropout pattern sample [--space conv|transformer] [--target cnn|wrn-D-K|lm-L-W-H] [--seed N] [--json]
+      autodropout pattern render PATTERN --out FILE.png [--target T] [--seed N] [--input 1x28x28] [--length 64]
       autodropout data subset --from DIR --out DIR [--train 6000] [--test 1000]
       autodropout data info [--data DIR]
       autodropout bench step|trial [--target cnn|wrn-D-K|lm-L-W-H] [--batch-size N] [--steps N] [--threads N]
@@ -28,6 +30,13 @@ const string Usage = """
     The endpoint defaults to 127.0.0.1:9110 (AUTODROPOUT_ENDPOINT); commands that change state send the token from
     --token, AUTODROPOUT_TOKEN or ~/.autodropout/token. Exit codes: 0 ok, 1 failed, 2 usage, 3 unreachable,
     4 rejected, 5 not found, 6 unauthorised.
+
+    pattern sample draws every token uniformly from the space's default grids with System.Random(seed) (default 1)
+    and prints one site per line, or the canonical JSON with --json. pattern render draws every site's mask for one
+    example (black = dropped) with its tokens underneath; PATTERN is a JSON file (a pattern, or an object with a
+    "pattern" or "best_pattern" property, as demo --json writes) or a compact pattern in quotes. Patterns off the
+    default grids are drawn too; only their structure and site count are checked. --input is for ConvNets,
+    --length for Transformers.
     """;
 
 var switches = new HashSet<string> { "json", "help", "on-test", "no-trim" };
@@ -48,6 +57,7 @@ try
         "bench" => BenchCommand.Run(parsed),
         "controller" => await ControllerCommands.Run(parsed),
         "evaluate" => EvaluateCommand.Run(parsed),
+        "pattern" => PatternCommand.Run(parsed, Console.Out),
         var other => throw new UsageException($"unknown command '{other}'"),
     };
 }

@@ -113,6 +113,32 @@ public sealed record ConvSearchSpace(
         Encode(pattern);
     }
 
+    /// <summary>
+    /// Checks only what any renderer needs (positive size, stride and repeat, angles in [0, 360), shears in [0, 1))
+    /// and the site count, not grid membership: a search with custom grids writes patterns off the default grid.
+    /// </summary>
+    public static void ValidateStructure(ConvPattern pattern, int expectedSites)
+    {
+        if (pattern.Sites.Length != expectedSites)
+            throw new PatternException($"the target has {expectedSites} mask sites but the pattern has {pattern.Sites.Length}");
+        for (int site = 0; site < pattern.Sites.Length; site++)
+        {
+            var s = pattern.Sites[site];
+            void Check(bool valid, TokenType type, IFormattable value, string rule)
+            {
+                if (!valid)
+                    throw new PatternException(
+                        $"site {site}, token {type.WireName()}: {value.ToString(null, System.Globalization.CultureInfo.InvariantCulture)} is not {rule}");
+            }
+            Check(s.Size >= 1, TokenType.Size, s.Size, "a size of at least 1");
+            Check(s.Stride >= 1, TokenType.Stride, s.Stride, "a stride of at least 1");
+            Check(s.Repeat >= 1, TokenType.Repeat, s.Repeat, "a repeat count of at least 1");
+            Check(s.Rotate is >= 0 and < 360, TokenType.Rotate, s.Rotate, "an angle in [0, 360) degrees");
+            Check(s.ShearX is >= 0 and < 1, TokenType.ShearX, s.ShearX, "a shear in [0, 1)");
+            Check(s.ShearY is >= 0 and < 1, TokenType.ShearY, s.ShearY, "a shear in [0, 1)");
+        }
+    }
+
     private static int IndexIn<T>(ImmutableArray<T> grid, T value, int site, TokenType type)
     {
         int index = grid.IndexOf(value);

@@ -231,6 +231,24 @@ public sealed record TransformerSearchSpace(ImmutableArray<int> Sizes, Immutable
         Encode(pattern);
     }
 
+    /// <summary>
+    /// Checks only what rendering needs (size of at least 1, stride of at least 2, a known sharing) and the site
+    /// count, not grid membership: a search with custom grids writes patterns off the default grid.
+    /// </summary>
+    public static void ValidateStructure(TransformerPattern pattern, int layers)
+    {
+        int expected = TransformerSites.Count(layers);
+        if (pattern.Sites.Length != expected)
+            throw new PatternException($"a {layers}-layer Transformer has {expected} mask sites but the pattern has {pattern.Sites.Length}");
+        for (int site = 0; site < pattern.Sites.Length; site++)
+        {
+            var s = pattern.Sites[site];
+            if (s.Size < 1) throw new PatternException($"site {site}, token size: {s.Size} is not a size of at least 1");
+            if (s.Stride < 2) throw new PatternException($"site {site}, token stride: {s.Stride} is not a stride of at least 2");
+            if (!Enum.IsDefined(s.Share)) throw new PatternException($"site {site}, token share: {(int)s.Share} is not hidden, channel or head");
+        }
+    }
+
     private static int IndexIn(ImmutableArray<int> grid, int value, int site, string token)
     {
         int index = grid.IndexOf(value);
