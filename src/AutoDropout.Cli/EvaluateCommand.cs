@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AutoDropout.Core;
 using AutoDropout.Training;
 using static TorchSharp.torch;
@@ -28,8 +27,8 @@ public static class EvaluateCommand
         ConvPattern? pattern = null;
         if (patternFile is not null)
         {
-            pattern = JsonSerializer.Deserialize<ConvPattern>(File.ReadAllText(patternFile))
-                ?? throw new UsageException($"--pattern {patternFile}: empty");
+            pattern = PatternCommand.ReadPattern(patternFile) as ConvPattern
+                ?? throw new UsageException($"--pattern: expected a ConvNet pattern for {target.Name}");
             ConvSearchSpace.Default.Validate(pattern, target.MaskSites);
         }
         set_num_threads(threads);
@@ -72,8 +71,8 @@ public static class EvaluateCommand
         TransformerPattern? pattern = null;
         if (patternText is not null)
         {
-            pattern = (File.Exists(patternText) ? DropoutPatternJsonConverter.Deserialize(File.ReadAllText(patternText)) : TransformerPattern.ParseCompact(patternText))
-                as TransformerPattern ?? throw new UsageException("--pattern: expected a Transformer pattern for a language model");
+            pattern = PatternCommand.ReadPattern(patternText) as TransformerPattern
+                ?? throw new UsageException("--pattern: expected a Transformer pattern for a language model");
             TransformerSearchSpace.Default.Validate(pattern, model.Layers);
         }
         set_num_threads(threads);
