@@ -32,7 +32,7 @@ public static class EvaluateCommand
             ConvSearchSpace.Default.Validate(pattern, target.MaskSites);
         }
         set_num_threads(threads);
-        var dataset = FashionMnist.Load(data);
+        var dataset = ImageDatasets.Load(data);
         var (train, validation) = dataset.Train.SplitValidation(0.1, seed);
         using var prepared = new PreparedData(train, test ? dataset.Test : validation, CPU);
         var outcome = TrialRunner.Run(prepared, pattern, new TrialPlan(target, steps, batch, lr, seed, Baseline: baseline, Optimizer: optimizer), CancellationToken.None);

@@ -83,7 +83,11 @@ public sealed class TrainingWorker : IDisposable
     private PreparedData Images(WorkAssignment work) =>
         Cached($"{work.Dataset}|{work.DataDirectory}|{work.ValidationFraction}|{work.SplitSeed}", () =>
         {
-            var dataset = FashionMnist.Load(work.DataDirectory);
+            var dataset = ImageDatasets.Load(work.DataDirectory);
+            // the default spec names fashion-mnist while `--data` alone may point at CIFAR-10, so the directory
+            // decides; only a spec that names CIFAR-10 and gets something else is refused
+            if (work.Dataset == SearchSpec.CifarTen && dataset.Name != Cifar10.Name)
+                throw new InvalidDataException($"the search trains on {Cifar10.Name}, but {dataset.Source} holds {dataset.Name}");
             var (train, validation) = dataset.Train.SplitValidation(work.ValidationFraction, work.SplitSeed);
             return new PreparedData(train, validation, _device.Device);
         });
