@@ -18,7 +18,7 @@ public sealed record AugmentationOptions(int Pad, bool Flip)
     /// The default for a dataset by its <see cref="ImageDataset.Name"/>: <see cref="Cifar"/> for CIFAR-10,
     /// <see cref="None"/> otherwise (Fashion-MNIST baselines usually train without augmentation).
     /// </summary>
-    public static AugmentationOptions For(string datasetName) => datasetName == Cifar10.Name ? Cifar : None;
+    public static AugmentationOptions ForDataset(string datasetName) => datasetName == Cifar10.Name ? Cifar : None;
 }
 
 /// <summary>Data augmentation as a pure function of a batch and a generator, so a trial's seed fixes it.</summary>

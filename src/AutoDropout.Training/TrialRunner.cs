@@ -8,9 +8,10 @@ namespace AutoDropout.Training;
 
 /// <summary>What one trial trains: target, budget and optimiser settings. Data comes separately.</summary>
 /// <param name="Baseline">A hand-made regulariser at every site instead of a pattern (for comparisons).</param>
+/// <param name="Augmentation">Applied to every training batch, never at evaluation; null: none.</param>
 public sealed record TrialPlan(
     TargetSpec Target, int Steps, int BatchSize, double LearningRate, long Seed, int EvalBatchSize = 500,
-    BaselineSpec? Baseline = null, OptimizerSettings? Optimizer = null);
+    BaselineSpec? Baseline = null, OptimizerSettings? Optimizer = null, AugmentationOptions? Augmentation = null);
 
 public sealed record TrialMetrics(
     double ValidationAccuracy, double FinalTrainLoss, double ImagesPerSecond, double WallSeconds, int Steps);
@@ -124,6 +125,9 @@ public static class TrialRunner
             else model.ApplyPattern(pattern, masks);
             var settings = plan.Optimizer ?? OptimizerSettings.Default;
             using var optimizer = settings.Create(model.parameters(), plan.LearningRate);
+            var augmentation = plan.Augmentation is { IsNone: false } a ? a : null;
+            // a generator of its own, seeded Seed + 1, so turning augmentation on leaves the masks' draws unchanged
+            using var augmentations = augmentation is null ? null : new Generator(unchecked((ulong)plan.Seed + 1), data.Device);
 
             var order = new Random(unchecked((int)plan.Seed));
             int[] permutation = [];
@@ -148,6 +152,7 @@ public static class TrialRunner
                     var index = tensor(permutation.AsSpan(cursor, plan.BatchSize).ToArray().Select(i => (long)i).ToArray(), device: data.Device);
                     cursor += plan.BatchSize;
                     var x = data.Train.Images.index_select(0, index);
+                    if (augmentation is not null && augmentations is not null) x = Augmentation.Apply(x, augmentation, augmentations);
                     var y = data.Train.Labels.index_select(0, index);
                     optimizer.zero_grad();
                     var loss = F.cross_entropy(model.call(x), y);

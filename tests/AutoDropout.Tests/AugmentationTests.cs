@@ -100,10 +100,30 @@ public class AugmentationTests
     }
 
     [Fact]
+    public void Augmented_trials_are_reproducible_and_no_augmentation_equals_none()
+    {
+        // small 3x8x8 images keep the five trials quick
+        var random = new Random(1);
+        var pixels = new byte[40 * 3 * 8 * 8];
+        random.NextBytes(pixels);
+        var set = new ImageSet(new IdxImages(40, 8, 8, pixels, 3), Enumerable.Range(0, 40).Select(i => (byte)(i % 10)).ToArray(), 10);
+        using var data = new PreparedData(set, set, CPU);
+        var plan = new TrialPlan(AutoDropout.Core.TargetSpec.Parse("cnn"), 2, 8, 1e-3, Seed: 3, EvalBatchSize: 40);
+        double Loss(TrialPlan p) =>
+            Assert.IsType<TrialOutcome.Completed>(TrialRunner.Run(data, null, p, CancellationToken.None)).Metrics.FinalTrainLoss;
+
+        var augmented = plan with { Augmentation = AugmentationOptions.ForDataset("cifar-10") };
+        double plain = Loss(plan), once = Loss(augmented);
+        Assert.Equal(once, Loss(augmented));
+        Assert.Equal(plain, Loss(plan with { Augmentation = AugmentationOptions.None }));
+        Assert.NotEqual(plain, once);
+    }
+
+    [Fact]
     public void Defaults_follow_the_dataset_and_bad_input_is_refused()
     {
-        Assert.Equal(new AugmentationOptions(4, true), AugmentationOptions.For("cifar-10"));
-        Assert.Equal(AugmentationOptions.None, AugmentationOptions.For("fashion-mnist"));
+        Assert.Equal(new AugmentationOptions(4, true), AugmentationOptions.ForDataset("cifar-10"));
+        Assert.Equal(AugmentationOptions.None, AugmentationOptions.ForDataset("fashion-mnist"));
         using var g = new Generator(1);
         using var flat = zeros(3, 6, 6);
         Assert.Throws<ArgumentException>(() => Augmentation.Apply(flat, AugmentationOptions.Cifar, g));

@@ -115,5 +115,48 @@ public class Cifar10Tests : IDisposable
         Assert.Throws<ArgumentException>(() => Cifar10.WriteBatch(Stream.Null, grey));
     }
 
+    /// <summary>Each class has its own colour (levels per channel) under per-pixel noise, so a few steps can learn it.</summary>
+    internal static ImageSet ColourCoded(int count, int seed)
+    {
+        int[][] levels = [[0, 0, 0], [2, 0, 0], [0, 2, 0], [0, 0, 2], [2, 2, 0], [2, 0, 2], [0, 2, 2], [2, 2, 2], [1, 1, 1], [1, 0, 2]];
+        var random = new Random(seed);
+        var pixels = new byte[count * Cifar10.PixelsPerImage];
+        var labels = new byte[count];
+        for (int n = 0; n < count; n++)
+        {
+            int label = random.Next(10);
+            labels[n] = (byte)label;
+            var colour = levels[label].Select(level => 20 + level * 107).ToArray();
+            for (int c = 0; c < 3; c++)
+                for (int i = 0; i < 1024; i++)
+                    pixels[n * Cifar10.PixelsPerImage + c * 1024 + i] = (byte)Math.Clamp(colour[c] + random.Next(-40, 41), 0, 255);
+        }
+        return new ImageSet(new IdxImages(count, 32, 32, pixels, 3), labels, 10);
+    }
+
+    [Fact]
+    public void A_short_augmented_cnn_trial_on_colour_coded_cifar_files_learns_far_beyond_chance()
+    {
+        var all = ColourCoded(240, 3);
+        for (int b = 0; b < 5; b++)
+        {
+            using var file = File.Create(Path.Combine(_dir, Cifar10.TrainFiles[b]));
+            Cifar10.WriteBatch(file, all.Select(Enumerable.Range(b * 40, 40).ToArray()));
+        }
+        using (var test = File.Create(Path.Combine(_dir, Cifar10.TestFile)))
+            Cifar10.WriteBatch(test, all.Select(Enumerable.Range(200, 40).ToArray()));
+
+        var dataset = ImageDatasets.Load(_dir);
+        var (train, validation) = dataset.Train.SplitValidation(0.2, seed: 1);
+        using var data = new PreparedData(train, validation, TorchSharp.torch.CPU);
+        var augmentation = AugmentationOptions.ForDataset(dataset.Name);
+        Assert.Equal(new AugmentationOptions(4, true), augmentation);
+        var plan = new TrialPlan(AutoDropout.Core.TargetSpec.Parse("cnn"), 12, 16, 3e-3, Seed: 2, Augmentation: augmentation);
+
+        var outcome = Assert.IsType<TrialOutcome.Completed>(TrialRunner.Run(data, null, plan, CancellationToken.None));
+        Assert.Equal(3, data.InputChannels);
+        Assert.InRange(outcome.Metrics.ValidationAccuracy, 0.7, 1.0); // chance is 0.1
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
