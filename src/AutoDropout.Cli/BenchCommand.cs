@@ -23,11 +23,12 @@ public static class BenchCommand
         if (LanguageModelSpec.IsLanguageModelName(args.GetOr("target", TargetSpec.Cnn))) return LanguageModel(args);
         var target = TargetSpec.Parse(args.GetOr("target", TargetSpec.Cnn));
         int batch = args.GetInt("batch-size", 128), steps = args.GetInt("steps", 30), threads = args.GetInt("threads", 1);
+        var dir = args.GetOr("data", "embedded");
         args.RejectUnknown();
         torch.set_num_threads(threads);
-        var data = FashionMnist.Load("embedded");
+        var data = ImageDatasets.Load(dir);
         using var prepared = new PreparedData(data.Train, data.Test, CPU);
-        Console.WriteLine($"{target.Name}, batch {batch}, {steps} timed steps after 5 warm-up steps, {threads} torch thread(s)");
+        Console.WriteLine($"{target.Name} on {data.Name}, batch {batch}, {steps} timed steps after 5 warm-up steps, {threads} torch thread(s)");
         switch (what)
         {
             case "step": return Step(prepared, target, batch, steps);

@@ -24,8 +24,10 @@ public static class DataCommands
                 {
                     var dir = args.Get("data");
                     args.RejectUnknown();
-                    var data = FashionMnist.Load(dir);
-                    Console.WriteLine($"{data.Name} from {data.Source}: {data.Train.Count} training and {data.Test.Count} test images of {data.Train.Images.Rows}x{data.Train.Images.Columns}, {data.Train.Classes} classes");
+                    var data = ImageDatasets.Load(dir);
+                    var images = data.Train.Images;
+                    Console.WriteLine($"{data.Name} from {data.Source}: {data.Train.Count} training and {data.Test.Count} test images of " +
+                                      $"{(images.Channels == 1 ? "" : $"{images.Channels}x")}{images.Rows}x{images.Columns}, {data.Train.Classes} classes");
                     return ExitCodes.Ok;
                 }
             default:

@@ -32,15 +32,17 @@ public static class EvaluateCommand
             ConvSearchSpace.Default.Validate(pattern, target.MaskSites);
         }
         set_num_threads(threads);
-        var dataset = FashionMnist.Load(data);
+        var dataset = ImageDatasets.Load(data);
         var (train, validation) = dataset.Train.SplitValidation(0.1, seed);
         using var prepared = new PreparedData(train, test ? dataset.Test : validation, CPU);
-        var outcome = TrialRunner.Run(prepared, pattern, new TrialPlan(target, steps, batch, lr, seed, Baseline: baseline, Optimizer: optimizer), CancellationToken.None);
+        var augmentation = AugmentationOptions.ForDataset(dataset.Name);
+        var outcome = TrialRunner.Run(prepared, pattern,
+            new TrialPlan(target, steps, batch, lr, seed, Baseline: baseline, Optimizer: optimizer, Augmentation: augmentation), CancellationToken.None);
         var what = baseline?.ToString() ?? (pattern is null ? "no dropout" : $"pattern {pattern.Hash()}");
         switch (outcome)
         {
             case TrialOutcome.Completed c:
-                Console.WriteLine($"{target.Name} with {what}, {steps} steps x batch {batch} on {dataset.Source}: " +
+                Console.WriteLine($"{target.Name} with {what}, {steps} steps x batch {batch} on {dataset.Source}{Describe(augmentation)}: " +
                                   $"{(test ? "test" : "validation")} accuracy {c.Metrics.ValidationAccuracy:0.0000}, {c.Metrics.ImagesPerSecond:0} img/s, {c.Metrics.WallSeconds:0.0} s");
                 return ExitCodes.Ok;
             case TrialOutcome.Failed f:
@@ -95,4 +97,7 @@ public static class EvaluateCommand
                 return ExitCodes.Failed;
         }
     }
+
+    private static string Describe(AugmentationOptions augmentation) =>
+        augmentation.IsNone ? "" : $" (augmented: pad {augmentation.Pad}{(augmentation.Flip ? ", flip" : "")})";
 }

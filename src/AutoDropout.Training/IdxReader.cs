@@ -42,6 +42,7 @@ public static class IdxReader
 
     public static void WriteImages(Stream output, IdxImages images)
     {
+        if (images.Channels != 1) throw new ArgumentException($"IDX image files hold one channel, these images have {images.Channels}");
         Span<byte> header = stackalloc byte[16];
         BinaryPrimitives.WriteInt32BigEndian(header, ImagesMagic);
         BinaryPrimitives.WriteInt32BigEndian(header[4..], images.Count);
@@ -88,11 +89,14 @@ public static class IdxReader
     }
 }
 
-/// <summary>Row-major 8-bit pixels, one image after another.</summary>
-public sealed record IdxImages(int Count, int Rows, int Columns, byte[] Pixels)
+/// <summary>
+/// 8-bit pixels, one image after another; within an image channel-major (all of channel 0 row by row, then channel
+/// 1, ...), the layout of both IDX (one channel) and the CIFAR binary batches, so [N, C, H, W] without reordering.
+/// </summary>
+public sealed record IdxImages(int Count, int Rows, int Columns, byte[] Pixels, int Channels = 1)
 {
-    public int PixelsPerImage => Rows * Columns;
+    public int PixelsPerImage => Channels * Rows * Columns;
 
     public IdxImages Take(int count) =>
-        new(count, Rows, Columns, Pixels.AsSpan(0, count * PixelsPerImage).ToArray());
+        new(count, Rows, Columns, Pixels.AsSpan(0, count * PixelsPerImage).ToArray(), Channels);
 }

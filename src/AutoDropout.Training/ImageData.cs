@@ -15,7 +15,7 @@ public sealed record ImageSet(IdxImages Images, byte[] Labels, int Classes)
             Images.Pixels.AsSpan(indices[i] * per, per).CopyTo(pixels.AsSpan(i * per));
             labels[i] = Labels[indices[i]];
         }
-        return new ImageSet(new IdxImages(indices.Count, Images.Rows, Images.Columns, pixels), labels, Classes);
+        return new ImageSet(Images with { Count = indices.Count, Pixels = pixels }, labels, Classes);
     }
 
     /// <summary>

@@ -75,8 +75,7 @@ public static class LanguageModelTrial
                     optimizer.SetLearningRate(settings.LearningRateAt(plan.LearningRate, step, plan.Steps));
                 using (NewDisposeScope())
                 {
-                    var input = rows.narrow(1, position, plan.Context);
-                    var target = rows.narrow(1, position + 1, plan.Context);
+                    var (input, target) = Window(rows, position, plan.Context);
                     optimizer.zero_grad();
                     var logits = model.call(input);
                     var loss = F.cross_entropy(logits.reshape(-1, data.Vocabulary), target.reshape(-1));
@@ -115,9 +114,9 @@ public static class LanguageModelTrial
         for (long start = 0; start + 1 < length; start += context)
         {
             using var scope = NewDisposeScope();
-            long span = Math.Min(context, length - 1 - start);
-            var target = rows.narrow(1, start + 1, span).reshape(-1);
-            var logits = model.call(rows.narrow(1, start, span)).reshape(target.shape[0], -1);
+            var (input, next) = Window(rows, start, context);
+            var target = next.reshape(-1);
+            var logits = model.call(input).reshape(target.shape[0], -1);
             totalLoss += F.cross_entropy(logits, target, reduction: nn.Reduction.Sum).item<float>();
             correct += logits.argmax(1).eq(target).sum().item<long>();
             count += target.shape[0];
@@ -129,8 +128,23 @@ public static class LanguageModelTrial
     /// <summary>Cuts a stream into <paramref name="rows"/> contiguous rows [rows, length / rows], dropping the tail.</summary>
     public static Tensor Batchify(Tensor stream, int rows)
     {
+        if (rows <= 0) throw new ArgumentOutOfRangeException(nameof(rows), "must be positive");
         long length = stream.shape[0] / rows;
         if (length == 0) throw new ArgumentException($"a stream of {stream.shape[0]} tokens cannot fill {rows} rows");
         return stream.narrow(0, 0, length * rows).view(rows, length).clone();
+    }
+
+    /// <summary>
+    /// The window of batchified rows [B, L] at position <paramref name="offset"/>: inputs [B, T] and the next tokens
+    /// as targets [B, T], T = min(<paramref name="length"/>, L - 1 - offset) so the last window may be shorter.
+    /// Both are views of the rows.
+    /// </summary>
+    public static (Tensor Input, Tensor Target) Window(Tensor rows, long offset, int length)
+    {
+        long available = rows.shape[1] - 1 - offset;
+        if (offset < 0 || available <= 0) throw new ArgumentOutOfRangeException(nameof(offset), $"no window at {offset} in rows of {rows.shape[1]} tokens");
+        if (length <= 0) throw new ArgumentOutOfRangeException(nameof(length), "must be positive");
+        long span = Math.Min(length, available);
+        return (rows.narrow(1, offset, span), rows.narrow(1, offset + 1, span));
     }
 }

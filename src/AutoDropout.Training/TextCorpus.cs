@@ -1,9 +1,12 @@
+using static TorchSharp.torch;
+
 namespace AutoDropout.Training;
 
 /// <summary>
 /// A word-level corpus as PTB and WikiText ship it: plain text, one sentence a line, words separated by spaces.
 /// The vocabulary comes from the training file alone, most frequent first (ties in order of first appearance), so
-/// it is deterministic; every line ends with &lt;eos&gt;; words outside the vocabulary become &lt;unk&gt;.
+/// it is deterministic; every non-blank line ends with &lt;eos&gt;; words outside the vocabulary become &lt;unk&gt;.
+/// Training batches are contiguous rows of the stream (<see cref="LanguageModelTrial.Batchify"/>) read in windows (<see cref="LanguageModelTrial.Window"/>).
 /// </summary>
 public sealed class TextCorpus
 {
@@ -35,10 +38,13 @@ public sealed class TextCorpus
     /// <summary>
     /// Loads train, validation and (when present) test files from a directory in one of the known layouts. Without
     /// a validation file the last 10% of the training stream is held out instead: a contiguous tail keeps sentences
-    /// and their context whole, and the split is the same every time.
+    /// and their context whole, and the split is the same every time. Without a test file <see cref="Test"/> is null.
     /// </summary>
-    public static TextCorpus Load(string directory, int maxVocabulary = 0)
+    /// <param name="maxVocabulary">Keep at most this many words, &lt;unk&gt; and &lt;eos&gt; included; 0: no limit.</param>
+    /// <param name="minCount">Words seen fewer times in the training file become &lt;unk&gt;.</param>
+    public static TextCorpus Load(string directory, int maxVocabulary = 0, int minCount = 1)
     {
+        if (maxVocabulary is < 0 or 1 or 2) throw new ArgumentOutOfRangeException(nameof(maxVocabulary), "must be 0 (no limit) or above 2");
         if (!Directory.Exists(directory))
             throw new DirectoryNotFoundException($"{directory}: expected a directory with a word-level corpus (ptb.train.txt, wiki.train.tokens or train.txt)");
         foreach (var (trainName, validName, testName) in Layouts)
@@ -46,9 +52,9 @@ public sealed class TextCorpus
             var trainPath = Path.Combine(directory, trainName);
             if (!File.Exists(trainPath)) continue;
             var trainLines = File.ReadAllLines(trainPath);
-            var vocabulary = BuildVocabulary(trainLines, maxVocabulary);
-            if (vocabulary.Count <= 2)
+            if (!trainLines.Any(line => Words(line).Any()))
                 throw new InvalidDataException($"{trainPath}: expected words, found an empty training file");
+            var vocabulary = BuildVocabulary(trainLines, maxVocabulary, minCount);
             var index = vocabulary.Select((word, i) => (word, i)).ToDictionary(p => p.word, p => (long)p.i);
             var train = Encode(trainLines, index);
             var validPath = Path.Combine(directory, validName);
@@ -70,7 +76,7 @@ public sealed class TextCorpus
 
     private static IEnumerable<string> Words(string line) => line.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    private static List<string> BuildVocabulary(string[] lines, int maxVocabulary)
+    private static List<string> BuildVocabulary(string[] lines, int maxVocabulary, int minCount)
     {
         var counts = new Dictionary<string, (long Count, int First)>();
         void Count(string word)
@@ -83,7 +89,8 @@ public sealed class TextCorpus
             foreach (var word in Words(line)) { Count(word); any = true; }
             if (any) Count(EndOfSentence);
         }
-        var ordered = counts.OrderByDescending(p => p.Value.Count).ThenBy(p => p.Value.First).Select(p => p.Key).ToList();
+        var ordered = counts.Where(p => p.Value.Count >= minCount || p.Key == EndOfSentence)
+            .OrderByDescending(p => p.Value.Count).ThenBy(p => p.Value.First).Select(p => p.Key).ToList();
         if (!ordered.Contains(Unknown)) ordered.Add(Unknown);
         if (!ordered.Contains(EndOfSentence)) ordered.Add(EndOfSentence);
         if (maxVocabulary > 0 && ordered.Count > maxVocabulary)

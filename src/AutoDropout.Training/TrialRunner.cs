@@ -8,9 +8,10 @@ namespace AutoDropout.Training;
 
 /// <summary>What one trial trains: target, budget and optimiser settings. Data comes separately.</summary>
 /// <param name="Baseline">A hand-made regulariser at every site instead of a pattern (for comparisons).</param>
+/// <param name="Augmentation">Applied to every training batch, never at evaluation; null: none.</param>
 public sealed record TrialPlan(
     TargetSpec Target, int Steps, int BatchSize, double LearningRate, long Seed, int EvalBatchSize = 500,
-    BaselineSpec? Baseline = null, OptimizerSettings? Optimizer = null);
+    BaselineSpec? Baseline = null, OptimizerSettings? Optimizer = null, AugmentationOptions? Augmentation = null);
 
 public sealed record TrialMetrics(
     double ValidationAccuracy, double FinalTrainLoss, double ImagesPerSecond, double WallSeconds, int Steps);
@@ -23,17 +24,23 @@ public abstract record TrialOutcome
     public sealed record Failed(string Reason, string Message) : TrialOutcome;
 }
 
-/// <summary>Training data prepared once per device and reused by every trial: normalised tensors on the device.</summary>
+/// <summary>
+/// Training data prepared once per device and reused by every trial: float32 [N, C, H, W] on the device, each channel
+/// normalised with the mean and standard deviation of the training images given (validation uses the same numbers,
+/// so nothing about the held-out images leaks into training).
+/// </summary>
 public sealed class PreparedData : IDisposable
 {
-    // Fashion-MNIST's pixel mean and standard deviation over the training set (on the 0..1 scale)
-    private const float Mean = 0.2860f, Std = 0.3530f;
-
     public PreparedData(ImageSet train, ImageSet validation, Device device)
     {
-        Train = (ToTensor(train.Images, device), tensor(train.Labels.Select(l => (long)l).ToArray(), device: device));
-        Validation = (ToTensor(validation.Images, device), tensor(validation.Labels.Select(l => (long)l).ToArray(), device: device));
-        InputChannels = 1;
+        var (t, v) = (train.Images, validation.Images);
+        if ((t.Channels, t.Rows, t.Columns) != (v.Channels, v.Rows, v.Columns))
+            throw new ArgumentException($"training images are {t.Channels}x{t.Rows}x{t.Columns} but validation images are {v.Channels}x{v.Rows}x{v.Columns}");
+        if (t.Count == 0) throw new ArgumentException("no training images to train on or to normalise with");
+        (Mean, Std) = ChannelStatistics(t);
+        Train = (ToTensor(t, Mean, Std, device), tensor(train.Labels.Select(l => (long)l).ToArray(), device: device));
+        Validation = (ToTensor(v, Mean, Std, device), tensor(validation.Labels.Select(l => (long)l).ToArray(), device: device));
+        InputChannels = t.Channels;
         Classes = train.Classes;
         Device = device;
     }
@@ -45,9 +52,52 @@ public sealed class PreparedData : IDisposable
     public Device Device { get; }
     public long TrainCount => Train.Images.shape[0];
 
-    private static Tensor ToTensor(IdxImages images, Device device) =>
-        tensor(images.Pixels, [images.Count, 1, images.Rows, images.Columns])
-            .to_type(float32).div(255f).sub(Mean).div(Std).to(device);
+    /// <summary>Per-channel pixel mean and standard deviation of the training images, on the 0..1 scale.</summary>
+    public IReadOnlyList<float> Mean { get; }
+    public IReadOnlyList<float> Std { get; }
+
+    /// <summary>Per-channel mean and (population) standard deviation on the 0..1 scale; a constant channel gets 1.</summary>
+    public static (float[] Mean, float[] Std) ChannelStatistics(IdxImages images)
+    {
+        int plane = images.Rows * images.Columns;
+        // integer sums are exact and independent of summation order, so every device gets the same numbers
+        var sums = new long[images.Channels];
+        var squares = new long[images.Channels];
+        for (int n = 0; n < images.Count; n++)
+            for (int c = 0; c < images.Channels; c++)
+            {
+                long sum = 0, square = 0;
+                foreach (var b in images.Pixels.AsSpan((n * images.Channels + c) * plane, plane))
+                {
+                    sum += b;
+                    square += b * b;
+                }
+                sums[c] += sum;
+                squares[c] += square;
+            }
+        double count = (double)images.Count * plane;
+        var mean = new float[images.Channels];
+        var std = new float[images.Channels];
+        for (int c = 0; c < images.Channels; c++)
+        {
+            double m = sums[c] / count, variance = Math.Max(0, squares[c] / count - m * m);
+            mean[c] = (float)(m / 255);
+            std[c] = variance > 1e-12 ? (float)(Math.Sqrt(variance) / 255) : 1f;
+        }
+        return (mean, std);
+    }
+
+    private static Tensor ToTensor(IdxImages images, IReadOnlyList<float> mean, IReadOnlyList<float> std, Device device)
+    {
+        using var scope = NewDisposeScope();
+        var shape = new long[] { 1, images.Channels, 1, 1 };
+        // bytes cross to the device, floats are made there: a quarter of the transfer and no float copy on the host
+        return tensor(images.Pixels, [images.Count, images.Channels, images.Rows, images.Columns]).to(device)
+            .to_type(float32).div_(255f)
+            .sub_(tensor(mean.ToArray(), shape, device: device))
+            .div_(tensor(std.ToArray(), shape, device: device))
+            .MoveToOuterDisposeScope();
+    }
 
     public void Dispose()
     {
@@ -75,6 +125,9 @@ public static class TrialRunner
             else model.ApplyPattern(pattern, masks);
             var settings = plan.Optimizer ?? OptimizerSettings.Default;
             using var optimizer = settings.Create(model.parameters(), plan.LearningRate);
+            var augmentation = plan.Augmentation is { IsNone: false } a ? a : null;
+            // a generator of its own, seeded Seed + 1, so turning augmentation on leaves the masks' draws unchanged
+            using var augmentations = augmentation is null ? null : new Generator(unchecked((ulong)plan.Seed + 1), data.Device);
 
             var order = new Random(unchecked((int)plan.Seed));
             int[] permutation = [];
@@ -99,6 +152,7 @@ public static class TrialRunner
                     var index = tensor(permutation.AsSpan(cursor, plan.BatchSize).ToArray().Select(i => (long)i).ToArray(), device: data.Device);
                     cursor += plan.BatchSize;
                     var x = data.Train.Images.index_select(0, index);
+                    if (augmentation is not null && augmentations is not null) x = Augmentation.Apply(x, augmentation, augmentations);
                     var y = data.Train.Labels.index_select(0, index);
                     optimizer.zero_grad();
                     var loss = F.cross_entropy(model.call(x), y);

@@ -47,15 +47,17 @@ public sealed class TrainingWorker : IDisposable
             sinceReport.Restart();
             progress(new TrialProgress(work.Search, work.TrialId, trainerId, step, work.TrainSteps, loss));
         }
+        TrialOutcome TrainImages(PreparedImages images, ConvPattern conv) =>
+            TrialRunner.Run(images.Data, conv,
+                new TrialPlan(TargetSpec.Parse(work.Target), work.TrainSteps, work.BatchSize, work.LearningRate, work.TrialSeed,
+                    Optimizer: work.Optimizer, Augmentation: AugmentationOptions.ForDataset(images.Dataset)),
+                cancel, OnStep);
         TrialOutcome outcome;
         try
         {
             outcome = work.Pattern switch
             {
-                ConvPattern conv => TrialRunner.Run(Images(work), conv,
-                    new TrialPlan(TargetSpec.Parse(work.Target), work.TrainSteps, work.BatchSize, work.LearningRate, work.TrialSeed,
-                        Optimizer: work.Optimizer),
-                    cancel, OnStep),
+                ConvPattern conv => TrainImages(Images(work), conv),
                 TransformerPattern transformer => LanguageModelTrial.Run(Text(work), transformer,
                     new LanguageModelPlan(LanguageModelSpec.Parse(work.Target), (work.Text ?? new TextOptions()).Context, work.TrainSteps,
                         work.BatchSize, work.LearningRate, work.TrialSeed, (work.Text ?? new TextOptions()).RewardScale,
@@ -81,12 +83,22 @@ public sealed class TrainingWorker : IDisposable
         };
     }
 
-    private PreparedData Images(WorkAssignment work) =>
+    /// <summary>Images on the device and the name of their dataset, which picks the augmentation.</summary>
+    private sealed record PreparedImages(PreparedData Data, string Dataset) : IDisposable
+    {
+        public void Dispose() => Data.Dispose();
+    }
+
+    private PreparedImages Images(WorkAssignment work) =>
         Cached($"{work.Dataset}|{work.DataDirectory}|{work.ValidationFraction}|{work.SplitSeed}", () =>
         {
-            var dataset = FashionMnist.Load(work.DataDirectory);
+            var dataset = ImageDatasets.Load(work.DataDirectory);
+            // the default spec names fashion-mnist while `--data` alone may point at CIFAR-10, so the directory
+            // decides; only a spec that names CIFAR-10 and gets something else is refused
+            if (work.Dataset == SearchSpec.CifarTen && dataset.Name != Cifar10.Name)
+                throw new InvalidDataException($"the search trains on {Cifar10.Name}, but {dataset.Source} holds {dataset.Name}");
             var (train, validation) = dataset.Train.SplitValidation(work.ValidationFraction, work.SplitSeed);
-            return new PreparedData(train, validation, _device.Device);
+            return new PreparedImages(new PreparedData(train, validation, _device.Device), dataset.Name);
         });
 
     private TokenStreams Text(WorkAssignment work) =>
