@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using AutoDropout.Cluster;
 using AutoDropout.Core;
+using AutoDropout.Training;
 using AutoDropout.Messages;
 
 namespace AutoDropout.Cli;
@@ -107,7 +108,7 @@ public static class SearchCommands
         {
             Target = target,
             Space = space,
-            Dataset = args.GetOr("dataset", languageModel && defaults.Dataset == SearchSpec.FashionMnist ? SearchSpec.TextDataset : defaults.Dataset),
+            Dataset = args.GetOr("dataset", DefaultDataset(defaults, languageModel, args.Get("data"))),
             Text = args.Get("context") is null && args.Get("reward-scale") is null
                 ? defaults.Text
                 : text with { Context = args.GetInt("context", text.Context), RewardScale = args.GetDouble("reward-scale", text.RewardScale) },
@@ -124,6 +125,14 @@ public static class SearchCommands
         try { spec.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
         return spec;
+    }
+
+    /// <summary>Text for language models; CIFAR-10 when --data names a local directory that holds its batches.</summary>
+    private static string DefaultDataset(SearchSpec defaults, bool languageModel, string? data)
+    {
+        if (defaults.Dataset != SearchSpec.FashionMnist) return defaults.Dataset; // a spec file said so
+        if (languageModel) return SearchSpec.TextDataset;
+        return data is not null && Directory.Exists(data) && Cifar10.FindBatches(data) is not null ? SearchSpec.CifarTen : defaults.Dataset;
     }
 
     public static void PrintDetails(SearchDetails d)

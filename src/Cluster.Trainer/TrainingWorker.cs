@@ -93,10 +93,9 @@ public sealed class TrainingWorker : IDisposable
         Cached($"{work.Dataset}|{work.DataDirectory}|{work.ValidationFraction}|{work.SplitSeed}", () =>
         {
             var dataset = ImageDatasets.Load(work.DataDirectory);
-            // the default spec names fashion-mnist while `--data` alone may point at CIFAR-10, so the directory
-            // decides; only a spec that names CIFAR-10 and gets something else is refused
-            if (work.Dataset == SearchSpec.CifarTen && dataset.Name != Cifar10.Name)
-                throw new InvalidDataException($"the search trains on {Cifar10.Name}, but {dataset.Source} holds {dataset.Name}");
+            // rewards of one search must come from one dataset, whatever each trainer finds at the path
+            if (dataset.Name != work.Dataset)
+                throw new InvalidDataException($"the search trains on {work.Dataset}, but {dataset.Source} holds {dataset.Name}");
             var (train, validation) = dataset.Train.SplitValidation(work.ValidationFraction, work.SplitSeed);
             return new PreparedImages(new PreparedData(train, validation, _device.Device), dataset.Name);
         });
