@@ -17,6 +17,7 @@ public static class EvaluateCommand
         var baseline = args.Get("baseline") is { } b ? BaselineSpec.Parse(b) : null;
         var patternFile = args.Get("pattern");
         int steps = args.GetInt("steps", 80), batch = args.GetInt("batch-size", 128), seed = args.GetInt("seed", 1), threads = args.GetInt("threads", 1);
+        double? epochs = args.Get("epochs") is null ? null : args.GetDouble("epochs", 1);
         double lr = args.GetDouble("lr", 1e-3);
         bool test = args.Flag("on-test");
         var data = args.Get("data");
@@ -29,12 +30,13 @@ public static class EvaluateCommand
         {
             pattern = PatternCommand.ReadPattern(patternFile) as ConvPattern
                 ?? throw new UsageException($"--pattern: expected a ConvNet pattern for {target.Name}");
-            ConvSearchSpace.Default.Validate(pattern, target.MaskSites);
+            ConvSearchSpace.ValidateStructure(pattern, target.MaskSites); // found with any grid, so not checked against the default one
         }
         set_num_threads(threads);
         var dataset = ImageDatasets.Load(data);
         var (train, validation) = dataset.Train.SplitValidation(0.1, seed);
         using var prepared = new PreparedData(train, test ? dataset.Test : validation, CPU);
+        if (epochs is { } e) steps = TrainingBudget.StepsFor(e, prepared.TrainCount, batch);
         var augmentation = AugmentationOptions.ForDataset(dataset.Name);
         var outcome = TrialRunner.Run(prepared, pattern,
             new TrialPlan(target, steps, batch, lr, seed, Baseline: baseline, Optimizer: optimizer, Augmentation: augmentation), CancellationToken.None);
@@ -61,6 +63,7 @@ public static class EvaluateCommand
         var baseline = args.Get("baseline") is { } b ? BaselineSpec.Parse(b) : null;
         var patternText = args.Get("pattern");
         int steps = args.GetInt("steps", 200), batch = args.GetInt("batch-size", 16), seed = args.GetInt("seed", 1), threads = args.GetInt("threads", 1);
+        double? epochs = args.Get("epochs") is null ? null : args.GetDouble("epochs", 1);
         int context = args.GetInt("context", 32);
         double lr = args.GetDouble("lr", 1e-3), scale = args.GetDouble("reward-scale", 1.0);
         bool test = args.Flag("on-test");
@@ -75,12 +78,13 @@ public static class EvaluateCommand
         {
             pattern = PatternCommand.ReadPattern(patternText) as TransformerPattern
                 ?? throw new UsageException("--pattern: expected a Transformer pattern for a language model");
-            TransformerSearchSpace.Default.Validate(pattern, model.Layers);
+            TransformerSearchSpace.ValidateStructure(pattern, model.Layers);
         }
         set_num_threads(threads);
         var corpus = TextCorpus.Load(data);
         if (test && corpus.Test is null) throw new UsageException($"--on-test: {data} has no test file");
         using var streams = TokenStreams.FromIds(corpus.Train, test ? corpus.Test! : corpus.Validation, corpus.Vocabulary.Count, CPU);
+        if (epochs is { } e) steps = TrainingBudget.StepsFor(e, corpus.Train.Length / context, batch);
         var plan = new LanguageModelPlan(model, context, steps, batch, lr, seed, scale, baseline?.Rate, Optimizer: optimizer);
         var what = baseline?.ToString() ?? (pattern is null ? "no dropout" : $"pattern {pattern.Hash()}");
         switch (LanguageModelTrial.Run(streams, pattern, plan, CancellationToken.None))

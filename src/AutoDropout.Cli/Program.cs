@@ -7,7 +7,7 @@ const string Usage = """
       autodropout demo [--trials N] [--json] [--steps N] [--trainers N] [--data DIR] [--work-dir DIR]
       autodropout node seed|controller|trainer [--host H] [--port P] [--seed-nodes h:p,...] [--cmd-port P]
                        [--token T] [--db FILE|CONNSTR] [--persistence sqlite|postgres] [--devices cpu,cuda:0,...]
-      autodropout [--endpoint host:port] search start NAME [--trials N] [--steps N] [--target cnn|wrn-D-K] [--seed N]
+      autodropout [--endpoint host:port] search start NAME [--trials N] [--steps N | --epochs E] [--target cnn|wrn-D-K] [--seed N]
                                          [--optimizer adam|sgd] [--weight-decay X] [--schedule constant|cosine] ...
       autodropout [--endpoint host:port] search start NAME --target lm-L-W-H --data CORPUS_DIR [--context 32] [--reward-scale 1] ...
       autodropout [--endpoint host:port] search list|show NAME|pause NAME|resume NAME|stop NAME [--json]
@@ -15,10 +15,10 @@ const string Usage = """
       autodropout [--endpoint host:port] cluster show [--json]
       autodropout [--endpoint host:port] controller verify NAME [--db FILE|CONNSTR] [--persistence sqlite|postgres]
       autodropout evaluate [--baseline dropout:P|spatial:P|dropblock:SIZE:KEEP | --pattern FILE|COMPACT] [--target T]
-                           [--steps N] [--seed N] [--data DIR] [--on-test]
+                           [--steps N | --epochs E] [--seed N] [--data DIR] [--on-test]
                            [--optimizer adam|sgd] [--weight-decay X] [--schedule constant|cosine]
       autodropout evaluate --target lm-L-W-H --data CORPUS_DIR [--baseline dropout:P | --pattern FILE|COMPACT]
-                           [--context 32] [--steps N] [--reward-scale C] [--on-test] ...
+                           [--context 32] [--steps N | --epochs E] [--reward-scale C] [--on-test] ...
       autodropout pattern sample [--space conv|transformer] [--target cnn|wrn-D-K|lm-L-W-H] [--seed N] [--json]
       autodropout pattern render PATTERN --out FILE.png [--target T] [--seed N] [--input 1x28x28] [--length 64]
       autodropout data subset --from DIR --out DIR [--train 6000] [--test 1000]

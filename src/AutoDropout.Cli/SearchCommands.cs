@@ -115,6 +115,7 @@ public static class SearchCommands
             DataDirectory = args.Get("data") ?? defaults.DataDirectory,
             Trials = args.GetInt("trials", defaults.Trials),
             TrainSteps = args.GetInt("steps", defaults.TrainSteps),
+            TrainEpochs = args.Get("epochs") is null ? defaults.TrainEpochs : args.GetDouble("epochs", 1),
             BatchSize = args.GetInt("batch-size", defaults.BatchSize),
             LearningRate = args.GetDouble("lr", defaults.LearningRate),
             Seed = args.GetInt("seed", (int)defaults.Seed),
@@ -141,7 +142,8 @@ public static class SearchCommands
         Console.WriteLine($"search {s.Name}: {s.Status}, {s.Completed}/{s.Trials} completed, {s.Failed} failed, {s.Running} running; " +
                           $"policy v{s.PolicyVersion} (state {d.PolicyHash}), baseline {Format(d.Baseline)}");
         var optimizer = d.Spec.Optimizer ?? OptimizerSettings.Default;
-        Console.WriteLine($"target {d.Spec.Target}, {d.Spec.TrainSteps} steps x batch {d.Spec.BatchSize}, " +
+        var budget = d.Spec.TrainEpochs is { } epochs ? $"{epochs} epochs" : $"{d.Spec.TrainSteps} steps";
+        Console.WriteLine($"target {d.Spec.Target}, {budget} x batch {d.Spec.BatchSize}, " +
                           $"{optimizer.Kind} lr {d.Spec.LearningRate} ({optimizer.Schedule}, weight decay {optimizer.WeightDecay}), seed {d.Spec.Seed}");
         PrintTrials(d.Trials);
         if (d.BestPattern is not null)

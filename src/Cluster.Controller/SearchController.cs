@@ -207,7 +207,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
         return new WorkAssignment(_name, trial.Id, trial.Pattern, spec.Target, spec.Dataset, spec.DataDirectory,
             spec.TrainSteps, spec.BatchSize, spec.LearningRate, spec.ValidationFraction,
             (int)(Seeds.Derive(spec.Seed, 0, SeedStream.ValidationSplit) & int.MaxValue), trial.Seed, leaseUntil,
-            spec.Optimizer, spec.IsTransformer ? spec.TextOrDefault : null);
+            spec.Optimizer, spec.IsTransformer ? spec.TextOrDefault : null, spec.TrainEpochs);
     }
 
     private void OnResult(TrialResult result)

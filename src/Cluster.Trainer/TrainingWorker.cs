@@ -41,28 +41,37 @@ public sealed class TrainingWorker : IDisposable
         Action<TrialProgress>? progress, TimeSpan progressInterval)
     {
         var sinceReport = System.Diagnostics.Stopwatch.StartNew();
+        int steps = work.TrainSteps;
         void OnStep(int step, double loss)
         {
-            if (progress is null || (sinceReport.Elapsed < progressInterval && step < work.TrainSteps)) return;
+            if (progress is null || (sinceReport.Elapsed < progressInterval && step < steps)) return;
             sinceReport.Restart();
-            progress(new TrialProgress(work.Search, work.TrialId, trainerId, step, work.TrainSteps, loss));
+            progress(new TrialProgress(work.Search, work.TrialId, trainerId, step, steps, loss));
         }
-        TrialOutcome TrainImages(PreparedImages images, ConvPattern conv) =>
-            TrialRunner.Run(images.Data, conv,
-                new TrialPlan(TargetSpec.Parse(work.Target), work.TrainSteps, work.BatchSize, work.LearningRate, work.TrialSeed,
+        TrialOutcome TrainImages(PreparedImages images, ConvPattern conv)
+        {
+            if (work.TrainEpochs is { } epochs) steps = TrainingBudget.StepsFor(epochs, images.Data.TrainCount, work.BatchSize);
+            return TrialRunner.Run(images.Data, conv,
+                new TrialPlan(TargetSpec.Parse(work.Target), steps, work.BatchSize, work.LearningRate, work.TrialSeed,
                     Optimizer: work.Optimizer, Augmentation: AugmentationOptions.ForDataset(images.Dataset)),
                 cancel, OnStep);
+        }
+        TrialOutcome TrainLanguageModel(TokenStreams text, TransformerPattern pattern)
+        {
+            var options = work.Text ?? new TextOptions();
+            if (work.TrainEpochs is { } epochs) steps = TrainingBudget.StepsFor(epochs, text.Train.shape[0] / options.Context, work.BatchSize);
+            return LanguageModelTrial.Run(text, pattern,
+                new LanguageModelPlan(LanguageModelSpec.Parse(work.Target), options.Context, steps, work.BatchSize, work.LearningRate,
+                    work.TrialSeed, options.RewardScale, Optimizer: work.Optimizer),
+                cancel, OnStep);
+        }
         TrialOutcome outcome;
         try
         {
             outcome = work.Pattern switch
             {
                 ConvPattern conv => TrainImages(Images(work), conv),
-                TransformerPattern transformer => LanguageModelTrial.Run(Text(work), transformer,
-                    new LanguageModelPlan(LanguageModelSpec.Parse(work.Target), (work.Text ?? new TextOptions()).Context, work.TrainSteps,
-                        work.BatchSize, work.LearningRate, work.TrialSeed, (work.Text ?? new TextOptions()).RewardScale,
-                        Optimizer: work.Optimizer),
-                    cancel, OnStep),
+                TransformerPattern transformer => TrainLanguageModel(Text(work), transformer),
                 _ => new TrialOutcome.Failed("error", $"this trainer cannot train {work.Pattern.Space} patterns"),
             };
         }

@@ -9,7 +9,7 @@ namespace AutoDropout.Messages;
 /// word-level corpus such as PTB or WikiText in <paramref name="DataDirectory"/>) for language models.</param>
 /// <param name="DataDirectory">Where trainers read the data; null: the system copy if present, else the bundled subset.</param>
 /// <param name="Trials">How many patterns to train and score.</param>
-/// <param name="TrainSteps">Training budget of one trial, in optimiser steps.</param>
+/// <param name="TrainSteps">Training budget of one trial, in optimiser steps (unless <paramref name="TrainEpochs"/> is set).</param>
 /// <param name="BatchSize">Training batch size.</param>
 /// <param name="LearningRate">Initial learning rate of the target network's optimiser.</param>
 /// <param name="Seed">Seeds the policy, every trial and the validation split.</param>
@@ -21,6 +21,8 @@ namespace AutoDropout.Messages;
 /// <param name="Optimizer">How trials optimise the target; null for Adam with a constant rate.</param>
 /// <param name="TransformerGrid">The Transformer space's value grids; null for <see cref="TransformerSearchSpace.Default"/>.</param>
 /// <param name="Text">Language-model settings (context length, reward scale); null for the defaults.</param>
+/// <param name="TrainEpochs">Training budget in passes over the training split instead of steps; each trainer turns
+/// it into steps for the data it holds.</param>
 public sealed record SearchSpec(
     string Name,
     string Target = TargetSpec.Cnn,
@@ -39,7 +41,8 @@ public sealed record SearchSpec(
     ConvSearchSpace? Grid = null,
     OptimizerSettings? Optimizer = null,
     TransformerSearchSpace? TransformerGrid = null,
-    TextOptions? Text = null)
+    TextOptions? Text = null,
+    double? TrainEpochs = null)
 {
     public const string FashionMnist = "fashion-mnist";
     public const string ConvSpace = "conv";
@@ -87,6 +90,7 @@ public sealed record SearchSpec(
             throw new ArgumentException($"dataset: unknown image dataset '{Dataset}' (known: {FashionMnist}, {CifarTen})");
         if (Trials <= 0) throw new ArgumentException("trials: must be at least 1");
         if (TrainSteps <= 0) throw new ArgumentException("train_steps: must be at least 1");
+        if (TrainEpochs is { } epochs && (!(epochs > 0) || !double.IsFinite(epochs))) throw new ArgumentException("train_epochs: must be positive");
         if (BatchSize <= 0) throw new ArgumentException("batch_size: must be at least 1");
         if (!(LearningRate > 0)) throw new ArgumentException("learning_rate: must be positive");
         if (PolicyBatch <= 0) throw new ArgumentException("policy_batch: must be at least 1");

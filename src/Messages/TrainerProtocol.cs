@@ -14,7 +14,7 @@ public sealed record NoWorkAvailable(int RetryAfterMilliseconds);
 public sealed record WorkAssignment(
     string Search, int TrialId, DropoutPattern Pattern, string Target, string Dataset, string? DataDirectory,
     int TrainSteps, int BatchSize, double LearningRate, double ValidationFraction, int SplitSeed, long TrialSeed,
-    DateTimeOffset LeaseUntil, OptimizerSettings? Optimizer = null, TextOptions? Text = null);
+    DateTimeOffset LeaseUntil, OptimizerSettings? Optimizer = null, TextOptions? Text = null, double? TrainEpochs = null);
 
 /// <param name="ValidationAccuracy">Top-1 accuracy; next-token accuracy for language models.</param>
 /// <param name="ImagesPerSecond">Training throughput: images, or tokens for language models.</param>

@@ -32,7 +32,7 @@ public class SerializerTests : IDisposable
         new TrialProgress("s1", 7, "t", 40, 80, 0.61),
         new CancelTrial("s1", 7, "the search was paused"),
         new StartSearch(new SearchSpec("s2")),
-        new StartSearch(new SearchSpec("s3", Optimizer: new OptimizerSettings("sgd", 5e-4, "cosine"))),
+        new StartSearch(new SearchSpec("s3", Optimizer: new OptimizerSettings("sgd", 5e-4, "cosine"), TrainEpochs: 2.5)),
         new GetSearch("s1"), new PauseSearch("s1"), new ResumeSearch("s1"), new StopSearch("s1"), new ExtendSearch("s1", 5), new ListSearches(),
         new CommandAccepted("ok"), new CommandRejected("no"),
         new SearchSnapshot(new SearchSpec("s1", Trials: 12, PolicyBatch: 4),

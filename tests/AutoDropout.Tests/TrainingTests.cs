@@ -70,6 +70,29 @@ public class TrainingTests
     }
 
     [Fact]
+    public void A_tiny_wide_resnet_with_a_pattern_and_sgd_lowers_its_loss()
+    {
+        using var data = new PreparedData(Data.Value.Train, Data.Value.Validation, CPU);
+        var target = TargetSpec.Parse("wrn-10-1");
+        var pattern = ConvSearchSpace.Default.Decode(Enumerable.Range(0, target.MaskSites * 8).Select(i => i % 2).ToArray());
+        var losses = new List<double>();
+        var plan = new TrialPlan(target, 24, 32, 0.05, Seed: 3, EvalBatchSize: 200,
+            Optimizer: new OptimizerSettings(OptimizerSettings.Sgd, 5e-4, OptimizerSettings.Cosine));
+        Assert.IsType<TrialOutcome.Completed>(TrialRunner.Run(data, pattern, plan, CancellationToken.None, (_, loss) => losses.Add(loss)));
+        Assert.True(losses.TakeLast(6).Average() < losses.Take(6).Average() - 0.3,
+            $"loss should fall: first {losses.Take(6).Average():0.00}, last {losses.TakeLast(6).Average():0.00}");
+    }
+
+    [Fact]
+    public void An_epoch_budget_becomes_enough_steps_to_see_every_example()
+    {
+        Assert.Equal(43, TrainingBudget.StepsFor(1, 5400, 128)); // 42.2 rounded up
+        Assert.Equal(85, TrainingBudget.StepsFor(2, 5400, 128));
+        Assert.Equal(1, TrainingBudget.StepsFor(0.001, 10, 128));
+        Assert.Throws<ArgumentOutOfRangeException>(() => TrainingBudget.StepsFor(0, 10, 128));
+    }
+
+    [Fact]
     public void A_tiny_wide_resnet_takes_a_pattern_on_every_site()
     {
         using var model = MaskedTarget.Build(TargetSpec.Parse("wrn-10-1"), 1, 10);

@@ -43,6 +43,7 @@ public sealed class TransformerSearchTests : Akka.TestKit.Xunit2.TestKit
         Assert.StartsWith("text.context:", Assert.Throws<ArgumentException>(() => (Spec("x") with { Text = new TextOptions(1) }).Validate()).Message);
         Assert.Contains("transformer space", Assert.Throws<ArgumentException>(() => new SearchSpec("x", Target: "lm-1-32-4").Validate()).Message);
         Assert.StartsWith("space:", Assert.Throws<ArgumentException>(() => (Spec("x") with { Space = "rnn" }).Validate()).Message);
+        Assert.StartsWith("train_epochs:", Assert.Throws<ArgumentException>(() => (Spec("x") with { TrainEpochs = 0 }).Validate()).Message);
     }
 
     [Fact]
