@@ -47,11 +47,8 @@ public static class EvaluateCommand
                 Console.WriteLine($"{target.Name} with {what}, {steps} steps x batch {batch} on {dataset.Source}{Describe(augmentation)}: " +
                                   $"{(test ? "test" : "validation")} accuracy {c.Metrics.ValidationAccuracy:0.0000}, {c.Metrics.ImagesPerSecond:0} img/s, {c.Metrics.WallSeconds:0.0} s");
                 return ExitCodes.Ok;
-            case TrialOutcome.Failed f:
-                Console.Error.WriteLine($"training failed ({f.Reason}): {f.Message}");
-                return ExitCodes.Failed;
             default:
-                return ExitCodes.Failed;
+                return Failed(outcome);
         }
     }
 
@@ -87,19 +84,23 @@ public static class EvaluateCommand
         if (epochs is { } e) steps = TrainingBudget.StepsFor(e, corpus.Train.Length / context, batch);
         var plan = new LanguageModelPlan(model, context, steps, batch, lr, seed, scale, baseline?.Rate, Optimizer: optimizer);
         var what = baseline?.ToString() ?? (pattern is null ? "no dropout" : $"pattern {pattern.Hash()}");
-        switch (LanguageModelTrial.Run(streams, pattern, plan, CancellationToken.None))
+        var outcome = LanguageModelTrial.Run(streams, pattern, plan, CancellationToken.None);
+        switch (outcome)
         {
             case LanguageModelCompleted c:
                 Console.WriteLine($"{model.Name} with {what}, {steps} steps x {batch} x {context} tokens on {data} ({corpus.Vocabulary.Count} words): " +
                                   $"{(test ? "test" : "validation")} perplexity {c.Metrics.ValidationPerplexity:0.00}, reward {c.Metrics.Reward:0.0000}, " +
                                   $"{c.Metrics.TokensPerSecond:0} tokens/s, {c.Metrics.WallSeconds:0.0} s");
                 return ExitCodes.Ok;
-            case TrialOutcome.Failed f:
-                Console.Error.WriteLine($"training failed ({f.Reason}): {f.Message}");
-                return ExitCodes.Failed;
             default:
-                return ExitCodes.Failed;
+                return Failed(outcome);
         }
+    }
+
+    private static int Failed(TrialOutcome outcome)
+    {
+        Console.Error.WriteLine(outcome is TrialOutcome.Failed f ? $"training failed ({f.Reason}): {f.Message}" : $"training failed: {outcome}");
+        return ExitCodes.Failed;
     }
 
     private static string Describe(AugmentationOptions augmentation) =>

@@ -1,7 +1,5 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 
 namespace AutoDropout.Core;
 
@@ -17,11 +15,11 @@ public sealed class ConvPattern : DropoutPattern, IEquatable<ConvPattern>
 
     public ImmutableArray<ConvSiteTokens> Sites { get; }
 
-    /// <summary>One line, sites separated by " | "; stable, so it also serves as the pattern's identity.</summary>
     public override string Space => "conv";
 
     public override int SiteCount => Sites.Length;
 
+    /// <summary>One line, sites separated by " | "; stable, so it also serves as the pattern's identity.</summary>
     public override string ToCompact() => string.Join(" | ", Sites.Select(s => s.ToCompact()));
 
     /// <summary>Reads the compact form back; errors name the site and the token.</summary>
@@ -64,9 +62,6 @@ public sealed class ConvPattern : DropoutPattern, IEquatable<ConvPattern>
         }
         return new ConvPattern(sites);
     }
-
-    /// <summary>A short stable hash of the pattern, so identical patterns are recognised.</summary>
-    public override string Hash() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ToCompact())))[..12];
 
     public bool Equals(ConvPattern? other) => other is not null && Sites.SequenceEqual(other.Sites);
     public override bool Equals(object? obj) => Equals(obj as ConvPattern);

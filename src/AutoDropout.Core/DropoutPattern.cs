@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -15,8 +17,11 @@ public abstract class DropoutPattern
     /// <summary>One line; stable, so it is also the pattern's identity.</summary>
     public abstract string ToCompact();
 
-    /// <summary>A short stable hash, so identical patterns are recognised.</summary>
-    public abstract string Hash();
+    /// <summary>A short stable hash, so identical patterns are recognised: the SHA-256 of the compact form.</summary>
+    public string Hash() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(HashPrefix + ToCompact())))[..12];
+
+    /// <summary>Keeps the hashes of the two spaces apart; empty for ConvNet patterns, whose hashes predate the prefix.</summary>
+    protected virtual string HashPrefix => "";
 
     public override string ToString() => ToCompact();
 }

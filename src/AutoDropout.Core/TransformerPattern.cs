@@ -1,7 +1,5 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 
 namespace AutoDropout.Core;
 
@@ -110,7 +108,7 @@ public sealed class TransformerPattern : DropoutPattern, IEquatable<TransformerP
         return new TransformerPattern(sites);
     }
 
-    public override string Hash() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("transformer:" + ToCompact())))[..12];
+    protected override string HashPrefix => "transformer:";
 
     public bool Equals(TransformerPattern? other) => other is not null && Sites.SequenceEqual(other.Sites);
     public override bool Equals(object? obj) => Equals(obj as TransformerPattern);
