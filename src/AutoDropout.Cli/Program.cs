@@ -8,7 +8,8 @@ const string Usage = """
       autodropout node seed|controller|trainer [--host H] [--port P] [--seed-nodes h:p,...] [--cmd-port P]
                        [--token T] [--db FILE|CONNSTR] [--persistence sqlite|postgres] [--devices cpu,cuda:0,...]
       autodropout [--endpoint host:port] search start NAME [--trials N] [--steps N | --epochs E] [--target cnn|wrn-D-K] [--seed N]
-                                         [--optimizer adam|sgd] [--weight-decay X] [--schedule constant|cosine] ...
+                                         [--optimizer adam|sgd] [--weight-decay X] [--schedule constant|cosine]
+                                         [--baselines dropout:0.1,dropblock:3:0.9] ...
       autodropout [--endpoint host:port] search start NAME --target lm-L-W-H --data CORPUS_DIR [--context 32] [--reward-scale 1] ...
       autodropout [--endpoint host:port] search list|show NAME|pause NAME|resume NAME|stop NAME [--json]
       autodropout [--endpoint host:port] search extend NAME --trials N

@@ -116,6 +116,9 @@ public static class SearchCommands
             Trials = args.GetInt("trials", defaults.Trials),
             TrainSteps = args.GetInt("steps", defaults.TrainSteps),
             TrainEpochs = args.Get("epochs") is null ? defaults.TrainEpochs : args.GetDouble("epochs", 1),
+            Baselines = args.Get("baselines") is { } list
+                ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                : defaults.Baselines,
             BatchSize = args.GetInt("batch-size", defaults.BatchSize),
             LearningRate = args.GetDouble("lr", defaults.LearningRate),
             Seed = args.GetInt("seed", (int)defaults.Seed),
@@ -148,6 +151,10 @@ public static class SearchCommands
         PrintTrials(d.Trials);
         if (d.BestPattern is not null)
             Console.WriteLine($"best: reward {Format(s.BestReward)}, pattern {d.BestPattern.Hash()}: {d.BestPattern.ToCompact()}");
+        var references = d.Trials.Where(t => t.PatternCompact.StartsWith("baseline ", StringComparison.Ordinal)).ToList();
+        if (references.Count > 0)
+            Console.WriteLine("baselines (same budget): " + string.Join(", ", references.Select(t =>
+                $"{t.PatternCompact["baseline ".Length..]} {(t.Reward is { } r && t.Status == "completed" ? Format(r) : t.Status)}")));
     }
 
     public static void PrintTrials(IEnumerable<TrialView> trials) =>

@@ -59,6 +59,12 @@ public sealed class DropoutPatternJsonConverter : JsonConverter<DropoutPattern>
         {
             case ConvPattern conv: new ConvPatternJsonConverter().Write(writer, conv, options); break;
             case TransformerPattern transformer: new TransformerPatternJsonConverter().Write(writer, transformer, options); break;
+            case BaselinePattern baseline:
+                writer.WriteStartObject();
+                writer.WriteString("space", baseline.Space);
+                writer.WriteString("baseline", baseline.Baseline.ToString());
+                writer.WriteEndObject();
+                break;
             default: throw new JsonException($"unknown pattern type {value.GetType().Name}");
         }
     }
@@ -69,7 +75,10 @@ public sealed class DropoutPatternJsonConverter : JsonConverter<DropoutPattern>
             {
                 "transformer" => TransformerPatternJsonConverter.FromElement(root),
                 "conv" => ConvPatternJsonConverter.FromElement(root),
-                var other => throw new PatternException($"unknown pattern space '{other}' (known: conv, transformer)"),
+                "baseline" => root.TryGetProperty("baseline", out var baseline) && baseline.ValueKind == JsonValueKind.String
+                    ? new BaselinePattern(BaselineSpec.Parse(baseline.GetString()!))
+                    : throw new PatternException("a baseline trial names its baseline, e.g. {\"space\":\"baseline\",\"baseline\":\"dropout:0.1\"}"),
+                var other => throw new PatternException($"unknown pattern space '{other}' (known: conv, transformer, baseline)"),
             }
             : ConvPatternJsonConverter.FromElement(root);
 

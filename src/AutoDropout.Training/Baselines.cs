@@ -1,54 +1,37 @@
-using System.Globalization;
+using AutoDropout.Core;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
 namespace AutoDropout.Training;
 
-/// <summary>
-/// The hand-made regularisers AutoDropout is compared with, placed at the same sites as patterns:
-/// "dropout:P" (units), "spatial:P" (whole channels, dropout2d) and "dropblock:SIZE:KEEP" (Ghiasi et al. 2018).
-/// </summary>
-public sealed record BaselineSpec(string Kind, double Rate, int BlockSize = 0)
+/// <summary>Builds the module a baseline puts at one mask site.</summary>
+public static class BaselineModules
 {
-    public static BaselineSpec Parse(string text)
-    {
-        var parts = text.Trim().ToLowerInvariant().Split(':');
-        double Number(int i, string what) =>
-            parts.Length > i && double.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
-                ? v : throw new ArgumentException($"baseline '{text}': {what} is missing or not a number");
-        switch (parts[0])
-        {
-            case "dropout" or "spatial":
-                {
-                    double p = Number(1, "the drop probability");
-                    if (p is < 0 or >= 1) throw new ArgumentException($"baseline '{text}': the drop probability must be in [0, 1)");
-                    return new BaselineSpec(parts[0], p);
-                }
-            case "dropblock":
-                {
-                    int size = (int)Number(1, "the block size");
-                    double keep = Number(2, "keep_prob");
-                    if (size < 1) throw new ArgumentException($"baseline '{text}': the block size must be at least 1");
-                    if (keep is <= 0 or > 1) throw new ArgumentException($"baseline '{text}': keep_prob must be in (0, 1]");
-                    return new BaselineSpec("dropblock", keep, size);
-                }
-            default:
-                throw new ArgumentException($"unknown baseline '{text}': expected dropout:P, spatial:P or dropblock:SIZE:KEEP");
-        }
-    }
-
     /// <summary>A fresh module for one site.</summary>
-    public nn.Module<Tensor, Tensor> CreateModule(Generator generator) => Kind switch
+    public static nn.Module<Tensor, Tensor> CreateModule(this BaselineSpec baseline, Generator generator) => baseline.Kind switch
     {
-        "dropout" => nn.Dropout(Rate),
-        "spatial" => nn.Dropout2d(Rate),
-        _ => new DropBlock(BlockSize, Rate, generator),
+        "dropout" => new SeededDropout(baseline.Rate, wholeChannels: false, generator),
+        "spatial" => new SeededDropout(baseline.Rate, wholeChannels: true, generator),
+        _ => new DropBlock(baseline.BlockSize, baseline.Rate, generator),
     };
+}
 
-    public override string ToString() => Kind == "dropblock"
-        ? FormattableString.Invariant($"dropblock:{BlockSize}:{Rate}")
-        : FormattableString.Invariant($"{Kind}:{Rate}");
+/// <summary>
+/// Dropout of units, or of whole channels (as dropout2d), drawing from the trial's generator. torch's own dropout
+/// draws from the global generator, which another thread may be seeding to build a model at that moment: weights
+/// and masks would then depend on timing.
+/// </summary>
+public sealed class SeededDropout(double rate, bool wholeChannels, Generator generator) : nn.Module<Tensor, Tensor>(nameof(SeededDropout))
+{
+    public override Tensor forward(Tensor x)
+    {
+        if (!training || rate == 0) return x;
+        using var scope = NewDisposeScope();
+        long[] shape = wholeChannels ? [x.shape[0], x.shape[1], .. Enumerable.Repeat(1L, (int)x.dim() - 2)] : x.shape;
+        var keep = full(shape, 1 - rate, dtype: x.dtype, device: x.device).bernoulli(generator: generator);
+        return x.mul(keep).div(1 - rate).MoveToOuterDisposeScope();
+    }
 }
 
 /// <summary>

@@ -185,9 +185,10 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
             return;
         }
         int trialId = _state.NextTrialId;
-        var sample = _policy!.Sample(Seeds.Derive(_state.Spec.Seed, trialId, SeedStream.PatternSample));
-        var proposed = new TrialProposed(trialId, _state.Spec.PatternSpace.DecodePattern(sample.Tokens), _policy.Version,
-            Seeds.Derive(_state.Spec.Seed, trialId, SeedStream.Trial));
+        var pattern = _state.NextBaseline is { } baseline
+            ? new BaselinePattern(baseline)
+            : _state.Spec.PatternSpace.DecodePattern(_policy!.Sample(Seeds.Derive(_state.Spec.Seed, trialId, SeedStream.PatternSample)).Tokens);
+        var proposed = new TrialProposed(trialId, pattern, _policy!.Version, Seeds.Derive(_state.Spec.Seed, trialId, SeedStream.Trial));
         PersistAll(new ISearchEvent[] { proposed, lease(trialId) }, e =>
         {
             Apply(e);

@@ -43,7 +43,17 @@ public sealed class SearchState(SearchSpec spec)
     public int ExtraTrials { get; private set; }
 
     /// <summary>Trials the search runs in all: the spec's plus any extensions.</summary>
-    public int TotalTrials => Spec.Trials + ExtraTrials;
+    public int TotalTrials => Spec.Trials + ExtraTrials + Spec.BaselineCount;
+
+    /// <summary>The next reference trial to propose (they come first), or null when all are proposed.</summary>
+    public BaselineSpec? NextBaseline
+    {
+        get
+        {
+            int proposed = _trials.Values.Count(t => t.Pattern is BaselinePattern);
+            return proposed < Spec.BaselineCount ? BaselineSpec.Parse(Spec.Baselines![proposed]) : null;
+        }
+    }
     public bool Stopped { get; private set; }
     public IReadOnlyCollection<TrialRecord> Trials => _trials.Values;
     public IReadOnlyList<int> Unlearned => _unlearned;
@@ -66,8 +76,9 @@ public sealed class SearchState(SearchSpec spec)
 
     public TrialRecord? Find(int trialId) => _trials.GetValueOrDefault(trialId);
 
+    /// <summary>The best learned pattern; reference trials are not candidates.</summary>
     public TrialRecord? Best =>
-        _trials.Values.Where(t => t.Status == TrialStatus.Completed).OrderByDescending(t => t.Reward).ThenBy(t => t.Id).FirstOrDefault();
+        _trials.Values.Where(t => t.Status == TrialStatus.Completed && t.Pattern is not BaselinePattern).OrderByDescending(t => t.Reward).ThenBy(t => t.Id).FirstOrDefault();
 
     /// <summary>Trials whose lease ran out before <paramref name="now"/>.</summary>
     public IEnumerable<TrialRecord> ExpiredLeases(DateTimeOffset now) =>
@@ -111,7 +122,7 @@ public sealed class SearchState(SearchSpec spec)
                     t.Reward = c.Reward;
                     t.Metrics = c.Metrics;
                     _waiting.Remove(c.TrialId);
-                    _unlearned.Add(c.TrialId);
+                    if (t.Pattern is not BaselinePattern) _unlearned.Add(c.TrialId);
                     break;
                 }
             case TrialFailed f:
@@ -123,7 +134,7 @@ public sealed class SearchState(SearchSpec spec)
                     t.Reward = f.Reward;
                     _waiting.Remove(f.TrialId);
                     // only the pattern's own failures teach the policy something (a diverged pattern scores 0)
-                    if (IsPatternFault(f.Reason)) _unlearned.Add(f.TrialId);
+                    if (IsPatternFault(f.Reason) && t.Pattern is not BaselinePattern) _unlearned.Add(f.TrialId);
                     break;
                 }
             case PolicyUpdated u:

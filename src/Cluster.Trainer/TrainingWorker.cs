@@ -48,21 +48,23 @@ public sealed class TrainingWorker : IDisposable
             sinceReport.Restart();
             progress(new TrialProgress(work.Search, work.TrialId, trainerId, step, steps, loss));
         }
-        TrialOutcome TrainImages(PreparedImages images, ConvPattern conv)
+        TrialOutcome TrainImages(PreparedImages images, ConvPattern? conv, BaselineSpec? baseline = null)
         {
             if (work.TrainEpochs is { } epochs) steps = TrainingBudget.StepsFor(epochs, images.Data.TrainCount, work.BatchSize);
             return TrialRunner.Run(images.Data, conv,
-                new TrialPlan(TargetSpec.Parse(work.Target), steps, work.BatchSize, work.LearningRate, work.TrialSeed,
+                new TrialPlan(TargetSpec.Parse(work.Target), steps, work.BatchSize, work.LearningRate, work.TrialSeed, Baseline: baseline,
                     Optimizer: work.Optimizer, Augmentation: AugmentationOptions.ForDataset(images.Dataset)),
                 cancel, OnStep);
         }
-        TrialOutcome TrainLanguageModel(TokenStreams text, TransformerPattern pattern)
+        TrialOutcome TrainLanguageModel(TokenStreams text, TransformerPattern? pattern, BaselineSpec? baseline = null)
         {
             var options = work.Text ?? new TextOptions();
             if (work.TrainEpochs is { } epochs) steps = TrainingBudget.StepsFor(epochs, text.Train.shape[0] / options.Context, work.BatchSize);
+            if (baseline is not null && baseline.Kind != "dropout")
+                return new TrialOutcome.Failed("error", $"a language model takes the baseline dropout:P, not {baseline}");
             return LanguageModelTrial.Run(text, pattern,
                 new LanguageModelPlan(LanguageModelSpec.Parse(work.Target), options.Context, steps, work.BatchSize, work.LearningRate,
-                    work.TrialSeed, options.RewardScale, Optimizer: work.Optimizer),
+                    work.TrialSeed, options.RewardScale, baseline?.Rate, Optimizer: work.Optimizer),
                 cancel, OnStep);
         }
         TrialOutcome outcome;
@@ -72,6 +74,9 @@ public sealed class TrainingWorker : IDisposable
             {
                 ConvPattern conv => TrainImages(Images(work), conv),
                 TransformerPattern transformer => TrainLanguageModel(Text(work), transformer),
+                BaselinePattern reference when LanguageModelSpec.IsLanguageModelName(work.Target) =>
+                    TrainLanguageModel(Text(work), null, reference.Baseline),
+                BaselinePattern reference => TrainImages(Images(work), null, reference.Baseline),
                 _ => new TrialOutcome.Failed("error", $"this trainer cannot train {work.Pattern.Space} patterns"),
             };
         }

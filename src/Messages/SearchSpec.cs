@@ -21,6 +21,8 @@ namespace AutoDropout.Messages;
 /// <param name="Optimizer">How trials optimise the target; null for Adam with a constant rate.</param>
 /// <param name="TransformerGrid">The Transformer space's value grids; null for <see cref="TransformerSearchSpace.Default"/>.</param>
 /// <param name="Text">Language-model settings (context length, reward scale); null for the defaults.</param>
+/// <param name="Baselines">Hand-made regularisers ("dropout:0.1", "dropblock:3:0.9", ...) to train as reference trials
+/// before the patterns, with the same budget; the policy does not learn from them.</param>
 /// <param name="TrainEpochs">Training budget in passes over the training split instead of steps; each trainer turns
 /// it into steps for the data it holds.</param>
 public sealed record SearchSpec(
@@ -42,7 +44,8 @@ public sealed record SearchSpec(
     OptimizerSettings? Optimizer = null,
     TransformerSearchSpace? TransformerGrid = null,
     TextOptions? Text = null,
-    double? TrainEpochs = null)
+    double? TrainEpochs = null,
+    IReadOnlyList<string>? Baselines = null)
 {
     public const string FashionMnist = "fashion-mnist";
     public const string ConvSpace = "conv";
@@ -59,6 +62,8 @@ public sealed record SearchSpec(
     public int MaskSites => IsTransformer ? LanguageModelSpec.Parse(Target).MaskSites : TargetSpec.Parse(Target).MaskSites;
 
     public TextOptions TextOrDefault => Text ?? new TextOptions();
+
+    public int BaselineCount => Baselines?.Count ?? 0;
 
     public PolicyOptions PolicyOrDefault => Policy ?? new PolicyOptions();
 
@@ -98,6 +103,14 @@ public sealed record SearchSpec(
         if (LeaseSeconds <= 0) throw new ArgumentException("lease_seconds: must be at least 1");
         Grid?.Validate();
         TransformerGrid?.Validate();
+        foreach (var baseline in Baselines ?? [])
+        {
+            BaselineSpec parsed;
+            try { parsed = BaselineSpec.Parse(baseline); }
+            catch (ArgumentException e) { throw new ArgumentException($"baselines: {e.Message}"); }
+            if (IsTransformer && parsed.Kind != "dropout")
+                throw new ArgumentException($"baselines: a language model takes dropout:P, not '{baseline}'");
+        }
         Optimizer?.Validate();
         try { PolicyOrDefault.Validate(); }
         catch (ArgumentException e) { throw new ArgumentException(e.Message); }

@@ -52,7 +52,7 @@ public class BaselineTests
     {
         using var g = new Generator(2);
         using var module = BaselineSpec.Parse(text).CreateModule(g);
-        using var x = rand(8, 6, 14, 14).add(0.1);
+        using var x = rand(8, 6, 14, 14, generator: g).add(0.1);
         module.eval();
         var evaluated = module.call(x); // may be x itself: not disposed here
         Assert.True(evaluated.eq(x).all().item<bool>());

@@ -29,14 +29,14 @@ public class LanguageModelTests
     [Fact]
     public void The_model_gives_next_token_logits_and_carries_every_site()
     {
-        using var model = new TransformerLm(LanguageModelSpec.Parse("lm-2-32-4"), 18, 16);
+        using var model = TorchRuntime.Seeded(1, () => new TransformerLm(LanguageModelSpec.Parse("lm-2-32-4"), 18, 16));
         Assert.Equal(15, model.Sites.Count);
         using var g = new Generator(1);
         var random = new Random(1);
         var vocab = TransformerSearchSpace.Default.VocabularySizes();
         model.ApplyPattern(TransformerSearchSpace.Default.Decode(Enumerable.Range(0, 60).Select(i => random.Next(vocab[i % 4])).ToArray()), g);
         model.train();
-        using var logits = model.call(randint(0, 18, [3, 16]));
+        using var logits = model.call(randint(0, 18, [3, 16], generator: g));
         Assert.Equal(new long[] { 3, 16, 18 }, logits.shape);
         Assert.Throws<PatternException>(() => model.ApplyPattern(TransformerPattern.ParseCompact("s2 t8 hidden on"), g));
     }
@@ -44,9 +44,10 @@ public class LanguageModelTests
     [Fact]
     public void Attention_is_causal()
     {
-        using var model = new TransformerLm(Tiny, 18, 8);
+        using var model = TorchRuntime.Seeded(1, () => new TransformerLm(Tiny, 18, 8));
+        using var g = new Generator(2);
         model.eval();
-        using var ids = randint(0, 18, [1, 8]);
+        using var ids = randint(0, 18, [1, 8], generator: g);
         using var changed = ids.clone();
         changed[0, 7] = tensor(ids[0, 7].item<long>() == 0 ? 1L : 0L);
         using var a = model.call(ids);

@@ -122,7 +122,7 @@ public class PatternMaskTests
         using var site = new PatternDropout("site");
         using var g = new Generator(9);
         site.Configure(Axis, g);
-        using var x = rand(4, 3, 8, 8);
+        using var x = rand(4, 3, 8, 8, generator: g);
         site.eval();
         using var evaluated = site.call(x);
         Assert.True(Same(evaluated, x));

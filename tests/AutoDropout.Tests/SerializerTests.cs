@@ -32,7 +32,7 @@ public class SerializerTests : IDisposable
         new TrialProgress("s1", 7, "t", 40, 80, 0.61),
         new CancelTrial("s1", 7, "the search was paused"),
         new StartSearch(new SearchSpec("s2")),
-        new StartSearch(new SearchSpec("s3", Optimizer: new OptimizerSettings("sgd", 5e-4, "cosine"), TrainEpochs: 2.5)),
+        new StartSearch(new SearchSpec("s3", Optimizer: new OptimizerSettings("sgd", 5e-4, "cosine"), TrainEpochs: 2.5, Baselines: ["dropout:0.1"])),
         new GetSearch("s1"), new PauseSearch("s1"), new ResumeSearch("s1"), new StopSearch("s1"), new ExtendSearch("s1", 5), new ListSearches(),
         new CommandAccepted("ok"), new CommandRejected("no"),
         new SearchSnapshot(new SearchSpec("s1", Trials: 12, PolicyBatch: 4),
@@ -76,6 +76,9 @@ public class SerializerTests : IDisposable
         var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerFor(new TrialProposed(1, transformer, 0, 1));
         var back = (TrialProposed)serializer.FromBinary(serializer.ToBinary(new TrialProposed(10, transformer, 2, 77)), "trial-proposed-v1");
         Assert.Equal(transformer, Assert.IsType<TransformerPattern>(back.Pattern));
+        var reference = new BaselinePattern(BaselineSpec.Parse("dropblock:3:0.9"));
+        back = (TrialProposed)serializer.FromBinary(serializer.ToBinary(new TrialProposed(11, reference, 0, 78)), "trial-proposed-v1");
+        Assert.Equal(reference, back.Pattern);
 
         var conv = System.Text.Encoding.UTF8.GetString(serializer.ToBinary(new TrialProposed(7, Pattern, 2, 1)));
         Assert.DoesNotContain("space", conv); // the ConvNet form has no "space" field, exactly as journals already hold it

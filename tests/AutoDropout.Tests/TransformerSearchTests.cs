@@ -12,12 +12,17 @@ namespace AutoDropout.Tests;
 /// trainer training a language model on a corpus in PTB's layout.</summary>
 public sealed class TransformerSearchTests : Akka.TestKit.Xunit2.TestKit
 {
-    private static readonly string Database = Path.Combine(Path.GetTempPath(), $"autodropout-lm-{Guid.NewGuid():N}.db");
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
     private readonly string _corpus = Directory.CreateTempSubdirectory("corpus-").FullName;
 
-    public TransformerSearchTests() : base(NodeConfig.Local(ControllerNode.PersistenceConfig(PersistenceBackend.Sqlite, Database)), "lm")
+    // a file per test: pooled SQLite connections outlive an ActorSystem, so a file must never be deleted and reused
+    private readonly string _database;
+
+    public TransformerSearchTests() : this(Path.Combine(Path.GetTempPath(), $"autodropout-lm-{Guid.NewGuid():N}.db")) { }
+
+    private TransformerSearchTests(string database) : base(NodeConfig.Local(ControllerNode.PersistenceConfig(PersistenceBackend.Sqlite, database)), "lm")
     {
+        _database = database;
         // a toy language with structure: the object depends on subject and verb
         var random = new Random(1);
         string Sentences(int count) => string.Join("\n", Enumerable.Range(0, count).Select(_ =>
@@ -77,6 +82,6 @@ public sealed class TransformerSearchTests : Akka.TestKit.Xunit2.TestKit
         base.Dispose(disposing);
         Directory.Delete(_corpus, recursive: true);
         foreach (var suffix in new[] { "", "-wal", "-shm" })
-            try { File.Delete(Database + suffix); } catch (IOException) { }
+            try { File.Delete(_database + suffix); } catch (IOException) { }
     }
 }

@@ -120,7 +120,7 @@ public class TransformerSpaceTests
     {
         using var site = new SequenceDropout("s", 2);
         using var g = new Generator(1);
-        using var x = randn(2, 16, 4);
+        using var x = randn(2, 16, 4, generator: g);
         site.Configure(new TransformerSiteTokens(3, 4, SequenceSharing.Hidden, Apply: false), g);
         site.train();
         Assert.True(Same(x, site.call(x)));

@@ -9,10 +9,14 @@ namespace AutoDropout.Tests;
 /// <summary>Progress reports and the cancelling of running trials on pause and stop, against the real controller.</summary>
 public sealed class TrialControlTests : Akka.TestKit.Xunit2.TestKit
 {
-    private static readonly string Database = Path.Combine(Path.GetTempPath(), $"autodropout-control-{Guid.NewGuid():N}.db");
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
 
-    public TrialControlTests() : base(NodeConfig.Local(ControllerNode.PersistenceConfig(PersistenceBackend.Sqlite, Database)), "control") { }
+    // a file per test: pooled SQLite connections outlive an ActorSystem, so a file must never be deleted and reused
+    private readonly string _database;
+
+    public TrialControlTests() : this(Path.Combine(Path.GetTempPath(), $"autodropout-control-{Guid.NewGuid():N}.db")) { }
+
+    private TrialControlTests(string database) : base(NodeConfig.Local(ControllerNode.PersistenceConfig(PersistenceBackend.Sqlite, database)), "control") => _database = database;
 
     private async Task<(IActorRef Manager, Akka.TestKit.TestProbe Trainer, string TrainerId, WorkAssignment Work)> StartAndLease(string name)
     {
@@ -65,6 +69,6 @@ public sealed class TrialControlTests : Akka.TestKit.Xunit2.TestKit
     {
         base.Dispose(disposing);
         foreach (var suffix in new[] { "", "-wal", "-shm" })
-            try { File.Delete(Database + suffix); } catch (IOException) { }
+            try { File.Delete(_database + suffix); } catch (IOException) { }
     }
 }
