@@ -10,16 +10,11 @@ namespace AutoDropout.Tests;
 
 /// <summary>Hand-made regularisers as reference trials of a search: trained first, with the same budget, never
 /// learned from and never the best pattern.</summary>
-public sealed class BaselineSearchTests : Akka.TestKit.Xunit2.TestKit
+public sealed class BaselineSearchTests : SqliteTestKit
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
 
-    // a file per test: pooled SQLite connections outlive an ActorSystem, so a file must never be deleted and reused
-    private readonly string _database;
-
-    public BaselineSearchTests() : this(Path.Combine(Path.GetTempPath(), $"autodropout-baselines-{Guid.NewGuid():N}.db")) { }
-
-    private BaselineSearchTests(string database) : base(NodeConfig.Local(ControllerNode.PersistenceConfig(PersistenceBackend.Sqlite, database)), "baselines") => _database = database;
+    public BaselineSearchTests() : base("baselines") { }
 
     [Fact]
     public void Baselines_in_a_spec_are_checked_by_name()
@@ -78,12 +73,5 @@ public sealed class BaselineSearchTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(1, details.Summary.PolicyVersion);
         Assert.Equal(second.Pattern, details.BestPattern); // 0.6, although the baselines scored higher
         Assert.Equal("completed", details.Summary.Status);
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        base.Dispose(disposing);
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-            try { File.Delete(_database + suffix); } catch (IOException) { }
     }
 }

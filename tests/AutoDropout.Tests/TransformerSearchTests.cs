@@ -10,19 +10,13 @@ namespace AutoDropout.Tests;
 
 /// <summary>A search over the Transformer space: spec checks, the controller writing Transformer patterns, and a
 /// trainer training a language model on a corpus in PTB's layout.</summary>
-public sealed class TransformerSearchTests : Akka.TestKit.Xunit2.TestKit
+public sealed class TransformerSearchTests : SqliteTestKit
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
     private readonly string _corpus = Directory.CreateTempSubdirectory("corpus-").FullName;
 
-    // a file per test: pooled SQLite connections outlive an ActorSystem, so a file must never be deleted and reused
-    private readonly string _database;
-
-    public TransformerSearchTests() : this(Path.Combine(Path.GetTempPath(), $"autodropout-lm-{Guid.NewGuid():N}.db")) { }
-
-    private TransformerSearchTests(string database) : base(NodeConfig.Local(ControllerNode.PersistenceConfig(PersistenceBackend.Sqlite, database)), "lm")
+    public TransformerSearchTests() : base("lm")
     {
-        _database = database;
         // a toy language with structure: the object depends on subject and verb
         var random = new Random(1);
         string Sentences(int count) => string.Join("\n", Enumerable.Range(0, count).Select(_ =>
@@ -81,7 +75,5 @@ public sealed class TransformerSearchTests : Akka.TestKit.Xunit2.TestKit
     {
         base.Dispose(disposing);
         Directory.Delete(_corpus, recursive: true);
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-            try { File.Delete(_database + suffix); } catch (IOException) { }
     }
 }

@@ -7,16 +7,11 @@ using AutoDropout.Messages;
 namespace AutoDropout.Tests;
 
 /// <summary>Progress reports and the cancelling of running trials on pause and stop, against the real controller.</summary>
-public sealed class TrialControlTests : Akka.TestKit.Xunit2.TestKit
+public sealed class TrialControlTests : SqliteTestKit
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
 
-    // a file per test: pooled SQLite connections outlive an ActorSystem, so a file must never be deleted and reused
-    private readonly string _database;
-
-    public TrialControlTests() : this(Path.Combine(Path.GetTempPath(), $"autodropout-control-{Guid.NewGuid():N}.db")) { }
-
-    private TrialControlTests(string database) : base(NodeConfig.Local(ControllerNode.PersistenceConfig(PersistenceBackend.Sqlite, database)), "control") => _database = database;
+    public TrialControlTests() : base("control") { }
 
     private async Task<(IActorRef Manager, Akka.TestKit.TestProbe Trainer, string TrainerId, WorkAssignment Work)> StartAndLease(string name)
     {
@@ -63,12 +58,5 @@ public sealed class TrialControlTests : Akka.TestKit.Xunit2.TestKit
         var (manager, trainer, _, work) = await StartAndLease("stopped");
         Assert.IsType<CommandAccepted>(await manager.Ask<object>(new StopSearch("stopped"), Wait));
         Assert.Equal(work.TrialId, (await trainer.ExpectMsgAsync<CancelTrial>(Wait)).TrialId);
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        base.Dispose(disposing);
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-            try { File.Delete(_database + suffix); } catch (IOException) { }
     }
 }
