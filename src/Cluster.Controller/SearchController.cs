@@ -155,7 +155,8 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
         {
             Create(created);
             _log.Info("search {0} created: {1} trials of {2}", _name, created.Spec.Trials, created.Spec.Target);
-            replyTo.Tell(new CommandAccepted($"search '{_name}' started: {created.Spec.Trials} trials of {created.Spec.Target}"));
+            var baselines = created.Spec.BaselineCount > 0 ? $" after {created.Spec.BaselineCount} baseline trials" : "";
+            replyTo.Tell(new CommandAccepted($"search '{_name}' started: {created.Spec.Trials} trials of {created.Spec.Target}{baselines}"));
         });
     }
 
