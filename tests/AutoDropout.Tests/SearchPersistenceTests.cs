@@ -65,7 +65,7 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(1, before.Summary.PolicyVersion);
         Assert.Equal(0.5, before.Trials[0].Reward);
 
-        Shutdown(Sys, verifySystemShutdown: true);
+        Shutdown(Sys, TimeSpan.FromSeconds(30), verifySystemShutdown: true); // busy test machines can take a while
 
         using var restarted = ActorSystem.Create("persistence-2", SystemConfig());
         try
@@ -112,7 +112,7 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(3, live.Summary.PolicyVersion);
         // snapshots are written asynchronously: wait for the one of version 2, so recovery starts from it
         await AwaitConditionAsync(() => Task.FromResult(CountSnapshots("search-snapshotted") == 1), TimeSpan.FromSeconds(15));
-        Shutdown(Sys, verifySystemShutdown: true);
+        Shutdown(Sys, TimeSpan.FromSeconds(30), verifySystemShutdown: true); // busy test machines can take a while
 
         using var restarted = ActorSystem.Create("persistence-3", SystemConfig());
         try
@@ -146,7 +146,7 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
         Assert.IsType<CommandRejected>(await manager.Ask<object>(new ExtendSearch("extended", 0), TimeSpan.FromSeconds(20)));
         await manager.Ask<CommandAccepted>(new ExtendSearch("extended", 1), TimeSpan.FromSeconds(20));
         Assert.Equal(3, (await Lease(manager, trainer, "trainer-a")).TrialId);
-        Shutdown(Sys, verifySystemShutdown: true);
+        Shutdown(Sys, TimeSpan.FromSeconds(30), verifySystemShutdown: true); // busy test machines can take a while
 
         using var restarted = ActorSystem.Create("persistence-4", SystemConfig());
         try
