@@ -97,8 +97,7 @@ public static class LanguageModelTrial
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            bool oom = e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase) || e is OutOfMemoryException;
-            return new TrialOutcome.Failed(oom ? "out-of-memory" : "error", e.Message);
+            return TrialOutcome.FromException(e);
         }
     }
 

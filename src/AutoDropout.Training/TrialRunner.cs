@@ -22,6 +22,11 @@ public abstract record TrialOutcome
 
     /// <param name="Reason">"diverged" (the pattern's fault), "cancelled", or "error" (the infrastructure's).</param>
     public sealed record Failed(string Reason, string Message) : TrialOutcome;
+
+    /// <summary>A trial that threw: out of memory (torch says so in its message) or any other error.</summary>
+    public static Failed FromException(Exception e) =>
+        new(e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase) || e is OutOfMemoryException ? "out-of-memory" : "error",
+            e.Message);
 }
 
 /// <summary>
@@ -172,7 +177,7 @@ public static class TrialRunner
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return new TrialOutcome.Failed(IsOutOfMemory(e) ? "out-of-memory" : "error", e.Message);
+            return TrialOutcome.FromException(e);
         }
     }
 
@@ -191,7 +196,4 @@ public static class TrialRunner
         }
         return total == 0 ? 0 : (double)correct / total;
     }
-
-    private static bool IsOutOfMemory(Exception e) =>
-        e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase) || e is OutOfMemoryException;
 }
