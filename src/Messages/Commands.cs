@@ -1,7 +1,7 @@
 namespace AutoDropout.Messages;
 
 /// <summary>Operator commands, sent by the command endpoint of any node to the controller singleton.</summary>
-public interface ISearchCommand
+public interface ISearchCommand : IAutoDropoutMessage
 {
     string Search { get; }
 }
@@ -21,17 +21,17 @@ public sealed record StopSearch(string Search) : ISearchCommand;
 
 public sealed record ExtendSearch(string Search, int AdditionalTrials) : ISearchCommand;
 
-public sealed record ListSearches;
+public sealed record ListSearches : IAutoDropoutMessage;
 
-public sealed record CommandAccepted(string Message);
+public sealed record CommandAccepted(string Message) : IAutoDropoutMessage;
 
-public sealed record CommandRejected(string Reason);
+public sealed record CommandRejected(string Reason) : IAutoDropoutMessage;
 
 public sealed record SearchSummary(
     string Name, string Status, int Trials, int Completed, int Failed, int Running, int PolicyVersion,
     double? BestReward, string? BestPatternHash);
 
-public sealed record SearchList(IReadOnlyList<SearchSummary> Searches);
+public sealed record SearchList(IReadOnlyList<SearchSummary> Searches) : IAutoDropoutMessage;
 
 /// <param name="Status">proposed, leased, completed, failed.</param>
 /// <param name="Staleness">How many policy updates happened between the version that wrote this pattern and the
@@ -43,4 +43,4 @@ public sealed record TrialView(
 
 public sealed record SearchDetails(
     SearchSummary Summary, SearchSpec Spec, IReadOnlyList<TrialView> Trials, AutoDropout.Core.DropoutPattern? BestPattern,
-    double? Baseline, string PolicyHash);
+    double? Baseline, string PolicyHash) : IAutoDropoutMessage;

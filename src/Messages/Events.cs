@@ -6,7 +6,7 @@ namespace AutoDropout.Messages;
 /// Events of a search's persistent controller. Each is bound to a versioned manifest in <see cref="AutoDropoutSerializer"/>;
 /// changing one means adding a new version and keeping the reader of the old one.
 /// </summary>
-public interface ISearchEvent;
+public interface ISearchEvent : IAutoDropoutMessage;
 
 public sealed record SearchCreated(SearchSpec Spec) : ISearchEvent;
 
@@ -33,7 +33,7 @@ public sealed record SearchStopped : ISearchEvent;
 public sealed record SearchExtended(int AdditionalTrials) : ISearchEvent;
 
 /// <summary>Event of the search registry (the singleton), so it knows every search after a restart.</summary>
-public sealed record SearchRegistered(string Name);
+public sealed record SearchRegistered(string Name) : IAutoDropoutMessage;
 
 /// <summary>One trial as stored in a snapshot.</summary>
 /// <param name="Status">proposed, leased, completed or failed.</param>
@@ -49,4 +49,4 @@ public sealed record TrialSnapshot(
 /// </summary>
 public sealed record SearchSnapshot(
     SearchSpec Spec, IReadOnlyList<TrialSnapshot> Trials, IReadOnlyList<int> Waiting, IReadOnlyList<int> Unlearned,
-    bool Paused, bool Stopped, byte[] PolicyState, int ExtraTrials = 0);
+    bool Paused, bool Stopped, byte[] PolicyState, int ExtraTrials = 0) : IAutoDropoutMessage;

@@ -3,10 +3,10 @@ using AutoDropout.Core;
 namespace AutoDropout.Messages;
 
 /// <summary>An idle trainer asks the controller for work. Trainers pull; the controller never pushes.</summary>
-public sealed record RequestWork(string TrainerId, string Device);
+public sealed record RequestWork(string TrainerId, string Device) : IAutoDropoutMessage;
 
 /// <summary>No trial is ready; ask again after the given delay.</summary>
-public sealed record NoWorkAvailable(int RetryAfterMilliseconds);
+public sealed record NoWorkAvailable(int RetryAfterMilliseconds) : IAutoDropoutMessage;
 
 /// <summary>What a trainer needs to run one trial.</summary>
 /// <param name="SplitSeed">Seeds the validation split; the same for every trial of a search.</param>
@@ -14,7 +14,7 @@ public sealed record NoWorkAvailable(int RetryAfterMilliseconds);
 public sealed record WorkAssignment(
     string Search, int TrialId, DropoutPattern Pattern, string Target, string Dataset, string? DataDirectory,
     int TrainSteps, int BatchSize, double LearningRate, double ValidationFraction, int SplitSeed, long TrialSeed,
-    DateTimeOffset LeaseUntil, OptimizerSettings? Optimizer = null, TextOptions? Text = null, double? TrainEpochs = null);
+    DateTimeOffset LeaseUntil, OptimizerSettings? Optimizer = null, TextOptions? Text = null, double? TrainEpochs = null) : IAutoDropoutMessage;
 
 /// <param name="ValidationAccuracy">Top-1 accuracy; next-token accuracy for language models.</param>
 /// <param name="ImagesPerSecond">Training throughput: images, or tokens for language models.</param>
@@ -28,13 +28,13 @@ public sealed record TrialMetricsReport(
 /// "cancelled" or "error" (the infrastructure's) otherwise.</param>
 public sealed record TrialResult(
     string Search, int TrialId, string TrainerId, double Reward, TrialMetricsReport? Metrics,
-    string? FailureReason, string? FailureMessage);
+    string? FailureReason, string? FailureMessage) : IAutoDropoutMessage;
 
-public sealed record TrialResultAck(string Search, int TrialId);
+public sealed record TrialResultAck(string Search, int TrialId) : IAutoDropoutMessage;
 
 /// <summary>Sent by a trainer every few seconds while it trains, so operators see how far a trial is. Not persisted.</summary>
-public sealed record TrialProgress(string Search, int TrialId, string TrainerId, int Step, int Steps, double TrainLoss);
+public sealed record TrialProgress(string Search, int TrialId, string TrainerId, int Step, int Steps, double TrainLoss) : IAutoDropoutMessage;
 
 /// <summary>The controller asks the trainer holding a trial to abandon it (the search was paused or stopped). The
 /// trainer stops between two steps and reports the trial as failed with reason "cancelled"; the controller requeues it.</summary>
-public sealed record CancelTrial(string Search, int TrialId, string Reason);
+public sealed record CancelTrial(string Search, int TrialId, string Reason) : IAutoDropoutMessage;

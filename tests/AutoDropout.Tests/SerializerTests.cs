@@ -61,6 +61,14 @@ public class SerializerTests : IDisposable
     }
 
     [Fact]
+    public void The_marker_interface_and_the_bindings_name_the_same_types()
+    {
+        var marked = typeof(IAutoDropoutMessage).Assembly.GetTypes()
+            .Where(t => !t.IsInterface && typeof(IAutoDropoutMessage).IsAssignableFrom(t)).ToHashSet();
+        Assert.Equal(marked.OrderBy(t => t.Name), AutoDropoutSerializer.BoundTypes.OrderBy(t => t.Name));
+    }
+
+    [Fact]
     public void Persisted_events_have_versioned_manifests()
     {
         var serializer = (AutoDropoutSerializer)_system.Serialization.FindSerializerForType(typeof(TrialProposed));
