@@ -28,7 +28,7 @@ public static class ControllerCommands
         try
         {
             TorchSharp.torch.set_num_threads(1);
-            var replay = system.ActorOf(SearchController.Props(name, rebuildOnly: true), "rebuild");
+            var replay = system.ActorOf(SearchReplayer.Props(name), "rebuild");
             rebuilt = await replay.Ask<object>(new GetSearch(name), TimeSpan.FromMinutes(5)) switch
             {
                 SearchDetails d => d,
@@ -43,7 +43,7 @@ public static class ControllerCommands
                 if (live.Summary.PolicyVersion > rebuilt.Summary.PolicyVersion)
                 {
                     await replay.GracefulStop(TimeSpan.FromSeconds(5));
-                    replay = system.ActorOf(SearchController.Props(name, rebuildOnly: true), $"rebuild-{attempt}");
+                    replay = system.ActorOf(SearchReplayer.Props(name), $"rebuild-{attempt}");
                     rebuilt = (SearchDetails)await replay.Ask<object>(new GetSearch(name), TimeSpan.FromMinutes(5));
                 }
             }

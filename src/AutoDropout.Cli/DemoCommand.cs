@@ -98,9 +98,9 @@ public static class DemoCommand
         {
             await Task.Delay(1000, cancel);
             var details = await client.Get($"v1/searches/{name}", MessageJsonContext.Default.SearchDetails);
-            foreach (var t in details.Trials.Where(t => t.Status is "completed" or "failed" && reported.Add(t.TrialId)))
-                Say(json, $"trial {t.TrialId,3}: {(t.Status == "completed" ? $"val acc {SearchCommands.Format(t.Reward)}" : $"failed ({t.FailureReason})")}  {t.PatternCompact}");
-            if (details.Summary.Status is "completed" or "stopped") return details;
+            foreach (var t in details.Trials.Where(t => t.Status is TrialStatus.Completed or TrialStatus.Failed && reported.Add(t.TrialId)))
+                Say(json, $"trial {t.TrialId,3}: {(t.Status == TrialStatus.Completed ? $"val acc {SearchCommands.Format(t.Reward)}" : $"failed ({t.FailureReason?.Name()})")}  {t.PatternCompact}");
+            if (details.Summary.Status is SearchStatus.Completed or SearchStatus.Stopped) return details;
         }
     }
 
@@ -117,7 +117,7 @@ public static class DemoCommand
         using var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true });
         w.WriteStartObject();
         w.WriteString("search", details.Summary.Name);
-        w.WriteString("status", details.Summary.Status);
+        w.WriteString("status", details.Summary.Status.Name());
         w.WriteNumber("trials_completed", details.Summary.Completed);
         w.WriteNumber("trials_failed", details.Summary.Failed);
         w.WriteNumber("policy_version", details.Summary.PolicyVersion);
@@ -127,7 +127,7 @@ public static class DemoCommand
         {
             w.WriteStartObject();
             w.WriteNumber("trial", t.TrialId);
-            w.WriteString("status", t.Status);
+            w.WriteString("status", t.Status.Name());
             if (t.Reward is { } r) w.WriteNumber("reward", r); else w.WriteNull("reward");
             w.WriteString("pattern", t.PatternCompact);
             w.WriteString("pattern_hash", t.PatternHash);

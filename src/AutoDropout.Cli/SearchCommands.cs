@@ -45,7 +45,7 @@ public static class SearchCommands
                     var list = await client.Get("v1/searches", MessageJsonContext.Default.SearchList);
                     if (json) { Console.WriteLine(JsonSerializer.Serialize(list, MessageJsonContext.Default.SearchList)); return ExitCodes.Ok; }
                     Table.Print(["search", "status", "done", "failed", "running", "policy", "best"],
-                        list.Searches.Select(s => new[] { s.Name, s.Status, $"{s.Completed}/{s.Trials}", s.Failed.ToString(), s.Running.ToString(), $"v{s.PolicyVersion}", Format(s.BestReward) }));
+                        list.Searches.Select(s => new[] { s.Name, s.Status.Name(), $"{s.Completed}/{s.Trials}", s.Failed.ToString(), s.Running.ToString(), $"v{s.PolicyVersion}", Format(s.BestReward) }));
                     return ExitCodes.Ok;
                 }
             case ("search", "show"):
@@ -142,7 +142,7 @@ public static class SearchCommands
     public static void PrintDetails(SearchDetails d)
     {
         var s = d.Summary;
-        Console.WriteLine($"search {s.Name}: {s.Status}, {s.Completed}/{s.Trials} completed, {s.Failed} failed, {s.Running} running; " +
+        Console.WriteLine($"search {s.Name}: {s.Status.Name()}, {s.Completed}/{s.Trials} completed, {s.Failed} failed, {s.Running} running; " +
                           $"policy v{s.PolicyVersion} (state {d.PolicyHash}), baseline {Format(d.Baseline)}");
         var optimizer = d.Spec.Optimizer ?? OptimizerSettings.Default;
         var budget = d.Spec.TrainEpochs is { } epochs ? $"{epochs} epochs" : $"{d.Spec.TrainSteps} steps";
@@ -154,7 +154,7 @@ public static class SearchCommands
         var references = d.Trials.Where(t => t.PatternCompact.StartsWith("baseline ", StringComparison.Ordinal)).ToList();
         if (references.Count > 0)
             Console.WriteLine("baselines (same budget): " + string.Join(", ", references.Select(t =>
-                $"{t.PatternCompact["baseline ".Length..]} {(t.Reward is { } r && t.Status == "completed" ? Format(r) : t.Status)}")));
+                $"{t.PatternCompact["baseline ".Length..]} {(t.Reward is { } r && t.Status == TrialStatus.Completed ? Format(r) : t.Status.Name())}")));
     }
 
     public static void PrintTrials(IEnumerable<TrialView> trials) =>
@@ -162,9 +162,9 @@ public static class SearchCommands
             trials.Select(t => new[]
             {
                 t.TrialId.ToString(CultureInfo.InvariantCulture),
-                t.FailureReason is not null ? $"{t.Status} ({t.FailureReason})"
-                    : t.Progress is { } p ? $"{t.Status} {p.Step}/{p.Steps}"
-                    : t.Status,
+                t.FailureReason is { } reason ? $"{t.Status.Name()} ({reason.Name()})"
+                    : t.Progress is { } p ? $"{t.Status.Name()} {p.Step}/{p.Steps}"
+                    : t.Status.Name(),
                 Format(t.Reward), $"v{t.PolicyVersion}", t.Staleness?.ToString(CultureInfo.InvariantCulture) ?? "-", t.PatternCompact,
             }));
 

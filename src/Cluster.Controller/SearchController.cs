@@ -1,9 +1,9 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
-using AutoDropout.Core;
 using AutoDropout.Messages;
-using AutoDropout.Policy;
+using AutoDropout.Search;
+using static AutoDropout.Search.SearchCommand;
 
 namespace AutoDropout.Cluster.Controller;
 
@@ -17,10 +17,8 @@ internal sealed record CheckLeases;
 internal sealed record TrainerLookupTimedOut(string TrainerId);
 
 /// <summary>
-/// One search: a persistent actor that proposes patterns from its policy, leases them to trainers, records their
-/// results and updates the policy on every full batch. Its state is rebuilt from its journal by replaying the same
-/// events through the same code, policy updates included (they are deterministic), so a restart resumes the search
-/// where it stopped.
+/// One search as a persistent actor: it asks <see cref="SearchDecider"/> what each message means, persists the events
+/// it returns, folds them into its <see cref="SearchModel"/> and replies. Recovery folds the same events.
 /// </summary>
 public sealed class SearchController : ReceivePersistentActor, IWithTimers
 {
@@ -29,56 +27,48 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
     private static readonly TimeSpan TrainerLookupTimeout = TimeSpan.FromSeconds(30);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<IActorRef, string> _watchedTrainers = new();
-    private readonly Dictionary<int, TrialProgress> _progress = new(); // in memory only: gone after a restart, refilled by trainers
+    private readonly Dictionary<int, TrialProgress> _progress = new(); // in memory only: refilled by trainers after a restart
+    private readonly SearchModel _search = new(SearchPolicies.Create);
     private readonly string _name;
-    private readonly bool _rebuildOnly;
     private readonly int _snapshotEvery;
-    private SearchState? _state;
-    private ReinforceController? _policy;
 
-    /// <param name="rebuildOnly">Replay the journal alone, ignoring snapshots, and only answer queries: used to check
-    /// that a live controller's state is exactly what its events imply (<c>autodropout controller verify</c>).</param>
-    public SearchController(string name, bool rebuildOnly = false)
+    public SearchController(string name)
     {
         _name = name;
-        _rebuildOnly = rebuildOnly;
         PersistenceId = PersistenceIdFor(name);
         _snapshotEvery = Math.Max(1, Context.System.Settings.Config.GetInt("autodropout.controller.snapshot-every-updates", 10));
 
-        Recover<SnapshotOffer>(offer => Restore((SearchSnapshot)offer.Snapshot));
-        Recover<ISearchEvent>(Apply);
+        Recover<SnapshotOffer>(offer => _search.Restore((SearchSnapshot)offer.Snapshot));
+        Recover<ISearchEvent>(_search.Apply);
         Recover<RecoveryCompleted>(_ =>
         {
-            if (_state is null) return;
+            if (_search.State is not { } s) return;
             _log.Info("search {0} recovered: {1} trials proposed, {2} completed, {3} failed, policy version {4}",
-                _name, _state.ProposedCount, _state.Completed, _state.Failed, _policy!.Version);
-            if (_rebuildOnly) return;
-            UpdatePolicyIfBatchReady(); // a crash between a result and its update leaves a full batch behind
+                _name, s.ProposedCount, s.Completed, s.Failed, s.PolicyVersion);
+            Execute(new LearnIfReady()); // a journal written before results and updates were persisted together
             FindLeaseHolders();
         });
 
-        if (rebuildOnly)
-        {
-            Command<GetSearch>(_ => Sender.Tell(_state is null ? NoSuchSearch() : Details()));
-            return;
-        }
-
-        Command<StartSearch>(OnStart);
+        Command<StartSearch>(start => Execute(new Start(start.Spec), Sender));
         Command<OfferWork>(OnOfferWork);
-        Command<TrialResult>(OnResult);
+        Command<TrialResult>(result =>
+        {
+            _progress.Remove(result.TrialId);
+            var replyTo = Sender;
+            Execute(new Report(result), then: () => replyTo.Tell(new TrialResultAck(result.Search, result.TrialId)));
+        });
         Command<TrialProgress>(p => _progress[p.TrialId] = p);
-        Command<GetSearch>(_ => Sender.Tell(_state is null ? NoSuchSearch() : Details()));
-        Command<GetSummary>(_ => Sender.Tell(_state is null ? NoSuchSearch() : _state.Summary(_policy!.Version)));
-        Command<PauseSearch>(_ => ChangeStatus(SearchStatus.Running, new SearchPaused(), "paused"));
-        Command<ResumeSearch>(_ => ChangeStatus(SearchStatus.Paused, new SearchResumed(), "resumed"));
-        Command<StopSearch>(_ => StopSearch());
-        Command<ExtendSearch>(Extend);
-        Command<CheckLeases>(_ => RequeueExpiredLeases());
+        Command<GetSearch>(_ => Sender.Tell(_search.State is null ? NoSuchSearch() : SearchViews.Details(_search, _progress)));
+        Command<GetSummary>(_ => Sender.Tell(_search.State is { } s ? SearchViews.Summary(s) : NoSuchSearch()));
+        Command<PauseSearch>(_ => Execute(new Pause(), Sender, () => CancelRunningTrials("the search was paused")));
+        Command<ResumeSearch>(_ => Execute(new Resume(), Sender));
+        Command<StopSearch>(_ => Execute(new Stop(), Sender, () => CancelRunningTrials("the search was stopped")));
+        Command<ExtendSearch>(extend => Execute(new Extend(extend.AdditionalTrials), Sender));
+        Command<CheckLeases>(_ => Execute(new ExpireLeases(DateTimeOffset.UtcNow)));
         Command<Terminated>(OnTrainerTerminated);
         Command<ActorIdentity>(OnTrainerIdentified);
-        Command<TrainerLookupTimedOut>(timeout => RequeueLeasesOf(timeout.TrainerId, "did not answer after the controller restarted"));
-        Command<SaveSnapshotSuccess>(saved =>
-            DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1))); // the newest one is enough
+        Command<TrainerLookupTimedOut>(t => Execute(new ReleaseTrainer(t.TrainerId, "did not answer after the controller restarted")));
+        Command<SaveSnapshotSuccess>(saved => DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(failed => _log.Warning(failed.Cause, "search {0}: snapshot failed; recovery will replay more events", _name));
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(failed => _log.Warning(failed.Cause, "search {0}: could not delete old snapshots", _name));
@@ -90,176 +80,72 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
 
     public static string PersistenceIdFor(string name) => $"search-{name}";
 
-    public static Props Props(string name, bool rebuildOnly = false) => Akka.Actor.Props.Create(() => new SearchController(name, rebuildOnly));
-
-    public override Recovery Recovery => _rebuildOnly ? new Recovery(SnapshotSelectionCriteria.None) : base.Recovery;
+    public static Props Props(string name) => Akka.Actor.Props.Create(() => new SearchController(name));
 
     protected override void PreStart()
     {
-        if (!_rebuildOnly) Timers.StartPeriodicTimer("leases", new CheckLeases(), LeaseCheckInterval);
+        Timers.StartPeriodicTimer("leases", new CheckLeases(), LeaseCheckInterval);
         base.PreStart();
     }
 
     protected override void PostStop()
     {
-        _policy?.Dispose();
+        _search.Dispose();
         base.PostStop();
     }
 
-    private void Create(SearchCreated created)
-    {
-        _state = new SearchState(created.Spec);
-        _policy = NewPolicy(created.Spec, _state);
-    }
+    private void Execute(SearchCommand command, IActorRef? replyTo = null, Action? then = null) =>
+        Carry(_search.Decide(command), replyTo, then);
 
-    private void Restore(SearchSnapshot snapshot)
+    /// <summary>Persists what was decided, folds it in, then replies (to <paramref name="replyTo"/>, if any) and runs <paramref name="then"/>.</summary>
+    private void Carry(Decision decision, IActorRef? replyTo = null, Action? then = null)
     {
-        _policy?.Dispose();
-        _state = SearchState.FromSnapshot(snapshot);
-        _policy = NewPolicy(snapshot.Spec, _state);
-        _policy.LoadState(snapshot.PolicyState);
-    }
-
-    private static ReinforceController NewPolicy(SearchSpec spec, SearchState state) =>
-        new(spec.PatternSpace.VocabularySizes(), spec.MaskSites * spec.PatternSpace.TokensPerSite,
-            spec.PolicyOrDefault, Seeds.Derive(spec.Seed, 0, SeedStream.Policy));
-
-    private void Apply(ISearchEvent e)
-    {
-        if (e is SearchCreated created)
+        if (decision.Rejected is { } rejected)
         {
-            Create(created);
+            replyTo?.Tell(new CommandRejected(rejected.Kind == RejectionKind.NotFound ? NoSuchSearch().Reason : rejected.Reason));
             return;
         }
-        if (_state is null) throw new InvalidOperationException($"search {_name}: {e.GetType().Name} before SearchCreated");
-        if (e is PolicyUpdated update)
+        int left = decision.Events.Count;
+        void Done()
         {
-            var batch = update.TrialIds.Select(id => _state.Find(id)!)
-                .Select(t => new RewardedSample(_state.Spec.PatternSpace.EncodePattern(t.Pattern), t.Reward ?? 0)).ToArray();
-            var report = _policy!.Update(batch);
-            if (report.Version != update.Version)
-                throw new InvalidOperationException($"search {_name}: policy update {update.Version} replayed as version {report.Version}");
+            if (decision.Message is { } message) replyTo?.Tell(new CommandAccepted(message));
+            then?.Invoke();
         }
-        _state.Apply(e);
-    }
-
-    private void OnStart(StartSearch start)
-    {
-        if (_state is not null)
+        if (left == 0) { Done(); return; }
+        PersistAll(decision.Events, e =>
         {
-            Sender.Tell(new CommandRejected($"search '{_name}' exists already ({_state.Status.ToString().ToLowerInvariant()})"));
-            return;
-        }
-        var replyTo = Sender;
-        Persist(new SearchCreated(start.Spec), created =>
-        {
-            Create(created);
-            _log.Info("search {0} created: {1} trials of {2}", _name, created.Spec.Trials, created.Spec.Target);
-            var baselines = created.Spec.BaselineCount > 0 ? $" after {created.Spec.BaselineCount} baseline trials" : "";
-            replyTo.Tell(new CommandAccepted($"search '{_name}' started: {created.Spec.Trials} trials of {created.Spec.Target}{baselines}"));
+            _search.Apply(e);
+            Describe(e);
+            if (e is PolicyUpdated u && u.Version % _snapshotEvery == 0) SaveSnapshot(_search.ToSnapshot());
+            if (--left == 0) Done();
         });
     }
 
     private void OnOfferWork(OfferWork offer)
     {
-        if (_state is null || _state.Status != SearchStatus.Running)
+        var decision = _search.Decide(new Offer(offer.Request.TrainerId, DateTimeOffset.UtcNow));
+        if (decision.Events.LastOrDefault() is not TrialLeased leased)
         {
-            PassOn(offer);
+            if (offer.Next.Count == 0) offer.Trainer.Tell(new NoWorkAvailable(IdleRetryMilliseconds));
+            else offer.Next[0].Tell(offer with { Next = offer.Next.Skip(1).ToArray() });
             return;
         }
-        var leaseUntil = DateTimeOffset.UtcNow.AddSeconds(_state.Spec.LeaseSeconds);
-        var lease = (int trialId) => new TrialLeased(trialId, offer.Request.TrainerId, leaseUntil);
-        WatchTrainer(offer.Trainer, offer.Request.TrainerId);
+        if (_watchedTrainers.TryAdd(offer.Trainer, offer.Request.TrainerId)) Context.Watch(offer.Trainer);
+        Carry(decision, then: () => offer.Trainer.Tell(Assignments.For(_search.State!, leased.TrialId)));
+    }
 
-        if (_state.WaitingTrial is { } waiting)
+    private void Describe(ISearchEvent e)
+    {
+        switch (e)
         {
-            Persist(lease(waiting), leased =>
-            {
-                Apply(leased);
-                offer.Trainer.Tell(Assignment(_state.Find(waiting)!, leaseUntil));
-            });
-            return;
+            case SearchCreated c: _log.Info("search {0} created: {1} trials of {2}", _name, c.Spec.Trials, c.Spec.Target); break;
+            case TrialCompleted c: _log.Info("search {0}: trial {1} completed with reward {2:0.0000}", _name, c.TrialId, c.Reward); break;
+            case TrialFailed or TrialRequeued: _log.Warning("search {0}: {1}", _name, e); break;
+            case PolicyUpdated u:
+                _log.Info("search {0}: policy updated to version {1} on trials [{2}], baseline {3:0.0000}",
+                    _name, u.Version, string.Join(", ", u.TrialIds), _search.Policy!.Baseline);
+                break;
         }
-        if (!_state.MayProposeMore)
-        {
-            PassOn(offer);
-            return;
-        }
-        int trialId = _state.NextTrialId;
-        var pattern = _state.NextBaseline is { } baseline
-            ? new BaselinePattern(baseline)
-            : _state.Spec.PatternSpace.DecodePattern(_policy!.Sample(Seeds.Derive(_state.Spec.Seed, trialId, SeedStream.PatternSample)).Tokens);
-        var proposed = new TrialProposed(trialId, pattern, _policy!.Version, Seeds.Derive(_state.Spec.Seed, trialId, SeedStream.Trial));
-        PersistAll(new ISearchEvent[] { proposed, lease(trialId) }, e =>
-        {
-            Apply(e);
-            if (e is TrialLeased) offer.Trainer.Tell(Assignment(_state.Find(trialId)!, leaseUntil));
-        });
-    }
-
-    private static void PassOn(OfferWork offer)
-    {
-        if (offer.Next.Count == 0) offer.Trainer.Tell(new NoWorkAvailable(IdleRetryMilliseconds));
-        else offer.Next[0].Tell(offer with { Next = offer.Next.Skip(1).ToArray() });
-    }
-
-    private WorkAssignment Assignment(TrialRecord trial, DateTimeOffset leaseUntil)
-    {
-        var spec = _state!.Spec;
-        return new WorkAssignment(_name, trial.Id, trial.Pattern, spec.Target, spec.Dataset, spec.DataDirectory,
-            spec.TrainSteps, spec.BatchSize, spec.LearningRate, spec.ValidationFraction,
-            (int)(Seeds.Derive(spec.Seed, 0, SeedStream.ValidationSplit) & int.MaxValue), trial.Seed, leaseUntil,
-            spec.Optimizer, spec.IsTransformer ? spec.TextOrDefault : null, spec.TrainEpochs);
-    }
-
-    private void OnResult(TrialResult result)
-    {
-        var ack = new TrialResultAck(result.Search, result.TrialId);
-        var e = _state?.EventFor(result);
-        if (e is null)
-        {
-            // a resend after we persisted it, or a trial we never proposed: acknowledge so the trainer moves on
-            _log.Info("search {0}: ignoring result for trial {1} from {2} (unknown or already finished)", _name, result.TrialId, result.TrainerId);
-            Sender.Tell(ack);
-            return;
-        }
-        var replyTo = Sender;
-        _progress.Remove(result.TrialId);
-        Persist(e, persisted =>
-        {
-            Apply(persisted);
-            replyTo.Tell(ack);
-            if (persisted is TrialCompleted c)
-                _log.Info("search {0}: trial {1} completed with reward {2:0.0000}", _name, c.TrialId, c.Reward);
-            else
-                _log.Warning("search {0}: trial {1}: {2}", _name, result.TrialId, persisted);
-            UpdatePolicyIfBatchReady();
-        });
-    }
-
-    private void UpdatePolicyIfBatchReady()
-    {
-        if (_state!.Unlearned.Count < _state.Spec.PolicyBatch) return;
-        var ids = _state.Unlearned.Take(_state.Spec.PolicyBatch).ToArray();
-        Persist(new PolicyUpdated(_policy!.Version + 1, ids), update =>
-        {
-            Apply(update);
-            _log.Info("search {0}: policy updated to version {1} on trials [{2}], baseline {3:0.0000}",
-                _name, update.Version, string.Join(", ", update.TrialIds), _policy.Baseline);
-            if (update.Version % _snapshotEvery == 0) SaveSnapshot(_state.ToSnapshot(_policy.SaveState()));
-        });
-    }
-
-    private void RequeueExpiredLeases()
-    {
-        if (_state is null) return;
-        var expired = _state.ExpiredLeases(DateTimeOffset.UtcNow).Select(t => new TrialRequeued(t.Id, $"lease of {t.Trainer} expired")).ToArray();
-        if (expired.Length > 0) PersistAll(expired, Apply);
-    }
-
-    private void WatchTrainer(IActorRef trainer, string trainerId)
-    {
-        if (_watchedTrainers.TryAdd(trainer, trainerId)) Context.Watch(trainer);
     }
 
     /// <summary>A trainer that died (or whose node left) loses its leases at once; no need to wait for expiry.</summary>
@@ -267,16 +153,13 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
     {
         // a trainer restarted under the same id may already hold new leases through its new incarnation
         if (_watchedTrainers.Remove(terminated.ActorRef, out var trainerId) && !_watchedTrainers.ContainsValue(trainerId))
-            RequeueLeasesOf(trainerId, "is gone");
+            Execute(new ReleaseTrainer(trainerId, "is gone"));
     }
 
-    /// <summary>
-    /// After a restart the controller no longer watches anyone. Trainer ids are actor paths, so it asks each lease
-    /// holder to identify itself: one that answers is watched again, one that does not loses its leases.
-    /// </summary>
+    /// <summary>After a restart nobody is watched: each lease holder (trainer ids are actor paths) is asked who it is.</summary>
     private void FindLeaseHolders()
     {
-        foreach (var trainerId in _state!.Trials.Where(t => t.Status == TrialStatus.Leased).Select(t => t.Trainer!).Distinct())
+        foreach (var trainerId in _search.State!.LeasedTrials.Select(t => t.Trainer!).Distinct())
         {
             Context.ActorSelection(trainerId).Tell(new Identify(trainerId));
             Timers.StartSingleTimer($"identify-{trainerId}", new TrainerLookupTimedOut(trainerId), TrainerLookupTimeout);
@@ -287,75 +170,16 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
     {
         if (identity.MessageId is not string trainerId) return;
         Timers.Cancel($"identify-{trainerId}");
-        if (identity.Subject is null) RequeueLeasesOf(trainerId, "no longer exists");
-        else WatchTrainer(identity.Subject, trainerId);
+        if (identity.Subject is null) Execute(new ReleaseTrainer(trainerId, "no longer exists"));
+        else if (_watchedTrainers.TryAdd(identity.Subject, trainerId)) Context.Watch(identity.Subject);
     }
-
-    private void RequeueLeasesOf(string trainerId, string why)
-    {
-        if (_state is null) return;
-        var lost = _state.LeasedBy(trainerId).Select(t => new TrialRequeued(t.Id, $"trainer {trainerId} {why}")).ToArray();
-        if (lost.Length == 0) return;
-        _log.Warning("search {0}: trainer {1} {2}; requeueing trials [{3}]", _name, trainerId, why, string.Join(", ", lost.Select(l => l.TrialId)));
-        PersistAll(lost, Apply);
-    }
-
-    private void ChangeStatus(SearchStatus from, ISearchEvent change, string verb)
-    {
-        if (_state is null) { Sender.Tell(NoSuchSearch()); return; }
-        if (_state.Status != from)
-        {
-            Sender.Tell(new CommandRejected($"search '{_name}' is {_state.Status.ToString().ToLowerInvariant()}; it cannot be {verb}"));
-            return;
-        }
-        var replyTo = Sender;
-        Persist(change, e =>
-        {
-            Apply(e);
-            if (e is SearchPaused) CancelRunningTrials("the search was paused");
-            replyTo.Tell(new CommandAccepted($"search '{_name}' {verb}"));
-        });
-    }
-
-    private void StopSearch()
-    {
-        if (_state is null) { Sender.Tell(NoSuchSearch()); return; }
-        if (_state.Status is SearchStatus.Stopped or SearchStatus.Completed)
-        {
-            Sender.Tell(new CommandRejected($"search '{_name}' is {_state.Status.ToString().ToLowerInvariant()} already"));
-            return;
-        }
-        var replyTo = Sender;
-        Persist(new SearchStopped(), e =>
-        {
-            Apply(e);
-            CancelRunningTrials("the search was stopped");
-            replyTo.Tell(new CommandAccepted($"search '{_name}' stopped"));
-        });
-    }
-
-    private void Extend(ExtendSearch extend)
-    {
-        if (_state is null) { Sender.Tell(NoSuchSearch()); return; }
-        if (extend.AdditionalTrials <= 0) { Sender.Tell(new CommandRejected("trials: an extension adds at least 1 trial")); return; }
-        if (_state.Status == SearchStatus.Stopped) { Sender.Tell(new CommandRejected($"search '{_name}' is stopped; start a new one")); return; }
-        var replyTo = Sender;
-        Persist(new SearchExtended(extend.AdditionalTrials), e =>
-        {
-            Apply(e);
-            replyTo.Tell(new CommandAccepted($"search '{_name}' extended by {extend.AdditionalTrials} trials to {_state.TotalTrials}"));
-        });
-    }
-
-    private CommandRejected NoSuchSearch() => new($"no such search: '{_name}'");
-
-    private SearchDetails Details() =>
-        new(_state!.Summary(_policy!.Version), _state.Spec, _state.TrialViews(_progress), _state.Best?.Pattern, _policy.Baseline, _policy.StateHash());
 
     /// <summary>Running trials are abandoned on pause and stop, so a paused search frees its trainers at once.</summary>
     private void CancelRunningTrials(string why)
     {
-        foreach (var trial in _state!.Trials.Where(t => t.Status == TrialStatus.Leased && t.Trainer is not null))
+        foreach (var trial in _search.State!.LeasedTrials)
             Context.ActorSelection(trial.Trainer).Tell(new CancelTrial(_name, trial.Id, why));
     }
+
+    private CommandRejected NoSuchSearch() => new($"no such search: '{_name}'");
 }

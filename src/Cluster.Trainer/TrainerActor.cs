@@ -1,3 +1,4 @@
+using AutoDropout.Core;
 using Akka.Actor;
 using Akka.Event;
 using AutoDropout.Messages;
@@ -72,7 +73,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             var controller = _controller;
             _worker!.Run(work, _trainerId, _currentTrial.Token, p => controller.Tell(p)).PipeTo(Self,
                 success: result => new Trained(result),
-                failure: e => new Trained(new TrialResult(work.Search, work.TrialId, _trainerId, 0, null, "error", e.Message)));
+                failure: e => new Trained(new TrialResult(work.Search, work.TrialId, _trainerId, 0, null, FailureReason.Error, e.Message)));
             Become(() => Training(work));
         });
         Receive<TrialResultAck>(_ => { });

@@ -92,7 +92,7 @@ public sealed class TrainingWorker : IDisposable
             LanguageModelCompleted lm => new TrialResult(work.Search, work.TrialId, trainerId, lm.Metrics.Reward,
                 new TrialMetricsReport(lm.Metrics.ValidationAccuracy, lm.Metrics.FinalTrainLoss, lm.Metrics.TokensPerSecond,
                     lm.Metrics.WallSeconds, lm.Metrics.Steps, lm.Metrics.ValidationPerplexity), null, null),
-            TrialOutcome.Failed f => new TrialResult(work.Search, work.TrialId, trainerId, 0, null, f.Reason, f.Message),
+            TrialOutcome.Failed f => new TrialResult(work.Search, work.TrialId, trainerId, 0, null, FailureReasons.Parse(f.Reason), f.Message),
             _ => throw new InvalidOperationException(),
         };
     }

@@ -1,3 +1,5 @@
+using AutoDropout.Core;
+
 namespace AutoDropout.Messages;
 
 /// <summary>Operator commands, sent by the command endpoint of any node to the controller singleton.</summary>
@@ -8,6 +10,7 @@ public interface ISearchCommand : IAutoDropoutMessage
 
 public sealed record StartSearch(SearchSpec Spec) : ISearchCommand
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public string Search => Spec.Name;
 }
 
@@ -28,18 +31,17 @@ public sealed record CommandAccepted(string Message) : IAutoDropoutMessage;
 public sealed record CommandRejected(string Reason) : IAutoDropoutMessage;
 
 public sealed record SearchSummary(
-    string Name, string Status, int Trials, int Completed, int Failed, int Running, int PolicyVersion,
+    string Name, SearchStatus Status, int Trials, int Completed, int Failed, int Running, int PolicyVersion,
     double? BestReward, string? BestPatternHash);
 
 public sealed record SearchList(IReadOnlyList<SearchSummary> Searches) : IAutoDropoutMessage;
 
-/// <param name="Status">proposed, leased, completed, failed.</param>
 /// <param name="Staleness">How many policy updates happened between the version that wrote this pattern and the
 /// update that learned from its reward (0: learned by the next update; null: not learned from yet).</param>
 /// <param name="Progress">The last progress report of a leased trial's trainer, if any.</param>
 public sealed record TrialView(
-    int TrialId, string Status, string PatternCompact, string PatternHash, int PolicyVersion, double? Reward,
-    string? Trainer, string? FailureReason, TrialMetricsReport? Metrics, int? Staleness, TrialProgress? Progress = null);
+    int TrialId, TrialStatus Status, string PatternCompact, string PatternHash, int PolicyVersion, double? Reward,
+    string? Trainer, FailureReason? FailureReason, TrialMetricsReport? Metrics, int? Staleness, TrialProgress? Progress = null);
 
 public sealed record SearchDetails(
     SearchSummary Summary, SearchSpec Spec, IReadOnlyList<TrialView> Trials, AutoDropout.Core.DropoutPattern? BestPattern,

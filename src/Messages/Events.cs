@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using AutoDropout.Core;
 
 namespace AutoDropout.Messages;
@@ -16,9 +17,30 @@ public sealed record TrialLeased(int TrialId, string TrainerId, DateTimeOffset L
 
 public sealed record TrialCompleted(int TrialId, string TrainerId, double Reward, TrialMetricsReport Metrics) : ISearchEvent;
 
-public sealed record TrialFailed(int TrialId, string TrainerId, string Reason, string Message, double Reward) : ISearchEvent;
+public sealed record TrialFailed(int TrialId, string TrainerId, FailureReason Reason, string Message, double Reward) : ISearchEvent;
 
-public sealed record TrialRequeued(int TrialId, string Reason) : ISearchEvent;
+/// <summary>A trial went back to the queue. <paramref name="Detail"/> is for people; <paramref name="Cause"/> decides.</summary>
+public sealed record TrialRequeued(int TrialId, RequeueCause Cause, string Detail) : ISearchEvent;
+
+/// <summary>Why a leased trial went back to the queue. The JSON names are persisted: never rename them.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<RequeueCause>))]
+public enum RequeueCause
+{
+    /// <summary>Read from a first-version event, which kept only a sentence.</summary>
+    [JsonStringEnumMemberName("unknown")] Unknown,
+    [JsonStringEnumMemberName("lease-expired")] LeaseExpired,
+    [JsonStringEnumMemberName("trainer-lost")] TrainerLost,
+    /// <summary>The search was paused or stopped while the trial ran; no attempt is used up.</summary>
+    [JsonStringEnumMemberName("cancelled")] Cancelled,
+    /// <summary>The trainer reported an infrastructure failure (out of memory, an error) and attempts are left.</summary>
+    [JsonStringEnumMemberName("trainer-failure")] TrainerFailure,
+}
+
+/// <summary>The first form of <see cref="TrialRequeued"/>: a sentence only. Still read from old journals, never written.</summary>
+public sealed record TrialRequeuedV1(int TrialId, string Reason)
+{
+    public TrialRequeued Upcast() => new(TrialId, RequeueCause.Unknown, Reason);
+}
 
 /// <summary>The policy was updated on these trials' results, in this order; replaying it rebuilds the policy exactly.</summary>
 public sealed record PolicyUpdated(int Version, IReadOnlyList<int> TrialIds) : ISearchEvent;
@@ -36,11 +58,10 @@ public sealed record SearchExtended(int AdditionalTrials) : ISearchEvent;
 public sealed record SearchRegistered(string Name) : IAutoDropoutMessage;
 
 /// <summary>One trial as stored in a snapshot.</summary>
-/// <param name="Status">proposed, leased, completed or failed.</param>
 /// <param name="LearnedAtVersion">The policy version whose update used this trial's reward, if any.</param>
 public sealed record TrialSnapshot(
-    int TrialId, DropoutPattern Pattern, int PolicyVersion, long Seed, string Status, string? Trainer,
-    DateTimeOffset? LeaseUntil, double? Reward, TrialMetricsReport? Metrics, string? FailureReason, int Attempts,
+    int TrialId, DropoutPattern Pattern, int PolicyVersion, long Seed, TrialStatus Status, string? Trainer,
+    DateTimeOffset? LeaseUntil, double? Reward, TrialMetricsReport? Metrics, FailureReason? FailureReason, int Attempts,
     int? LearnedAtVersion);
 
 /// <summary>
@@ -50,3 +71,30 @@ public sealed record TrialSnapshot(
 public sealed record SearchSnapshot(
     SearchSpec Spec, IReadOnlyList<TrialSnapshot> Trials, IReadOnlyList<int> Waiting, IReadOnlyList<int> Unlearned,
     bool Paused, bool Stopped, byte[] PolicyState, int ExtraTrials = 0) : IAutoDropoutMessage;
+
+/// <summary>Where a trial is. The JSON names are persisted in snapshots: never rename them.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<TrialStatus>))]
+public enum TrialStatus
+{
+    [JsonStringEnumMemberName("proposed")] Proposed,
+    [JsonStringEnumMemberName("leased")] Leased,
+    [JsonStringEnumMemberName("completed")] Completed,
+    [JsonStringEnumMemberName("failed")] Failed,
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<SearchStatus>))]
+public enum SearchStatus
+{
+    [JsonStringEnumMemberName("running")] Running,
+    [JsonStringEnumMemberName("paused")] Paused,
+    [JsonStringEnumMemberName("stopped")] Stopped,
+    [JsonStringEnumMemberName("completed")] Completed,
+}
+
+public static class StatusNames
+{
+    /// <summary>The name operators see and JSON carries ("completed").</summary>
+    public static string Name(this TrialStatus status) => status.ToString().ToLowerInvariant();
+
+    public static string Name(this SearchStatus status) => status.ToString().ToLowerInvariant();
+}

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using AutoDropout.Core;
 
 namespace AutoDropout.Messages;
@@ -53,20 +54,27 @@ public sealed record SearchSpec(
     public const string CifarTen = "cifar-10";
     public const string TextDataset = "text";
 
+    [JsonIgnore]
     public bool IsTransformer => Space == TransformerSpace;
 
     /// <summary>The space the policy writes in, with this spec's grids.</summary>
+    [JsonIgnore]
     public IPatternSpace PatternSpace => IsTransformer ? TransformerGrid ?? TransformerSearchSpace.Default : GridOrDefault;
 
     /// <summary>How many mask sites the target has, so how many groups of tokens a pattern has.</summary>
+    [JsonIgnore]
     public int MaskSites => IsTransformer ? LanguageModelSpec.Parse(Target).MaskSites : TargetSpec.Parse(Target).MaskSites;
 
+    [JsonIgnore]
     public TextOptions TextOrDefault => Text ?? new TextOptions();
 
+    [JsonIgnore]
     public int BaselineCount => Baselines?.Count ?? 0;
 
+    [JsonIgnore]
     public PolicyOptions PolicyOrDefault => Policy ?? new PolicyOptions();
 
+    [JsonIgnore]
     public ConvSearchSpace GridOrDefault => Grid ?? ConvSearchSpace.Default;
 
     /// <summary>Rejects a bad spec with a message that names the field, before anything is persisted.</summary>

@@ -24,11 +24,10 @@ public sealed record TrialMetricsReport(
     double? ValidationPerplexity = null);
 
 /// <summary>A finished trial. Resent until acknowledged; the controller handles it idempotently by trial id.</summary>
-/// <param name="FailureReason">Null when the trial completed; "diverged" (the pattern's fault), "out-of-memory",
-/// "cancelled" or "error" (the infrastructure's) otherwise.</param>
+/// <param name="FailureReason">Null when the trial completed; why it did not otherwise.</param>
 public sealed record TrialResult(
     string Search, int TrialId, string TrainerId, double Reward, TrialMetricsReport? Metrics,
-    string? FailureReason, string? FailureMessage) : IAutoDropoutMessage;
+    FailureReason? FailureReason, string? FailureMessage) : IAutoDropoutMessage;
 
 public sealed record TrialResultAck(string Search, int TrialId) : IAutoDropoutMessage;
 

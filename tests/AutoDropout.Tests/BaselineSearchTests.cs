@@ -72,6 +72,6 @@ public sealed class BaselineSearchTests : SqliteTestKit
         details = await manager.Ask<SearchDetails>(new GetSearch("refs"), Wait);
         Assert.Equal(1, details.Summary.PolicyVersion);
         Assert.Equal(second.Pattern, details.BestPattern); // 0.6, although the baselines scored higher
-        Assert.Equal("completed", details.Summary.Status);
+        Assert.Equal(SearchStatus.Completed, details.Summary.Status);
     }
 }

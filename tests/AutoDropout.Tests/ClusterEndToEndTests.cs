@@ -43,7 +43,7 @@ public class ClusterEndToEndTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(4, view.Members.Count(m => m.Status == "Up"));
 
         await client.Post("v1/searches", ControlClient.SpecJson(Spec("e2e", 3)), MessageJsonContext.Default.CommandAccepted);
-        var details = await WaitFor(client, "e2e", d => d.Summary.Status == "completed", TimeSpan.FromMinutes(4));
+        var details = await WaitFor(client, "e2e", d => d.Summary.Status == SearchStatus.Completed, TimeSpan.FromMinutes(4));
 
         Assert.Equal(3, details.Summary.Completed);
         Assert.All(details.Trials, t => Assert.InRange(t.Reward!.Value, 0.2, 1.0)); // well above chance (0.1)
@@ -73,14 +73,14 @@ public class ClusterEndToEndTests(ITestOutputHelper output) : IDisposable
         foreach (int killAfter in new[] { 2, 4 })
         {
             var before = await WaitFor(client, "crash", d => d.Summary.Completed >= killAfter, TimeSpan.FromMinutes(3));
-            foreach (var t in before.Trials.Where(t => t.Status == "completed")) recorded[t.TrialId] = (t.Reward, t.PatternHash);
+            foreach (var t in before.Trials.Where(t => t.Status == TrialStatus.Completed)) recorded[t.TrialId] = (t.Reward, t.PatternHash);
             output.WriteLine($"SIGKILL to the controller with {before.Summary.Completed} trials completed, policy v{before.Summary.PolicyVersion}");
             cluster.Controller!.Crash();
             await cluster.StartController(Ready);
             client.Dispose();
             client = new ControlClient(cluster.Endpoint, cluster.Token);
         }
-        var after = await WaitFor(client, "crash", d => d.Summary.Status == "completed", TimeSpan.FromMinutes(4));
+        var after = await WaitFor(client, "crash", d => d.Summary.Status == SearchStatus.Completed, TimeSpan.FromMinutes(4));
         client.Dispose();
 
         Assert.Equal(7, after.Summary.Completed);

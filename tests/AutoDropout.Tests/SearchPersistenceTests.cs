@@ -83,7 +83,7 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
             await AwaitAssertAsync(async () =>
             {
                 var now = await manager2.Ask<SearchDetails>(new GetSearch("persisted"), TimeSpan.FromSeconds(20));
-                Assert.Equal("proposed", now.Trials.Single(t => t.TrialId == 4).Status);
+                Assert.Equal(TrialStatus.Proposed, now.Trials.Single(t => t.TrialId == 4).Status);
             }, TimeSpan.FromSeconds(10));
             var again = await manager2.Ask<WorkAssignment>(new RequestWork("trainer-a", "cpu"), TimeSpan.FromSeconds(20));
             Assert.Equal((4, leased.Pattern), (again.TrialId, again.Pattern));
@@ -119,7 +119,7 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
         {
             var recovered = await restarted.ActorOf(SearchManager.Props(), "search-manager")
                 .Ask<SearchDetails>(new GetSearch("snapshotted"), TimeSpan.FromSeconds(20));
-            var replayed = await restarted.ActorOf(SearchController.Props("snapshotted", rebuildOnly: true), "rebuild")
+            var replayed = await restarted.ActorOf(SearchReplayer.Props("snapshotted"), "rebuild")
                 .Ask<SearchDetails>(new GetSearch("snapshotted"), TimeSpan.FromSeconds(20));
             Assert.Equal(live.PolicyHash, recovered.PolicyHash);
             Assert.Equal(live.PolicyHash, replayed.PolicyHash);
@@ -141,7 +141,7 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
         await manager.Ask<CommandAccepted>(new StartSearch(new SearchSpec("extended", Trials: 2, PolicyBatch: 2)), TimeSpan.FromSeconds(20));
         var trainer = CreateTestProbe();
         for (int i = 0; i < 2; i++) await Report(manager, trainer, Result(await Lease(manager, trainer, "trainer-a"), 0.5));
-        Assert.Equal("completed", (await manager.Ask<SearchDetails>(new GetSearch("extended"), TimeSpan.FromSeconds(20))).Summary.Status);
+        Assert.Equal(SearchStatus.Completed, (await manager.Ask<SearchDetails>(new GetSearch("extended"), TimeSpan.FromSeconds(20))).Summary.Status);
 
         Assert.IsType<CommandRejected>(await manager.Ask<object>(new ExtendSearch("extended", 0), TimeSpan.FromSeconds(20)));
         await manager.Ask<CommandAccepted>(new ExtendSearch("extended", 1), TimeSpan.FromSeconds(20));
@@ -153,7 +153,7 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
         {
             var summary = (await restarted.ActorOf(SearchManager.Props(), "search-manager")
                 .Ask<SearchDetails>(new GetSearch("extended"), TimeSpan.FromSeconds(20))).Summary;
-            Assert.Equal((3, "running"), (summary.Trials, summary.Status));
+            Assert.Equal((3, SearchStatus.Running), (summary.Trials, summary.Status));
         }
         finally
         {

@@ -38,10 +38,10 @@ public sealed class TrialControlTests : SqliteTestKit
         var cancel = await trainer.ExpectMsgAsync<CancelTrial>(Wait);
         Assert.Equal((work.Search, work.TrialId), (cancel.Search, cancel.TrialId));
 
-        trainer.Send(manager, new TrialResult("paused", work.TrialId, trainerId, 0, null, "cancelled", "cancelled at step 41"));
+        trainer.Send(manager, new TrialResult("paused", work.TrialId, trainerId, 0, null, FailureReason.Cancelled, "cancelled at step 41"));
         await trainer.ExpectMsgAsync<TrialResultAck>(Wait);
         var requeued = await Trial(manager, "paused", work.TrialId);
-        Assert.Equal("proposed", requeued.Status);
+        Assert.Equal(TrialStatus.Proposed, requeued.Status);
         Assert.Null(requeued.Progress);
 
         // paused: no work; resumed: the same trial comes back first

@@ -1,21 +1,18 @@
 using System.Collections.Frozen;
+using System.Runtime.Serialization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Akka.Actor;
-using System.Runtime.Serialization;
-using Akka.Serialization;
 
 namespace AutoDropout.Messages;
 
 /// <summary>
-/// The one serializer for everything AutoDropout sends or persists: JSON from a source-generated context (no
-/// reflection), under explicit manifests. Persisted types carry a version in their manifest ("...-v1"); an old
-/// manifest must stay readable forever, so a changed event gets a new manifest and the old one keeps its reader.
+/// How everything AutoDropout sends or persists is written: JSON from a source-generated context (no reflection),
+/// under explicit manifests. Persisted types carry a version in their manifest ("...-v1"); an old manifest stays
+/// readable forever, so a changed event gets a new manifest and the old one keeps its reader, which upcasts to the
+/// current form. Akka's serializer (in Cluster.Common) only delegates here, so this project needs no Akka.
 /// </summary>
-public sealed class AutoDropoutSerializer : SerializerWithStringManifest
+public static class MessageCodec
 {
-    public const int SerializerId = 4242;
-
     private static readonly (string Manifest, Type Type)[] Bindings =
     [
         // persisted: versioned
@@ -24,7 +21,7 @@ public sealed class AutoDropoutSerializer : SerializerWithStringManifest
         ("trial-leased-v1", typeof(TrialLeased)),
         ("trial-completed-v1", typeof(TrialCompleted)),
         ("trial-failed-v1", typeof(TrialFailed)),
-        ("trial-requeued-v1", typeof(TrialRequeued)),
+        ("trial-requeued-v2", typeof(TrialRequeued)),
         ("policy-updated-v1", typeof(PolicyUpdated)),
         ("search-paused-v1", typeof(SearchPaused)),
         ("search-resumed-v1", typeof(SearchResumed)),
@@ -53,32 +50,45 @@ public sealed class AutoDropoutSerializer : SerializerWithStringManifest
         ("search-details", typeof(SearchDetails)),
     ];
 
+    /// <summary>Old forms, read only: each decodes to its own record, which <see cref="Upcast"/> turns into today's.</summary>
+    private static readonly (string Manifest, Type Type)[] Legacy =
+    [
+        ("trial-requeued-v1", typeof(TrialRequeuedV1)),
+    ];
+
     private static readonly FrozenDictionary<Type, string> ManifestByType = Bindings.ToFrozenDictionary(b => b.Type, b => b.Manifest);
-    private static readonly FrozenDictionary<string, Type> TypeByManifest = Bindings.ToFrozenDictionary(b => b.Manifest, b => b.Type);
+    private static readonly FrozenDictionary<string, Type> TypeByManifest = Bindings.Concat(Legacy).ToFrozenDictionary(b => b.Manifest, b => b.Type);
 
-    public AutoDropoutSerializer(ExtendedActorSystem system) : base(system) { }
-
-    public override int Identifier => SerializerId;
-
-    /// <summary>Every type this serializer handles, for the HOCON bindings and for tests.</summary>
+    /// <summary>Every type written today.</summary>
     public static IReadOnlyCollection<Type> BoundTypes => ManifestByType.Keys;
 
-    public override string Manifest(object o) =>
+    /// <summary>Every manifest that can be read: today's and the old forms'.</summary>
+    public static IReadOnlyCollection<string> ReadableManifests => TypeByManifest.Keys;
+
+    public static string Manifest(object o) =>
         ManifestByType.TryGetValue(o.GetType(), out var manifest)
             ? manifest
-            : throw new ArgumentException($"{o.GetType()} is not bound in {nameof(AutoDropoutSerializer)}");
+            : throw new ArgumentException($"{o.GetType()} is not bound in {nameof(MessageCodec)}");
 
-    public override byte[] ToBinary(object obj) =>
+    public static byte[] ToBinary(object obj) =>
         JsonSerializer.SerializeToUtf8Bytes(obj, MessageJsonContext.Default.GetTypeInfo(obj.GetType())
             ?? throw new ArgumentException($"no JSON contract for {obj.GetType()}"));
 
-    public override object FromBinary(byte[] bytes, string manifest)
+    /// <summary>Decodes any readable manifest into today's form of the message.</summary>
+    public static object FromBinary(byte[] bytes, string manifest)
     {
         if (!TypeByManifest.TryGetValue(manifest, out var type))
             throw new SerializationException($"unknown manifest '{manifest}': written by a newer AutoDropout?");
-        return JsonSerializer.Deserialize(bytes, MessageJsonContext.Default.GetTypeInfo(type)!)
+        var decoded = JsonSerializer.Deserialize(bytes, MessageJsonContext.Default.GetTypeInfo(type)!)
             ?? throw new SerializationException($"'{manifest}' decoded to null");
+        return Upcast(decoded);
     }
+
+    private static object Upcast(object decoded) => decoded switch
+    {
+        TrialRequeuedV1 old => old.Upcast(),
+        _ => decoded,
+    };
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
@@ -89,6 +99,7 @@ public sealed class AutoDropoutSerializer : SerializerWithStringManifest
 [JsonSerializable(typeof(TrialCompleted))]
 [JsonSerializable(typeof(TrialFailed))]
 [JsonSerializable(typeof(TrialRequeued))]
+[JsonSerializable(typeof(TrialRequeuedV1))]
 [JsonSerializable(typeof(PolicyUpdated))]
 [JsonSerializable(typeof(SearchPaused))]
 [JsonSerializable(typeof(SearchResumed))]

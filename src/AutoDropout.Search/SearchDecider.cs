@@ -1,0 +1,149 @@
+using AutoDropout.Core;
+using AutoDropout.Messages;
+
+namespace AutoDropout.Search;
+
+/// <summary>What can be asked of a search. Times come in with the command, so deciding stays a pure function.</summary>
+public abstract record SearchCommand
+{
+    public sealed record Start(SearchSpec Spec) : SearchCommand;
+
+    /// <summary>An idle trainer would take a trial now.</summary>
+    public sealed record Offer(string TrainerId, DateTimeOffset Now) : SearchCommand;
+
+    public sealed record Report(TrialResult Result) : SearchCommand;
+
+    public sealed record ExpireLeases(DateTimeOffset Now) : SearchCommand;
+
+    /// <summary>A trainer is gone: its trials go back to the queue at once.</summary>
+    public sealed record ReleaseTrainer(string TrainerId, string Why) : SearchCommand;
+
+    public sealed record Pause : SearchCommand;
+
+    public sealed record Resume : SearchCommand;
+
+    public sealed record Stop : SearchCommand;
+
+    public sealed record Extend(int AdditionalTrials) : SearchCommand;
+
+    /// <summary>Learn from a full batch of results if one is waiting (after recovery of an older journal).</summary>
+    public sealed record LearnIfReady : SearchCommand;
+}
+
+public enum RejectionKind { NotFound, Conflict, Invalid }
+
+public sealed record Rejection(RejectionKind Kind, string Reason);
+
+/// <summary>The events to persist, or why the command was refused. No events and no rejection: nothing to do.</summary>
+public sealed record Decision(IReadOnlyList<ISearchEvent> Events, Rejection? Rejected = null, string? Message = null)
+{
+    public static readonly Decision Nothing = new([]);
+
+    public static Decision Refuse(RejectionKind kind, string reason) => new([], new Rejection(kind, reason));
+}
+
+/// <summary>
+/// Every decision of a search, as a pure function of its state, the command and (for sampling) its policy. The
+/// persistent actor persists what this returns and folds it with <see cref="SearchState.Apply"/>; replay folds the
+/// same events, so a recovered search is the one that was running.
+/// </summary>
+public static class SearchDecider
+{
+    public static Decision Decide(SearchState? state, SearchCommand command, IPatternPolicy? policy)
+    {
+        if (command is SearchCommand.Start start) return StartSearch(state, start.Spec);
+        if (state is null)
+            return command is SearchCommand.Pause or SearchCommand.Resume or SearchCommand.Stop or SearchCommand.Extend
+                ? Decision.Refuse(RejectionKind.NotFound, "no such search") : Decision.Nothing;
+        string name = state.Spec.Name;
+        return command switch
+        {
+            SearchCommand.Offer offer => OfferTrial(state, offer, policy ?? throw new ArgumentNullException(nameof(policy))),
+            SearchCommand.Report report => Record(state, report.Result),
+            SearchCommand.ExpireLeases expire => Requeue(state.LeasedTrials.Where(t => t.LeaseUntil < expire.Now),
+                RequeueCause.LeaseExpired, t => $"lease of {t.Trainer} expired"),
+            SearchCommand.ReleaseTrainer release => Requeue(state.LeasedTrials.Where(t => t.Trainer == release.TrainerId),
+                RequeueCause.TrainerLost, _ => $"trainer {release.TrainerId} {release.Why}"),
+            SearchCommand.Pause => state.Status == SearchStatus.Running
+                ? new([new SearchPaused()], Message: $"search '{name}' paused") : CannotBe(state, "paused"),
+            SearchCommand.Resume => state.Status == SearchStatus.Paused
+                ? new([new SearchResumed()], Message: $"search '{name}' resumed") : CannotBe(state, "resumed"),
+            SearchCommand.Stop => state.Status is SearchStatus.Stopped or SearchStatus.Completed
+                ? Decision.Refuse(RejectionKind.Conflict, $"search '{name}' is {Name(state.Status)} already")
+                : new([new SearchStopped()], Message: $"search '{name}' stopped"),
+            SearchCommand.Extend extend => ExtendSearch(state, extend.AdditionalTrials),
+            SearchCommand.LearnIfReady => LearnIfReady(state) is { } update ? new([update]) : Decision.Nothing,
+            _ => throw new ArgumentException($"a search does not know the command {command.GetType().Name}"),
+        };
+    }
+
+    private static Decision StartSearch(SearchState? state, SearchSpec spec)
+    {
+        if (state is not null)
+            return Decision.Refuse(RejectionKind.Conflict, $"search '{state.Spec.Name}' exists already ({Name(state.Status)})");
+        try { spec.Validate(); }
+        catch (ArgumentException e) { return Decision.Refuse(RejectionKind.Invalid, e.Message); }
+        var baselines = spec.BaselineCount > 0 ? $" after {spec.BaselineCount} baseline trials" : "";
+        return new([new SearchCreated(spec)], Message: $"search '{spec.Name}' started: {spec.Trials} trials of {spec.Target}{baselines}");
+    }
+
+    private static Decision OfferTrial(SearchState state, SearchCommand.Offer offer, IPatternPolicy policy)
+    {
+        if (state.Status != SearchStatus.Running) return Decision.Nothing;
+        var leaseUntil = offer.Now.AddSeconds(state.Spec.LeaseSeconds);
+        if (state.Waiting.Count > 0) return new([new TrialLeased(state.Waiting[0], offer.TrainerId, leaseUntil)]);
+        if (!state.MayProposeMore) return Decision.Nothing;
+        if (policy.Version != state.PolicyVersion)
+            throw new InvalidOperationException($"the policy is at version {policy.Version}, the search at {state.PolicyVersion}");
+        int id = state.NextTrialId;
+        var pattern = state.NextBaseline is { } baseline
+            ? new BaselinePattern(baseline)
+            : state.Spec.PatternSpace.DecodePattern(policy.Sample(Seeds.Derive(state.Spec.Seed, id, SeedStream.PatternSample)));
+        return new([
+            new TrialProposed(id, pattern, state.PolicyVersion, Seeds.Derive(state.Spec.Seed, id, SeedStream.Trial)),
+            new TrialLeased(id, offer.TrainerId, leaseUntil),
+        ]);
+    }
+
+    /// <summary>A trainer's result; a resend or a result for a trial we never proposed changes nothing.</summary>
+    private static Decision Record(SearchState state, TrialResult result)
+    {
+        var trial = state.Find(result.TrialId);
+        if (trial is null || trial.IsFinished) return Decision.Nothing;
+        ISearchEvent? outcome = result.FailureReason switch
+        {
+            null => new TrialCompleted(trial.Id, result.TrainerId, result.Reward,
+                result.Metrics ?? new TrialMetricsReport(result.Reward, double.NaN, 0, 0, 0)),
+            // the search was paused or stopped: not the trial's fault, and a trial already requeued stays as it is
+            FailureReason.Cancelled => trial.Status == TrialStatus.Leased
+                ? new TrialRequeued(trial.Id, RequeueCause.Cancelled, $"cancelled: {result.FailureMessage}") : null,
+            { } reason when reason.IsPatternFault() || trial.Attempts >= SearchState.MaxAttempts =>
+                new TrialFailed(trial.Id, result.TrainerId, reason, result.FailureMessage ?? "", 0),
+            { } reason => new TrialRequeued(trial.Id, RequeueCause.TrainerFailure, $"{reason.Name()}: {result.FailureMessage}"),
+        };
+        if (outcome is null) return Decision.Nothing;
+        // learning from a full batch is persisted with the result that completed it: no journal holds one without the other
+        return LearnIfReady(state.Apply(outcome)) is { } update ? new([outcome, update]) : new([outcome]);
+    }
+
+    private static PolicyUpdated? LearnIfReady(SearchState state) =>
+        state.Unlearned.Count >= state.Spec.PolicyBatch
+            ? new PolicyUpdated(state.PolicyVersion + 1, state.Unlearned.Take(state.Spec.PolicyBatch).ToArray())
+            : null;
+
+    private static Decision Requeue(IEnumerable<TrialRecord> trials, RequeueCause cause, Func<TrialRecord, string> detail) =>
+        new(trials.Select(t => (ISearchEvent)new TrialRequeued(t.Id, cause, detail(t))).ToArray());
+
+    private static Decision ExtendSearch(SearchState state, int additional)
+    {
+        if (additional <= 0) return Decision.Refuse(RejectionKind.Invalid, "trials: an extension adds at least 1 trial");
+        if (state.Stopped) return Decision.Refuse(RejectionKind.Conflict, $"search '{state.Spec.Name}' is stopped; start a new one");
+        return new([new SearchExtended(additional)],
+            Message: $"search '{state.Spec.Name}' extended by {additional} trials to {state.TotalTrials + additional}");
+    }
+
+    private static Decision CannotBe(SearchState state, string verb) =>
+        Decision.Refuse(RejectionKind.Conflict, $"search '{state.Spec.Name}' is {Name(state.Status)}; it cannot be {verb}");
+
+    private static string Name(SearchStatus status) => status.ToString().ToLowerInvariant();
+}

@@ -1,0 +1,58 @@
+using AutoDropout.Messages;
+
+namespace AutoDropout.Search;
+
+/// <summary>
+/// A search as its journal implies it: the bookkeeping and the policy, folded from the same events by the live
+/// controller, by recovery and by <c>controller verify</c>. Policy updates are replayed, not restored, so the fold
+/// checks that each one lands on the version its event names.
+/// </summary>
+public sealed class SearchModel(Func<SearchSpec, IPatternPolicy> newPolicy) : IDisposable
+{
+    public SearchState? State { get; private set; }
+    public IPatternPolicy? Policy { get; private set; }
+
+    public Decision Decide(SearchCommand command) => SearchDecider.Decide(State, command, Policy);
+
+    public void Apply(ISearchEvent e)
+    {
+        if (e is SearchCreated created)
+        {
+            Policy?.Dispose();
+            State = SearchState.Create(created.Spec);
+            Policy = newPolicy(created.Spec);
+            return;
+        }
+        var state = State ?? throw new InvalidOperationException($"{e.GetType().Name} before SearchCreated");
+        if (e is PolicyUpdated update)
+        {
+            var space = state.Spec.PatternSpace;
+            Policy!.Learn(update.TrialIds.Select(id => state.Trials[id]).Select(t => (space.EncodePattern(t.Pattern), t.Reward ?? 0)).ToArray());
+            if (Policy.Version != update.Version)
+                throw new InvalidOperationException($"search {state.Spec.Name}: policy update {update.Version} replayed as version {Policy.Version}");
+        }
+        State = state.Apply(e);
+    }
+
+    public void Restore(SearchSnapshot snapshot)
+    {
+        Policy?.Dispose();
+        State = SearchState.FromSnapshot(snapshot);
+        Policy = newPolicy(snapshot.Spec);
+        Policy.LoadState(snapshot.PolicyState);
+        if (Policy.Version != State.PolicyVersion)
+            throw new InvalidOperationException($"snapshot of {snapshot.Spec.Name}: policy version {Policy.Version}, bookkeeping {State.PolicyVersion}");
+    }
+
+    public SearchSnapshot ToSnapshot() => State!.ToSnapshot(Policy!.SaveState());
+
+    /// <summary>Folds a whole journal.</summary>
+    public static SearchModel Replay(IEnumerable<ISearchEvent> events, Func<SearchSpec, IPatternPolicy> newPolicy)
+    {
+        var model = new SearchModel(newPolicy);
+        foreach (var e in events) model.Apply(e);
+        return model;
+    }
+
+    public void Dispose() => Policy?.Dispose();
+}

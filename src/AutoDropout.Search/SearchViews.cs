@@ -1,0 +1,23 @@
+using AutoDropout.Messages;
+
+namespace AutoDropout.Search;
+
+/// <summary>What operators see of a search: read models built from its state.</summary>
+public static class SearchViews
+{
+    public static SearchSummary Summary(SearchState state) =>
+        new(state.Spec.Name, state.Status, state.TotalTrials, state.Completed, state.Failed, state.Running, state.PolicyVersion,
+            state.Best?.Reward, state.Best?.Pattern.Hash());
+
+    /// <param name="progress">The latest progress report per running trial, kept in memory by the controller.</param>
+    public static IReadOnlyList<TrialView> Trials(SearchState state, IReadOnlyDictionary<int, TrialProgress>? progress = null) =>
+        state.Trials.Values.Select(t => new TrialView(t.Id, t.Status, t.Pattern.ToCompact(), t.Pattern.Hash(), t.PolicyVersion,
+            t.Reward, t.Trainer, t.FailureReason, t.Metrics, t.LearnedAtVersion - 1 - t.PolicyVersion,
+            t.Status == TrialStatus.Leased && progress is not null && progress.TryGetValue(t.Id, out var p) && p.TrainerId == t.Trainer ? p : null)).ToArray();
+
+    public static SearchDetails Details(SearchModel model, IReadOnlyDictionary<int, TrialProgress>? progress = null)
+    {
+        var state = model.State!;
+        return new(Summary(state), state.Spec, Trials(state, progress), state.Best?.Pattern, model.Policy!.Baseline, model.Policy.StateHash());
+    }
+}
