@@ -114,10 +114,13 @@ public static class SearchDecider
         {
             null => new TrialCompleted(trial.Id, result.TrainerId, result.Reward,
                 result.Metrics ?? new TrialMetricsReport(result.Reward, double.NaN, 0, 0, 0)),
-            // the search was paused or stopped: not the trial's fault, and a trial already requeued stays as it is
-            FailureReason.Cancelled => trial.Status == TrialStatus.Leased
-                ? new TrialRequeued(trial.Id, RequeueCause.Cancelled, $"cancelled: {result.FailureMessage}") : null,
-            { } reason when reason.IsPatternFault() || trial.Attempts >= SearchState.MaxAttempts =>
+            { } reason when reason.IsPatternFault() => new TrialFailed(trial.Id, result.TrainerId, reason, result.FailureMessage ?? "", 0),
+            // an infrastructure failure speaks for the lease it was given: once the trial was requeued or leased to
+            // another trainer, a late report of it changes nothing
+            _ when trial.Status != TrialStatus.Leased || trial.Trainer != result.TrainerId => null,
+            // the search was paused or stopped: not the trial's fault
+            FailureReason.Cancelled => new TrialRequeued(trial.Id, RequeueCause.Cancelled, $"cancelled: {result.FailureMessage}"),
+            { } reason when trial.Attempts >= SearchState.MaxAttempts =>
                 new TrialFailed(trial.Id, result.TrainerId, reason, result.FailureMessage ?? "", 0),
             { } reason => new TrialRequeued(trial.Id, RequeueCause.TrainerFailure, $"{reason.Name()}: {result.FailureMessage}"),
         };

@@ -1,3 +1,4 @@
+using AutoDropout.Core;
 using AutoDropout.Messages;
 
 namespace AutoDropout.Search;
@@ -20,4 +21,15 @@ public static class SearchViews
         var state = model.State!;
         return new(Summary(state), state.Spec, Trials(state, progress), state.Best?.Pattern, model.Policy!.Baseline, model.Policy.StateHash());
     }
+
+    /// <summary>A log line for an event worth one, or null.</summary>
+    public static string? Describe(ISearchEvent e) => e switch
+    {
+        SearchCreated c => $"created: {c.Spec.Trials} trials of {c.Spec.Target}",
+        TrialCompleted c => $"trial {c.TrialId} completed with reward {c.Reward:0.0000}",
+        TrialFailed f => $"trial {f.TrialId} failed ({f.Reason.Name()}): {f.Message}",
+        TrialRequeued r => $"trial {r.TrialId} requeued ({r.Cause}): {r.Detail}",
+        PolicyUpdated u => $"policy updated to version {u.Version} on trials [{string.Join(", ", u.TrialIds)}]",
+        _ => null,
+    };
 }

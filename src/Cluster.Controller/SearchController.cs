@@ -14,8 +14,6 @@ internal sealed record GetSummary;
 
 internal sealed record CheckLeases;
 
-internal sealed record TrainerLookupTimedOut(string TrainerId);
-
 /// <summary>
 /// One search as a persistent actor: it asks <see cref="SearchDecider"/> what each message means, persists the events
 /// it returns, folds them into its <see cref="SearchModel"/> and replies. Recovery folds the same events.
@@ -24,9 +22,8 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
 {
     private const int IdleRetryMilliseconds = 2000;
     private static readonly TimeSpan LeaseCheckInterval = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan TrainerLookupTimeout = TimeSpan.FromSeconds(30);
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Dictionary<IActorRef, string> _watchedTrainers = new();
+    private readonly IActorRef _trainers = Context.ActorOf(Akka.Actor.Props.Create(() => new TrainerWatch()), "trainers");
     private readonly Dictionary<int, TrialProgress> _progress = new(); // in memory only: refilled by trainers after a restart
     private readonly SearchModel _search = new(SearchPolicies.Create);
     private readonly string _name;
@@ -46,7 +43,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
             _log.Info("search {0} recovered: {1} trials proposed, {2} completed, {3} failed, policy version {4}",
                 _name, s.ProposedCount, s.Completed, s.Failed, s.PolicyVersion);
             Execute(new LearnIfReady()); // a journal written before results and updates were persisted together
-            FindLeaseHolders();
+            foreach (var trainerId in s.LeasedTrials.Select(t => t.Trainer!).Distinct()) _trainers.Tell(new TrainerWatch.Find(trainerId));
         });
 
         Command<StartSearch>(start => Execute(new Start(start.Spec), Sender));
@@ -65,9 +62,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
         Command<StopSearch>(_ => Execute(new Stop(), Sender, () => CancelRunningTrials("the search was stopped")));
         Command<ExtendSearch>(extend => Execute(new Extend(extend.AdditionalTrials), Sender));
         Command<CheckLeases>(_ => Execute(new ExpireLeases(DateTimeOffset.UtcNow)));
-        Command<Terminated>(OnTrainerTerminated);
-        Command<ActorIdentity>(OnTrainerIdentified);
-        Command<TrainerLookupTimedOut>(t => Execute(new ReleaseTrainer(t.TrainerId, "did not answer after the controller restarted")));
+        Command<TrainerWatch.Lost>(lost => Execute(new ReleaseTrainer(lost.TrainerId, lost.Why)));
         Command<SaveSnapshotSuccess>(saved => DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(failed => _log.Warning(failed.Cause, "search {0}: snapshot failed; recovery will replay more events", _name));
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -115,7 +110,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
         PersistAll(decision.Events, e =>
         {
             _search.Apply(e);
-            Describe(e);
+            if (SearchViews.Describe(e) is { } line) _log.Info("search {0}: {1}", _name, line);
             if (e is PolicyUpdated u && u.Version % _snapshotEvery == 0) SaveSnapshot(_search.ToSnapshot());
             if (--left == 0) Done();
         });
@@ -130,48 +125,8 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
             else offer.Next[0].Tell(offer with { Next = offer.Next.Skip(1).ToArray() });
             return;
         }
-        if (_watchedTrainers.TryAdd(offer.Trainer, offer.Request.TrainerId)) Context.Watch(offer.Trainer);
+        _trainers.Tell(new TrainerWatch.Watch(offer.Trainer, offer.Request.TrainerId));
         Carry(decision, then: () => offer.Trainer.Tell(Assignments.For(_search.State!, leased.TrialId)));
-    }
-
-    private void Describe(ISearchEvent e)
-    {
-        switch (e)
-        {
-            case SearchCreated c: _log.Info("search {0} created: {1} trials of {2}", _name, c.Spec.Trials, c.Spec.Target); break;
-            case TrialCompleted c: _log.Info("search {0}: trial {1} completed with reward {2:0.0000}", _name, c.TrialId, c.Reward); break;
-            case TrialFailed or TrialRequeued: _log.Warning("search {0}: {1}", _name, e); break;
-            case PolicyUpdated u:
-                _log.Info("search {0}: policy updated to version {1} on trials [{2}], baseline {3:0.0000}",
-                    _name, u.Version, string.Join(", ", u.TrialIds), _search.Policy!.Baseline);
-                break;
-        }
-    }
-
-    /// <summary>A trainer that died (or whose node left) loses its leases at once; no need to wait for expiry.</summary>
-    private void OnTrainerTerminated(Terminated terminated)
-    {
-        // a trainer restarted under the same id may already hold new leases through its new incarnation
-        if (_watchedTrainers.Remove(terminated.ActorRef, out var trainerId) && !_watchedTrainers.ContainsValue(trainerId))
-            Execute(new ReleaseTrainer(trainerId, "is gone"));
-    }
-
-    /// <summary>After a restart nobody is watched: each lease holder (trainer ids are actor paths) is asked who it is.</summary>
-    private void FindLeaseHolders()
-    {
-        foreach (var trainerId in _search.State!.LeasedTrials.Select(t => t.Trainer!).Distinct())
-        {
-            Context.ActorSelection(trainerId).Tell(new Identify(trainerId));
-            Timers.StartSingleTimer($"identify-{trainerId}", new TrainerLookupTimedOut(trainerId), TrainerLookupTimeout);
-        }
-    }
-
-    private void OnTrainerIdentified(ActorIdentity identity)
-    {
-        if (identity.MessageId is not string trainerId) return;
-        Timers.Cancel($"identify-{trainerId}");
-        if (identity.Subject is null) Execute(new ReleaseTrainer(trainerId, "no longer exists"));
-        else if (_watchedTrainers.TryAdd(identity.Subject, trainerId)) Context.Watch(identity.Subject);
     }
 
     /// <summary>Running trials are abandoned on pause and stop, so a paused search frees its trainers at once.</summary>
