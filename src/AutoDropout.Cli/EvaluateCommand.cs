@@ -1,4 +1,3 @@
-using System.CommandLine;
 using AutoDropout.Core;
 using AutoDropout.Training;
 using static TorchSharp.torch;
