@@ -1,6 +1,9 @@
 namespace AutoDropout.Cli;
 
-/// <summary>A small command-line reader: positional words, "--name value" options and "--flag" switches.</summary>
+/// <summary>
+/// A small command-line reader: positional words, "--name value" options and "--flag" switches, for the `bench` and
+/// `node` verbs only; removed when bench and node parse with System.CommandLine.
+/// </summary>
 public sealed class Args
 {
     private readonly List<string> _positional = new();
@@ -70,5 +73,3 @@ public sealed class Args
         if (unknown.Length > 0) throw new UsageException($"unknown option(s): {string.Join(", ", unknown.Select(u => "--" + u))}");
     }
 }
-
-public sealed class UsageException(string message) : Exception(message);

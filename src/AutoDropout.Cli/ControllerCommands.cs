@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Akka.Actor;
 using Akka.Configuration;
 using AutoDropout.Cluster;
@@ -9,16 +10,30 @@ namespace AutoDropout.Cli;
 /// <summary>`autodropout controller verify NAME`: rebuilds a search from its journal alone and compares it with the live controller.</summary>
 public static class ControllerCommands
 {
-    public static async Task<int> Run(Args args)
+    public static Command Create()
     {
-        if (args.Positional.ElementAtOrDefault(1) != "verify") throw new UsageException("controller needs a verb: verify");
-        var name = args.Positional.ElementAtOrDefault(2) ?? throw new UsageException("controller verify needs a search name");
-        var endpoint = args.GetOr("endpoint", "127.0.0.1:9110", "AUTODROPOUT_ENDPOINT");
-        var backend = args.GetOr("persistence", "sqlite", "AUTODROPOUT_PERSISTENCE") == "postgres" ? PersistenceBackend.Postgres : PersistenceBackend.Sqlite;
-        var db = args.Get("db", environment: "AUTODROPOUT_DB") ?? Path.Combine(Tokens.StateDirectory, "autodropout.db");
-        bool json = args.Flag("json");
-        args.RejectUnknown();
+        var endpoint = new EndpointOptions(withToken: false);
+        var controller = new Command("controller", "checks on the controller");
+        endpoint.AddTo(controller);
+        var verify = new Command("verify", "rebuild a search from its journal alone (no snapshots) and compare its policy state with the live controller's; exits 1 when they differ");
+        var name = new Argument<string>("NAME") { Description = "the search's name" };
+        var persistence = CliOptions.Text("--persistence", "the journal's back-end (default sqlite, or AUTODROPOUT_PERSISTENCE)", "sqlite|postgres");
+        var db = CliOptions.Text("--db", "the SQLite file or PostgreSQL connection string (default the state directory's autodropout.db, or AUTODROPOUT_DB)", "FILE|CONNSTR");
+        verify.Add(name);
+        verify.Add(persistence);
+        verify.Add(db);
+        verify.SetAction((result, _) => Verify(
+            result.GetValue(name)!,
+            endpoint.EndpointFrom(result),
+            (result.GetValue(persistence) ?? CliOptions.Environment("AUTODROPOUT_PERSISTENCE") ?? "sqlite") == "postgres" ? PersistenceBackend.Postgres : PersistenceBackend.Sqlite,
+            result.GetValue(db) ?? CliOptions.Environment("AUTODROPOUT_DB") ?? Path.Combine(Tokens.StateDirectory, "autodropout.db"),
+            result.GetValue(endpoint.Json)));
+        controller.Add(verify);
+        return controller;
+    }
 
+    private static async Task<int> Verify(string name, string endpoint, PersistenceBackend backend, string db, bool json)
+    {
         using var client = new ControlClient(endpoint, null);
         var live = await client.Get($"v1/searches/{Uri.EscapeDataString(name)}", MessageJsonContext.Default.SearchDetails);
 

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using AutoDropout.Core;
@@ -12,19 +13,49 @@ namespace AutoDropout.Cli;
 /// </summary>
 public static class DemoCommand
 {
-    public static async Task<int> Run(Args args)
+    /// <summary>What a demo was asked for.</summary>
+    public sealed record Settings(SearchSpec Spec, int Trainers = 2, string? WorkDir = null, int TimeoutSeconds = 900, bool Json = false);
+
+    private sealed class Verb : Command
     {
-        bool json = args.Flag("json");
-        int trainers = args.GetInt("trainers", 2);
-        var workDir = args.Get("work-dir");
+        private readonly Option<bool> _json = CliOptions.Flag("--json", "print a machine-readable summary on stdout (progress goes to stderr)");
+        private readonly Option<int?> _trainers = CliOptions.Int("--trainers", "trainer processes to start (default 2)");
+        private readonly Option<string?> _workDir = CliOptions.Text("--work-dir", "keep the journal and the node logs in this directory (default: a temporary one, deleted at the end)", "DIR");
+        private readonly Option<string?> _name = CliOptions.Text("--name", "the search's name (default demo)");
+        private readonly Option<int?> _timeout = CliOptions.Int("--timeout", "give up after this many seconds (default 900)", "SECONDS");
+        private readonly SpecOptions _spec = new();
+
+        public Verb() : base("demo", """
+            a real search on this machine: a seed, a controller and trainer processes on 127.0.0.1, on the bundled
+            Fashion-MNIST subset unless --data says otherwise; prints each trial and the best pattern, then stops
+            every process it started (also on Ctrl+C)
+            """)
+        {
+            foreach (var option in (Option[])[_json, _trainers, _workDir, _name, _timeout]) Add(option);
+            _spec.AddTo(this);
+            SetAction((result, _) => Run(Read(result)));
+        }
+
+        public Settings Read(ParseResult result)
+        {
+            var spec = _spec.Read(result, result.GetValue(_name) ?? "demo");
+            // the demo runs on the bundled subset unless told otherwise, so it takes the same time on every machine
+            if (spec.DataDirectory is null) spec = spec with { DataDirectory = "embedded" };
+            // a short search learns more from smaller batches: 12 trials make 3 policy updates
+            if (result.GetValue(_spec.PolicyBatch) is null && result.GetValue(_spec.Spec) is null) spec = spec with { PolicyBatch = 4 };
+            return new Settings(spec, result.GetValue(_trainers) ?? 2, result.GetValue(_workDir), result.GetValue(_timeout) ?? 900, result.GetValue(_json));
+        }
+    }
+
+    public static Command Create() => new Verb();
+
+    /// <summary>The settings a parsed `demo` command line asks for.</summary>
+    public static Settings Read(ParseResult result) => ((Verb)result.CommandResult.Command).Read(result);
+
+    public static async Task<int> Run(Settings settings)
+    {
+        var (spec, trainers, workDir, timeoutSeconds, json) = settings;
         bool keep = workDir is not null;
-        var spec = SearchCommands.SpecFrom(args, args.GetOr("name", "demo"));
-        // the demo runs on the bundled subset unless told otherwise, so it takes the same time on every machine
-        if (spec.DataDirectory is null) spec = spec with { DataDirectory = "embedded" };
-        // a short search learns more from smaller batches: 12 trials make 3 policy updates
-        if (args.Get("policy-batch") is null && args.Get("spec") is null) spec = spec with { PolicyBatch = 4 };
-        int timeoutSeconds = args.GetInt("timeout", 900);
-        args.RejectUnknown();
         if (trainers < 1) throw new UsageException("--trainers must be at least 1");
 
         workDir ??= Path.Combine(Path.GetTempPath(), $"autodropout-demo-{Guid.NewGuid():N}"[..30]);

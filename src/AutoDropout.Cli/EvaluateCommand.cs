@@ -10,19 +10,18 @@ namespace AutoDropout.Cli;
 /// </summary>
 public static class EvaluateCommand
 {
-    public static int Run(Args args)
+    public static int Run(EvaluateOptions args)
     {
-        if (LanguageModelSpec.IsLanguageModelName(args.GetOr("target", TargetSpec.Cnn))) return RunLanguageModel(args);
-        var target = TargetSpec.Parse(args.GetOr("target", TargetSpec.Cnn));
-        var baseline = args.Get("baseline") is { } b ? BaselineSpec.Parse(b) : null;
-        var patternFile = args.Get("pattern");
-        int steps = args.GetInt("steps", 80), batch = args.GetInt("batch-size", 128), seed = args.GetInt("seed", 1), threads = args.GetInt("threads", 1);
-        double? epochs = args.Get("epochs") is null ? null : args.GetDouble("epochs", 1);
-        double lr = args.GetDouble("lr", 1e-3);
-        bool test = args.Flag("on-test");
-        var data = args.Get("data");
-        var optimizer = OptimizerOptions.From(args, null);
-        args.RejectUnknown();
+        if (LanguageModelSpec.IsLanguageModelName(args.Target)) return RunLanguageModel(args);
+        var target = TargetSpec.Parse(args.Target);
+        var baseline = args.Baseline is { } b ? BaselineSpec.Parse(b) : null;
+        var patternFile = args.Pattern;
+        int steps = args.Steps ?? 80, batch = args.BatchSize ?? 128, seed = args.Seed, threads = args.Threads;
+        double? epochs = args.Epochs;
+        double lr = args.LearningRate;
+        bool test = args.OnTest;
+        var data = args.Data;
+        var optimizer = args.Optimizer;
         if (baseline is not null && patternFile is not null) throw new UsageException("give --baseline or --pattern, not both");
 
         ConvPattern? pattern = null;
@@ -53,19 +52,18 @@ public static class EvaluateCommand
     }
 
     /// <summary>A language model on a word-level corpus: validation (or test) perplexity and the reward c / perplexity.</summary>
-    private static int RunLanguageModel(Args args)
+    private static int RunLanguageModel(EvaluateOptions args)
     {
-        var model = LanguageModelSpec.Parse(args.GetOr("target", ""));
-        var data = args.Get("data") ?? throw new UsageException("a language model needs --data DIR with a word-level corpus (ptb.train.txt, ...)");
-        var baseline = args.Get("baseline") is { } b ? BaselineSpec.Parse(b) : null;
-        var patternText = args.Get("pattern");
-        int steps = args.GetInt("steps", 200), batch = args.GetInt("batch-size", 16), seed = args.GetInt("seed", 1), threads = args.GetInt("threads", 1);
-        double? epochs = args.Get("epochs") is null ? null : args.GetDouble("epochs", 1);
-        int context = args.GetInt("context", 32);
-        double lr = args.GetDouble("lr", 1e-3), scale = args.GetDouble("reward-scale", 1.0);
-        bool test = args.Flag("on-test");
-        var optimizer = OptimizerOptions.From(args, null);
-        args.RejectUnknown();
+        var model = LanguageModelSpec.Parse(args.Target);
+        var data = args.Data ?? throw new UsageException("a language model needs --data DIR with a word-level corpus (ptb.train.txt, ...)");
+        var baseline = args.Baseline is { } b ? BaselineSpec.Parse(b) : null;
+        var patternText = args.Pattern;
+        int steps = args.Steps ?? 200, batch = args.BatchSize ?? 16, seed = args.Seed, threads = args.Threads;
+        double? epochs = args.Epochs;
+        int context = args.Context ?? 32;
+        double lr = args.LearningRate, scale = args.RewardScale ?? 1.0;
+        bool test = args.OnTest;
+        var optimizer = args.Optimizer;
         if (baseline is not null && patternText is not null) throw new UsageException("give --baseline or --pattern, not both");
         if (baseline is not null && baseline.Kind != "dropout")
             throw new UsageException($"a language model takes the baseline dropout:P, not {baseline.Kind}");

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -17,25 +18,41 @@ public static partial class PatternCommand
     private const int MaxMapSide = 64;
     private const int MaxLength = 1024;
 
-    public static int Run(Args args, TextWriter output)
+    public static Command Create()
     {
-        return args.Positional.ElementAtOrDefault(1) switch
+        var pattern = new Command("pattern", "draw a random pattern, or draw a pattern's masks into a PNG");
+
+        var sample = new Command("sample",
+            "draw every token uniformly from the space's default grids with System.Random(seed) and print one site per line, or the canonical JSON with --json");
+        var space = CliOptions.Text("--space", "conv or transformer (default: the target's space, else conv)", "conv|transformer");
+        var sampleTarget = CliOptions.Text("--target", $"the target whose mask sites the pattern fills (default {DefaultConvTarget}, or {DefaultTransformerTarget} for the transformer space)", "cnn|wrn-D-K|lm-L-W-H");
+        var sampleSeed = CliOptions.Int("--seed", "seed (default 1)");
+        var json = CliOptions.Flag("--json", "print the pattern as JSON");
+        foreach (var option in (Option[])[space, sampleTarget, sampleSeed, json]) sample.Add(option);
+        sample.SetAction(r => Sample(r.GetValue(space), r.GetValue(sampleTarget), r.GetValue(sampleSeed) ?? 1, r.GetValue(json), r.InvocationConfiguration.Output));
+        pattern.Add(sample);
+
+        var render = new Command("render",
+            "draw every site's mask for one example (black = dropped) with its tokens underneath. Patterns off the default grids are drawn too; only their structure and site count are checked");
+        var text = new Argument<string>("PATTERN")
         {
-            "sample" => Sample(args, output),
-            "render" => Render(args, output),
-            null => throw new UsageException("pattern needs sample or render"),
-            var other => throw new UsageException($"unknown pattern command '{other}' (known: sample, render)"),
+            Description = "a JSON file (a pattern, or an object with a \"pattern\" or \"best_pattern\" property, as demo --json writes) or a compact pattern in quotes",
         };
+        var output = new Option<string>("--out") { Description = "the PNG to write", HelpName = "FILE.png", Required = true };
+        var renderTarget = CliOptions.Text("--target", $"the target (default {DefaultConvTarget}, or {DefaultTransformerTarget} for a Transformer pattern)", "cnn|wrn-D-K|lm-L-W-H");
+        var renderSeed = CliOptions.Int("--seed", "seed of the random offsets (default 1)");
+        var input = CliOptions.Text("--input", "ConvNets: the feature map's shape (default 1x28x28)", "CxHxW");
+        var length = CliOptions.Int("--length", "Transformers: the sequence length (default 64)");
+        render.Add(text);
+        foreach (var option in (Option[])[output, renderTarget, renderSeed, input, length]) render.Add(option);
+        render.SetAction(r => Render(r.GetValue(text)!, r.GetValue(output)!, r.GetValue(renderTarget), r.GetValue(renderSeed) ?? 1,
+            r.GetValue(input) ?? "1x28x28", r.GetValue(length) ?? 64, r.InvocationConfiguration.Output));
+        pattern.Add(render);
+        return pattern;
     }
 
-    private static int Sample(Args args, TextWriter output)
+    private static int Sample(string? spaceName, string? targetName, int seed, bool json, TextWriter output)
     {
-        var spaceName = args.Get("space");
-        var targetName = args.Get("target");
-        int seed = args.GetInt("seed", 1);
-        bool json = args.Flag("json");
-        args.RejectUnknown();
-        if (args.Positional.Count > 2) throw new UsageException("pattern sample takes no further arguments");
         if (spaceName is not null and not ("conv" or "transformer"))
             throw new UsageException($"--space: '{spaceName}' is not conv or transformer");
         bool transformer = targetName is not null ? LanguageModelSpec.IsLanguageModelName(targetName) : spaceName == "transformer";
@@ -77,19 +94,11 @@ public static partial class PatternCommand
         return ExitCodes.Ok;
     }
 
-    private static int Render(Args args, TextWriter output)
+    private static int Render(string patternText, string outPath, string? targetName, int seed, string inputText, int length, TextWriter output)
     {
-        var outPath = args.Get("out");
-        var targetName = args.Get("target");
-        int seed = args.GetInt("seed", 1);
-        var inputText = args.GetOr("input", "1x28x28");
-        int length = args.GetInt("length", 64);
-        args.RejectUnknown();
-        if (args.Positional.Count != 3) throw new UsageException("pattern render needs one PATTERN: a JSON file or a compact pattern in quotes");
-        if (outPath is null) throw new UsageException("pattern render needs --out FILE.png");
         if (seed < 0) throw new UsageException($"--seed: {seed} is negative");
 
-        var pattern = ReadPattern(args.Positional[2]);
+        var pattern = ReadPattern(patternText);
         MaskSheet sheet;
         switch (pattern)
         {

@@ -1,8 +1,8 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using AutoDropout.Cluster;
 using AutoDropout.Core;
-using AutoDropout.Training;
 using AutoDropout.Messages;
 
 namespace AutoDropout.Cli;
@@ -10,133 +10,148 @@ namespace AutoDropout.Cli;
 /// <summary>`autodropout [--endpoint host:port] search|cluster ...`: the operator's palettes.</summary>
 public static class SearchCommands
 {
-    public static async Task<int> Run(Args args)
+    public static Command Create()
     {
-        var endpoint = args.GetOr("endpoint", "127.0.0.1:9110", "AUTODROPOUT_ENDPOINT");
-        bool json = args.Flag("json");
-        using var client = new ControlClient(endpoint, args.Get("token") ?? Tokens.Load());
-        var palette = args.Positional[0];
-        var verb = args.Positional.ElementAtOrDefault(1) ?? throw new UsageException($"{palette} needs a verb");
-        string Name() => args.Positional.ElementAtOrDefault(2) ?? args.Get("name") ?? throw new UsageException($"{palette} {verb} needs a search name");
-
-        switch (palette, verb)
-        {
-            case ("cluster", "show"):
-                {
-                    args.RejectUnknown();
-                    var view = await client.Get("v1/cluster", SpecJsonContext.Default.ClusterView);
-                    if (json) { Console.WriteLine(JsonSerializer.Serialize(view, SpecJsonContext.Default.ClusterView)); return ExitCodes.Ok; }
-                    Console.WriteLine($"answered by {view.Self}");
-                    Table.Print(["address", "status", "roles", "reachable", "leader"],
-                        view.Members.Select(m => new[] { m.Address, m.Status, string.Join(",", m.Roles), m.Unreachable ? "no" : "yes", m.Leader ? "*" : "" }));
-                    return ExitCodes.Ok;
-                }
-            case ("search", "start"):
-                {
-                    var spec = SpecFrom(args, Name());
-                    args.RejectUnknown();
-                    var reply = await client.Post("v1/searches", ControlClient.SpecJson(spec), MessageJsonContext.Default.CommandAccepted);
-                    Console.WriteLine(json ? JsonSerializer.Serialize(reply, MessageJsonContext.Default.CommandAccepted) : reply.Message);
-                    return ExitCodes.Ok;
-                }
-            case ("search", "list"):
-                {
-                    args.RejectUnknown();
-                    var list = await client.Get("v1/searches", MessageJsonContext.Default.SearchList);
-                    if (json) { Console.WriteLine(JsonSerializer.Serialize(list, MessageJsonContext.Default.SearchList)); return ExitCodes.Ok; }
-                    Table.Print(["search", "status", "done", "failed", "running", "policy", "best"],
-                        list.Searches.Select(s => new[] { s.Name, s.Status.Name(), $"{s.Completed}/{s.Trials}", s.Failed.ToString(), s.Running.ToString(), $"v{s.PolicyVersion}", Format(s.BestReward) }));
-                    return ExitCodes.Ok;
-                }
-            case ("search", "show"):
-                {
-                    var name = Name();
-                    args.RejectUnknown();
-                    var details = await client.Get($"v1/searches/{Uri.EscapeDataString(name)}", MessageJsonContext.Default.SearchDetails);
-                    if (json) Console.WriteLine(JsonSerializer.Serialize(details, MessageJsonContext.Default.SearchDetails));
-                    else PrintDetails(details);
-                    return ExitCodes.Ok;
-                }
-            case ("search", "pause" or "resume" or "stop"):
-                {
-                    var name = Name();
-                    args.RejectUnknown();
-                    var reply = await client.Post($"v1/searches/{Uri.EscapeDataString(name)}/{verb}", null, MessageJsonContext.Default.CommandAccepted);
-                    Console.WriteLine(json ? JsonSerializer.Serialize(reply, MessageJsonContext.Default.CommandAccepted) : reply.Message);
-                    return ExitCodes.Ok;
-                }
-            case ("search", "extend"):
-                {
-                    var name = Name();
-                    int more = args.GetInt("trials", 0);
-                    args.RejectUnknown();
-                    if (more <= 0) throw new UsageException("search extend needs --trials N (N >= 1)");
-                    var reply = await client.Post($"v1/searches/{Uri.EscapeDataString(name)}/extend", $"{{\"trials\": {more}}}", MessageJsonContext.Default.CommandAccepted);
-                    Console.WriteLine(json ? JsonSerializer.Serialize(reply, MessageJsonContext.Default.CommandAccepted) : reply.Message);
-                    return ExitCodes.Ok;
-                }
-            default:
-                throw new UsageException($"unknown command: {palette} {verb}");
-        }
+        var endpoint = new EndpointOptions(withToken: true);
+        var search = new Command("search", "start, watch and steer searches");
+        endpoint.AddTo(search);
+        search.Add(Start(endpoint));
+        search.Add(List(endpoint));
+        search.Add(Show(endpoint));
+        foreach (var (verb, does) in (ReadOnlySpan<(string, string)>)[("pause", "pause a search (running trials go back to the queue)"),
+                     ("resume", "resume a paused search"), ("stop", "stop a search for good (running trials are cancelled)")])
+            search.Add(Control(endpoint, verb, does));
+        search.Add(Extend(endpoint));
+        return search;
     }
 
-    /// <summary>
-    /// A search spec from options, on top of a JSON spec file (--spec FILE, snake_case fields as in `search show
-    /// --json`, e.g. to set "grid" or "policy") or of the defaults.
-    /// </summary>
-    public static SearchSpec SpecFrom(Args args, string name)
+    public static Command CreateCluster()
     {
-        var defaults = new SearchSpec(name);
-        if (args.Get("spec") is { } file)
+        var endpoint = new EndpointOptions(withToken: true);
+        var cluster = new Command("cluster", "the cluster's members");
+        endpoint.AddTo(cluster);
+        var show = new Command("show", "members, status, roles, reachability, leader");
+        show.SetAction(async (result, _) =>
         {
-            try
-            {
-                defaults = (JsonSerializer.Deserialize(File.ReadAllText(file), SpecJsonContext.Default.SearchSpec)
-                    ?? throw new UsageException($"--spec {file}: empty")) with { Name = name };
-            }
-            catch (Exception e) when (e is JsonException or IOException)
-            {
-                throw new UsageException($"--spec {file}: {e.Message}");
-            }
-        }
-        var target = args.GetOr("target", defaults.Target);
-        // a language-model target implies the Transformer space and a text corpus unless said otherwise
-        bool languageModel = LanguageModelSpec.IsLanguageModelName(target);
-        var space = args.GetOr("space", languageModel ? SearchSpec.TransformerSpace : defaults.Space);
-        var text = defaults.TextOrDefault;
-        var spec = defaults with
-        {
-            Target = target,
-            Space = space,
-            Dataset = args.GetOr("dataset", DefaultDataset(defaults, languageModel, args.Get("data"))),
-            Text = args.Get("context") is null && args.Get("reward-scale") is null
-                ? defaults.Text
-                : text with { Context = args.GetInt("context", text.Context), RewardScale = args.GetDouble("reward-scale", text.RewardScale) },
-            DataDirectory = args.Get("data") ?? defaults.DataDirectory,
-            Trials = args.GetInt("trials", defaults.Trials),
-            TrainSteps = args.GetInt("steps", defaults.TrainSteps),
-            TrainEpochs = args.Get("epochs") is null ? defaults.TrainEpochs : args.GetDouble("epochs", 1),
-            Baselines = args.Get("baselines") is { } list
-                ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                : defaults.Baselines,
-            BatchSize = args.GetInt("batch-size", defaults.BatchSize),
-            LearningRate = args.GetDouble("lr", defaults.LearningRate),
-            Seed = args.GetInt("seed", (int)defaults.Seed),
-            PolicyBatch = args.GetInt("policy-batch", defaults.PolicyBatch),
-            LeaseSeconds = args.GetInt("lease-seconds", defaults.LeaseSeconds),
-            Optimizer = OptimizerOptions.From(args, defaults.Optimizer),
-        };
-        try { spec.Validate(); }
-        catch (ArgumentException e) { throw new UsageException(e.Message); }
-        return spec;
+            using var client = Client(endpoint, result);
+            var view = await client.Get("v1/cluster", SpecJsonContext.Default.ClusterView);
+            if (result.GetValue(endpoint.Json)) { Console.WriteLine(JsonSerializer.Serialize(view, SpecJsonContext.Default.ClusterView)); return ExitCodes.Ok; }
+            Console.WriteLine($"answered by {view.Self}");
+            Table.Print(["address", "status", "roles", "reachable", "leader"],
+                view.Members.Select(m => new[] { m.Address, m.Status, string.Join(",", m.Roles), m.Unreachable ? "no" : "yes", m.Leader ? "*" : "" }));
+            return ExitCodes.Ok;
+        });
+        cluster.Add(show);
+        return cluster;
     }
 
-    /// <summary>Text for language models; CIFAR-10 when --data names a local directory that holds its batches.</summary>
-    private static string DefaultDataset(SearchSpec defaults, bool languageModel, string? data)
+    private static ControlClient Client(EndpointOptions endpoint, ParseResult result) =>
+        new(endpoint.EndpointFrom(result), endpoint.TokenFrom(result));
+
+    /// <summary>A search verb: its NAME argument or, as before, --name.</summary>
+    private class SearchVerb : Command
     {
-        if (defaults.Dataset != SearchSpec.FashionMnist) return defaults.Dataset; // a spec file said so
-        if (languageModel) return SearchSpec.TextDataset;
-        return data is not null && Directory.Exists(data) && Cifar10.FindBatches(data) is not null ? SearchSpec.CifarTen : defaults.Dataset;
+        private readonly Argument<string?> _name = CliOptions.OptionalName("the search's name");
+        private readonly Option<string?> _nameOption = CliOptions.Text("--name", "the search's name, instead of NAME");
+
+        public SearchVerb(string name, string description) : base(name, description)
+        {
+            Add(_name);
+            Add(_nameOption);
+            Validators.Add(r =>
+            {
+                if (r.GetValue(_name) is null && r.GetValue(_nameOption) is null) r.AddError($"search {name} needs a search name");
+            });
+        }
+
+        public string SearchName(ParseResult result) => result.GetValue(_name) ?? result.GetValue(_nameOption)!;
+    }
+
+    private sealed class StartVerb : SearchVerb
+    {
+        public StartVerb() : base("start", "start a search (ConvNet space, or the Transformer space for an lm-L-W-H target)") => Spec.AddTo(this);
+
+        public SpecOptions Spec { get; } = new();
+    }
+
+    /// <summary>The spec a parsed `search start` command line asks for.</summary>
+    public static SearchSpec StartSpec(ParseResult result)
+    {
+        var start = (StartVerb)result.CommandResult.Command;
+        return start.Spec.Read(result, start.SearchName(result));
+    }
+
+    private static Command Start(EndpointOptions endpoint)
+    {
+        var command = new StartVerb();
+        command.SetAction(async (result, _) =>
+        {
+            var searchSpec = StartSpec(result);
+            using var client = Client(endpoint, result);
+            var reply = await client.Post("v1/searches", ControlClient.SpecJson(searchSpec), MessageJsonContext.Default.CommandAccepted);
+            Console.WriteLine(result.GetValue(endpoint.Json) ? JsonSerializer.Serialize(reply, MessageJsonContext.Default.CommandAccepted) : reply.Message);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command List(EndpointOptions endpoint)
+    {
+        var command = new Command("list", "all searches");
+        command.SetAction(async (result, _) =>
+        {
+            using var client = Client(endpoint, result);
+            var list = await client.Get("v1/searches", MessageJsonContext.Default.SearchList);
+            if (result.GetValue(endpoint.Json)) { Console.WriteLine(JsonSerializer.Serialize(list, MessageJsonContext.Default.SearchList)); return ExitCodes.Ok; }
+            Table.Print(["search", "status", "done", "failed", "running", "policy", "best"],
+                list.Searches.Select(s => new[] { s.Name, s.Status.Name(), $"{s.Completed}/{s.Trials}", s.Failed.ToString(), s.Running.ToString(), $"v{s.PolicyVersion}", Format(s.BestReward) }));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Show(EndpointOptions endpoint)
+    {
+        var command = new SearchVerb("show", "a search, its trials and its best pattern");
+        command.SetAction(async (result, _) =>
+        {
+            using var client = Client(endpoint, result);
+            var details = await client.Get($"v1/searches/{Uri.EscapeDataString(command.SearchName(result))}", MessageJsonContext.Default.SearchDetails);
+            if (result.GetValue(endpoint.Json)) Console.WriteLine(JsonSerializer.Serialize(details, MessageJsonContext.Default.SearchDetails));
+            else PrintDetails(details);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Control(EndpointOptions endpoint, string verb, string description)
+    {
+        var command = new SearchVerb(verb, description);
+        command.SetAction(async (result, _) =>
+        {
+            using var client = Client(endpoint, result);
+            var reply = await client.Post($"v1/searches/{Uri.EscapeDataString(command.SearchName(result))}/{verb}", null, MessageJsonContext.Default.CommandAccepted);
+            Console.WriteLine(result.GetValue(endpoint.Json) ? JsonSerializer.Serialize(reply, MessageJsonContext.Default.CommandAccepted) : reply.Message);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Extend(EndpointOptions endpoint)
+    {
+        var command = new SearchVerb("extend", "add trials to a search (a completed search runs again)");
+        var trials = CliOptions.Int("--trials", "how many trials to add");
+        command.Add(trials);
+        command.SetAction(async (result, _) =>
+        {
+            int more = result.GetValue(trials) ?? 0;
+            if (more <= 0) throw new UsageException("search extend needs --trials N (N >= 1)");
+            using var client = Client(endpoint, result);
+            var reply = await client.Post($"v1/searches/{Uri.EscapeDataString(command.SearchName(result))}/extend", $"{{\"trials\": {more}}}", MessageJsonContext.Default.CommandAccepted);
+            Console.WriteLine(result.GetValue(endpoint.Json) ? JsonSerializer.Serialize(reply, MessageJsonContext.Default.CommandAccepted) : reply.Message);
+            return ExitCodes.Ok;
+        });
+        return command;
     }
 
     public static void PrintDetails(SearchDetails d)

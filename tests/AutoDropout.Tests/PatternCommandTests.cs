@@ -9,10 +9,11 @@ public sealed class PatternCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    /// <summary>The whole command line, in process; usage mistakes and bad input come out as exceptions.</summary>
     private static (int Code, string Output) Run(params string[] args)
     {
         var output = new StringWriter();
-        int code = PatternCommand.Run(new Args(args, new HashSet<string> { "json", "help" }), output);
+        int code = CliApp.Invoke(args, output).GetAwaiter().GetResult();
         return (code, output.ToString());
     }
 

@@ -1,0 +1,168 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Parsing;
+using System.Text.RegularExpressions;
+
+namespace AutoDropout.Cli;
+
+/// <summary>
+/// The `autodropout` command line: the operator's verbs, the demo, and the node and bench verbs, which still read
+/// their own arguments. Parse errors and bad input end in one line on stderr and an exit code from <see cref="ExitCodes"/>.
+/// </summary>
+public static partial class CliApp
+{
+    private const string Description = """
+        autodropout: learn dropout patterns with a distributed search on an Akka.NET cluster
+
+        The palettes search, cluster and controller talk to a node's command endpoint: --endpoint host:port (default
+        127.0.0.1:9110, or AUTODROPOUT_ENDPOINT), before or after the palette, like `pbm host:port <palette> <verb>`.
+        Commands that change state send the token from --token, AUTODROPOUT_TOKEN or ~/.autodropout/token.
+        Exit codes: 0 ok, 1 failed, 2 usage, 3 unreachable, 4 rejected, 5 not found, 6 unauthorised.
+        """;
+
+    /// <summary>The palettes that talk to a command endpoint, whose --endpoint, --token and --json may come first.</summary>
+    private static readonly HashSet<string> EndpointPalettes = ["search", "cluster", "controller"];
+
+    private static readonly HashSet<string> PassThroughSwitches = ["json", "help", "on-test", "no-trim"];
+
+    public static RootCommand Create()
+    {
+        var root = new RootCommand(Description)
+        {
+            DemoCommand.Create(),
+            SearchCommands.Create(),
+            SearchCommands.CreateCluster(),
+            ControllerCommands.Create(),
+            EvaluateOptions.CreateCommand(),
+            PatternCommand.Create(),
+            DataCommands.Create(),
+            PassThrough("node", """
+                run one node until it is stopped (SIGTERM, Ctrl+C):
+                  node seed|controller|trainer [--host H] [--port P] [--seed-nodes h:p,...] [--cmd-port P] [--token T]
+                       [--db FILE|CONNSTR] [--persistence sqlite|postgres] [--devices cpu,cuda:0,...]
+                """, NodeCommand.Run),
+            PassThrough("bench", """
+                measured figures, not pass/fail tests (see bench/README.md):
+                  bench step|trial [--target cnn|wrn-D-K|lm-L-W-H] [--batch-size N] [--steps N] [--threads N]
+                  bench soak [--trials 100] [--steps 5] [--target cnn|wrn-D-K] [--no-trim]
+                  bench controller [--trials 10000] [--persistence sqlite|postgres --db CONNSTR]
+                """, BenchCommand.Run),
+        };
+        // the same name in help whatever hosts the parser (the executable, a test run)
+        root.HelpName = "autodropout";
+        return root;
+    }
+
+    /// <summary>A verb that hands every token after its name to an entry point that reads them itself.</summary>
+    private static Command PassThrough(string name, string description, Func<Args, int> run)
+    {
+        var rest = new Argument<string[]>("arguments") { Arity = ArgumentArity.ZeroOrMore, CaptureRemainingTokens = true };
+        var command = new Command(name, description) { rest };
+        command.SetAction(result =>
+        {
+            var tokens = result.GetValue(rest) ?? [];
+            if (tokens.Any(t => t is "--help" or "-h" or "-?"))
+                return result.RootCommandResult.Command.Parse([name, "--help"]).Invoke(result.InvocationConfiguration);
+            return run(new Args([name, .. tokens], PassThroughSwitches));
+        });
+        return command;
+    }
+
+    public static ParseResult Parse(IReadOnlyList<string> args) =>
+        Create().Parse(Hoist(args), new ParserConfiguration { ResponseFileTokenReplacer = null });
+
+    /// <summary>
+    /// Moves --endpoint, --token and --json, or a bare host:port, from before a palette to just after it, where the
+    /// palette's options are: `autodropout --endpoint h:p search list` and `autodropout h:p search list` both work.
+    /// </summary>
+    public static IReadOnlyList<string> Hoist(IReadOnlyList<string> args)
+    {
+        var leading = new List<string>();
+        int i = 0;
+        while (i < args.Count)
+        {
+            var a = args[i];
+            if (a is "--endpoint" or "--token" && i + 1 < args.Count) { leading.AddRange([a, args[i + 1]]); i += 2; }
+            else if (a.StartsWith("--endpoint=", StringComparison.Ordinal) || a.StartsWith("--token=", StringComparison.Ordinal) || a == "--json") { leading.Add(a); i++; }
+            else if (HostAndPort().IsMatch(a) && i + 1 < args.Count && EndpointPalettes.Contains(args[i + 1])) { leading.AddRange(["--endpoint", a]); i++; }
+            else break;
+        }
+        if (leading.Count == 0 || i >= args.Count) return args;
+        return [args[i], .. leading, .. args.Skip(i + 1)];
+    }
+
+    /// <summary>
+    /// Parses and runs a command line; parse errors and usage mistakes throw <see cref="UsageException"/>, and
+    /// whatever a command throws comes out unchanged.
+    /// </summary>
+    public static Task<int> Invoke(IReadOnlyList<string> args, TextWriter output, TextWriter? error = null) =>
+        Invoke(Parse(args), output, error ?? TextWriter.Null);
+
+    private static async Task<int> Invoke(ParseResult parsed, TextWriter output, TextWriter error)
+    {
+        if (parsed.Errors.Count > 0 && parsed.Action is not HelpAction) throw new UsageException(ErrorMessage(parsed));
+        var configuration = new InvocationConfiguration
+        {
+            Output = output,
+            Error = error,
+            // commands report their own failures (see Run) and the demo and nodes handle their own signals
+            EnableDefaultExceptionHandler = false,
+            ProcessTerminationTimeout = null,
+        };
+        return await parsed.InvokeAsync(configuration);
+    }
+
+    /// <summary>The executable's entry point: usage with no arguments (exit 2), else the command's exit code.</summary>
+    public static async Task<int> Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    {
+        if (args.Count == 0)
+        {
+            await Invoke(["--help"], output, error);
+            return ExitCodes.Usage;
+        }
+        var parsed = Parse(args);
+        try
+        {
+            return await Invoke(parsed, output, error);
+        }
+        catch (UsageException e)
+        {
+            error.WriteLine($"autodropout: {e.Message} (see '{CommandPath(parsed.CommandResult)} --help')");
+            return ExitCodes.Usage;
+        }
+        catch (ControlException e)
+        {
+            error.WriteLine($"autodropout: {e.Message}");
+            return e.ExitCode;
+        }
+        catch (Exception e) when (e is AutoDropout.Core.PatternException or ArgumentException or IOException or System.Text.Json.JsonException)
+        {
+            // bad input (a pattern, a spec, a data file): say what is wrong, without a stack trace
+            error.WriteLine($"autodropout: {e.Message}");
+            return e is IOException ? ExitCodes.Failed : ExitCodes.Usage;
+        }
+    }
+
+    /// <summary>One line: unknown words by name (an unknown option's value would only confuse), else the parser's messages.</summary>
+    private static string ErrorMessage(ParseResult parsed)
+    {
+        var unknown = parsed.UnmatchedTokens;
+        if (unknown.Count == 0) return string.Join(" ", parsed.Errors.Select(e => e.Message));
+        var options = unknown.Where(t => t.StartsWith('-')).ToList();
+        return options.Count > 0
+            ? $"unknown option(s): {string.Join(", ", options)}"
+            : $"unknown command or argument(s): {string.Join(", ", unknown.Select(t => $"'{t}'"))}";
+    }
+
+    private static string CommandPath(CommandResult command)
+    {
+        var names = new List<string>();
+        for (SymbolResult? at = command; at is CommandResult c; at = c.Parent)
+            names.Add(c.Parent is null ? "autodropout" : c.Command.Name);
+        names.Reverse();
+        return string.Join(" ", names);
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9._\-\[\]]+:[0-9]{1,5}$")]
+    private static partial Regex HostAndPort();
+}

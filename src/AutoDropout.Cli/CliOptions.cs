@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+
+namespace AutoDropout.Cli;
+
+/// <summary>
+/// Typed options with the CLI's own messages: numbers are read with the invariant culture, so "0.1" means the same
+/// on every machine, and a bad one is named as "--lr: 'x' is not a number".
+/// </summary>
+public static class CliOptions
+{
+    public static Option<string?> Text(string name, string description, string? helpName = null) =>
+        new(name) { Description = description, HelpName = helpName };
+
+    public static Option<int?> Int(string name, string description, string helpName = "N") =>
+        new(name) { Description = description, HelpName = helpName, CustomParser = r => ParseInt(r, name) };
+
+    public static Option<double?> Double(string name, string description, string helpName = "X") =>
+        new(name) { Description = description, HelpName = helpName, CustomParser = r => ParseDouble(r, name) };
+
+    public static Option<bool> Flag(string name, string description) => new(name) { Description = description, Arity = ArgumentArity.Zero };
+
+    public static Argument<string?> OptionalName(string description) =>
+        new("NAME") { Description = description, Arity = ArgumentArity.ZeroOrOne };
+
+    /// <summary>An environment variable's value, or null when it is unset or empty.</summary>
+    public static string? Environment(string variable) =>
+        System.Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : null;
+
+    private static int? ParseInt(ArgumentResult result, string name)
+    {
+        if (result.Tokens.Count == 0) return null;
+        var text = result.Tokens[^1].Value;
+        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)) return value;
+        result.AddError($"{name}: '{text}' is not a whole number");
+        return null;
+    }
+
+    private static double? ParseDouble(ArgumentResult result, string name)
+    {
+        if (result.Tokens.Count == 0) return null;
+        var text = result.Tokens[^1].Value;
+        if (double.TryParse(text, NumberStyles.Float | NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var value)) return value;
+        result.AddError($"{name}: '{text}' is not a number");
+        return null;
+    }
+}
+
+/// <summary>
+/// --endpoint, --token and --json of the palettes that talk to a node's command endpoint. They apply to every verb
+/// of the palette, and may also come before the palette (<see cref="CliApp.Hoist"/> moves them behind it).
+/// </summary>
+public sealed class EndpointOptions
+{
+    public const string DefaultEndpoint = "127.0.0.1:9110";
+
+    public Option<string?> Endpoint { get; } = new("--endpoint")
+    {
+        Description = $"a node's command endpoint (default {DefaultEndpoint}, or AUTODROPOUT_ENDPOINT)",
+        HelpName = "host:port",
+        Recursive = true,
+    };
+
+    public Option<string?> Token { get; } = new("--token")
+    {
+        Description = "the command token for commands that change state (default AUTODROPOUT_TOKEN, or the state directory's token file)",
+        HelpName = "T",
+        Recursive = true,
+    };
+
+    public Option<bool> Json { get; } = new("--json") { Description = "print JSON for scripts", Arity = ArgumentArity.Zero, Recursive = true };
+
+    private readonly bool _withToken;
+
+    public EndpointOptions(bool withToken) => _withToken = withToken;
+
+    public void AddTo(Command palette)
+    {
+        palette.Add(Endpoint);
+        if (_withToken) palette.Add(Token);
+        palette.Add(Json);
+    }
+
+    public string EndpointFrom(ParseResult result) =>
+        result.GetValue(Endpoint) ?? CliOptions.Environment("AUTODROPOUT_ENDPOINT") ?? DefaultEndpoint;
+
+    public string? TokenFrom(ParseResult result) => (_withToken ? result.GetValue(Token) : null) ?? Tokens.Load();
+}
