@@ -40,6 +40,7 @@ const string Usage = """
     --length for Transformers.
     """;
 
+if (args is ["node", ..]) return NodeCommand.Run(args); // System.CommandLine, with help per role
 var switches = new HashSet<string> { "json", "help", "on-test", "no-trim" };
 try
 {
@@ -52,7 +53,6 @@ try
     return parsed.Positional[0] switch
     {
         "demo" => await DemoCommand.Run(parsed),
-        "node" => NodeCommand.Run(parsed),
         "search" or "cluster" => await SearchCommands.Run(parsed),
         "data" => DataCommands.Run(parsed),
         "bench" => BenchCommand.Run(parsed),
