@@ -2,6 +2,7 @@ using System.CommandLine;
 using Akka.Cluster.Hosting;
 using Akka.Configuration;
 using Akka.Hosting;
+using Akka.Persistence.Sql.Hosting;
 using Microsoft.Extensions.Hosting;
 
 namespace AutoDropout.Cluster.Controller;
@@ -42,8 +43,9 @@ public static class ControllerNode
                 ? Path.Combine(NodeState.Directory, "autodropout.db")
                 : throw new ArgumentException("--db: PostgreSQL needs a connection string"));
         TorchSharp.torch.set_num_threads(1); // the policy is tiny; one thread keeps updates bit-reproducible
+        var (journal, snapshots) = PersistenceOptions(chosen, connection);
         return NodeHost.Create(NodeRole.Controller, options, environment, RoleFiles, akka => akka
-            .AddHocon(PersistenceConfig(chosen, connection), HoconAddMode.Append)
+            .WithSqlPersistence(journal, snapshots)
             .WithSingleton<ControllerProxy>(ControllerProxy.SingletonName, SearchManager.Props(), ControllerProxy.SingletonOptions()));
     }
 
@@ -59,19 +61,26 @@ public static class ControllerNode
         _ => throw new ArgumentException($"--persistence: '{name}' is not sqlite or postgres"),
     };
 
-    /// <summary>The journal and snapshot store settings alone (WAL switched on for SQLite).</summary>
+    /// <summary>
+    /// The journal and the snapshot store: Akka.Persistence.Sql on a SQLite file (switched to WAL here, so readers
+    /// never lock the writer out) or on PostgreSQL; tables are created on first start.
+    /// </summary>
     /// <param name="connection">For SQLite a file path or a full connection string; for PostgreSQL a connection string.</param>
-    public static Config PersistenceConfig(PersistenceBackend backend, string connection)
+    public static (SqlJournalOptions Journal, SqlSnapshotOptions Snapshots) PersistenceOptions(PersistenceBackend backend, string connection)
     {
         var connectionString = backend == PersistenceBackend.Sqlite && !connection.Contains('=')
             ? $"Data Source={connection}"
             : connection;
         if (backend == PersistenceBackend.Sqlite) SqliteJournalSetup.EnableWriteAheadLog(connectionString);
-        var file = backend == PersistenceBackend.Sqlite ? "persistence-sqlite.conf" : "persistence-postgres.conf";
-        var quoted = NodeConfig.Quote(connectionString);
-        return ConfigurationFactory.ParseString($"""
-            akka.persistence.journal.sql.connection-string = {quoted}
-            akka.persistence.snapshot-store.sql.connection-string = {quoted}
-            """).WithFallback(NodeConfig.EmbeddedConfig(file));
+        var provider = backend == PersistenceBackend.Sqlite ? "SQLite.MS" : "PostgreSQL.15";
+        return (new SqlJournalOptions(isDefaultPlugin: true) { ConnectionString = connectionString, ProviderName = provider, AutoInitialize = true },
+            new SqlSnapshotOptions(isDefaultPlugin: true) { ConnectionString = connectionString, ProviderName = provider, AutoInitialize = true });
+    }
+
+    /// <summary>The same settings as configuration, for ActorSystems that are not hosted nodes (tools, tests).</summary>
+    public static Config PersistenceConfig(PersistenceBackend backend, string connection)
+    {
+        var (journal, snapshots) = PersistenceOptions(backend, connection);
+        return journal.ToConfig().WithFallback(snapshots.ToConfig()).WithFallback(journal.DefaultConfig).WithFallback(snapshots.DefaultConfig);
     }
 }
