@@ -37,10 +37,17 @@ public static class NodeCommandLine
                 Console.Error.WriteLine($"autodropout: {e.Message}");
                 return UsageExitCode;
             }
+            catch (Exception e) when (e is IOException or InvalidOperationException)
+            {
+                // a missing --config file, a device this machine lacks: say what, without a stack trace
+                Console.Error.WriteLine($"autodropout: {e.Message}");
+                return FailedExitCode;
+            }
         });
         return command;
     }
 
+    public const int FailedExitCode = 1;
     public const int UsageExitCode = 2;
 
     /// <summary>What the common options say, nulls where they were not given.</summary>

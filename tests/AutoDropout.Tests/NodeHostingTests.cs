@@ -112,6 +112,29 @@ public class NodeHostingTests : IDisposable
     }
 
     [Fact]
+    public void Options_left_off_the_command_line_stay_null_so_that_the_environment_decides()
+    {
+        var parse = AutoDropout.Cli.NodeCommand.Create().Parse(
+            ["controller", "--port", "5000", "--seed-nodes", "a:1, b:2", "--persistence", "postgres", "--db", "Host=db"]);
+        Assert.Empty(parse.Errors);
+        var options = NodeCommandLine.Options(parse);
+        Assert.Equal(5000, options.Port);
+        Assert.Equal(["a:1", "b:2"], options.SeedNodes);
+        Assert.Null(options.Host);
+        Assert.Null(options.CommandPort);
+        Assert.Null(options.Token);
+        Assert.Equal(PersistenceBackend.Postgres, parse.GetValue(ControllerNode.Persistence));
+        Assert.Equal("Host=db", parse.GetValue(ControllerNode.Database));
+
+        var layered = options.Over(NodeOptions.FromEnvironment(Environment((NodeEnvironment.Host, "10.0.0.9"), (NodeEnvironment.Port, "6000"))));
+        Assert.Equal(("10.0.0.9", 5000), (layered.Host, layered.Port));
+
+        Assert.NotEmpty(AutoDropout.Cli.NodeCommand.Create().Parse(["controller", "--persistence", "mysql"]).Errors);
+        Assert.NotEmpty(AutoDropout.Cli.NodeCommand.Create().Parse(["trainer", "--db", "x"]).Errors); // each role its own options
+        Assert.NotEmpty(AutoDropout.Cli.NodeCommand.Create().Parse(["seed", "--port", "many"]).Errors);
+    }
+
+    [Fact]
     public void Every_node_binds_the_serializer_once_through_the_marker_interface()
     {
         using var seed = SeedNode.CreateHost(Quiet, Environment());
