@@ -12,12 +12,15 @@ cmd_port="${AUTODROPOUT_CMD_PORT:-9110}"
 
 "$root/autodropout" data info >/dev/null   # builds once, before the nodes start in parallel
 printf 'seed_port=%s\ncmd_port=%s\n' "$seed_port" "$cmd_port" > "$dir/cluster.env"
-start() { # name, args...
+start() { # name, node args...
   local name="$1"; shift
   nohup "$root/autodropout" node "$@" >> "$dir/$name.log" 2>&1 &
   echo $! > "$dir/$name.pid"
 }
-start seed seed --port "$seed_port" --cmd-port -1
+# the seed is its own executable (no torch), built next to the CLI
+seed_dll="$root/src/AutoDropout.Cli/bin/Release/net10.0/autodropout-seed.dll"
+nohup dotnet "$seed_dll" --port "$seed_port" --cmd-port -1 >> "$dir/seed.log" 2>&1 &
+echo $! > "$dir/seed.pid"
 "$(dirname "${BASH_SOURCE[0]}")/start-controller.sh" "$dir"
 for i in $(seq 1 "$trainers"); do
   start "trainer-$i" trainer --seed-nodes "127.0.0.1:$seed_port" --cmd-port -1 --devices cpu

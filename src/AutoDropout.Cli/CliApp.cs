@@ -36,11 +36,7 @@ public static partial class CliApp
             EvaluateOptions.CreateCommand(),
             PatternCommand.Create(),
             DataCommands.Create(),
-            PassThrough("node", """
-                run one node until it is stopped (SIGTERM, Ctrl+C):
-                  node seed|controller|trainer [--host H] [--port P] [--seed-nodes h:p,...] [--cmd-port P] [--token T]
-                       [--db FILE|CONNSTR] [--persistence sqlite|postgres] [--devices cpu,cuda:0,...]
-                """, NodeCommand.Run),
+            NodeCommand.Create(),
             PassThrough("bench", """
                 measured figures, not pass/fail tests (see bench/README.md):
                   bench step|trial [--target cnn|wrn-D-K|lm-L-W-H] [--batch-size N] [--steps N] [--threads N]

@@ -1,3 +1,5 @@
+using AutoDropout.Cluster;
+
 namespace AutoDropout.Cli;
 
 /// <summary>
@@ -44,7 +46,7 @@ public sealed class LocalCluster : IDisposable
         var cluster = new LocalCluster(workDirectory, Tokens.NewToken(), NodeProcess.FreePort(), controllerArgs ?? []);
         try
         {
-            cluster.Seed = NodeProcess.Start("seed", ["seed", "--port", cluster._seedAddress.Split(':')[1], "--cmd-port", "-1"], workDirectory, cluster._environment);
+            cluster.Seed = NodeProcess.Start("seed", NodeRole.Seed, ["--port", cluster._seedAddress.Split(':')[1], "--cmd-port", "-1"], workDirectory, cluster._environment);
             await cluster.Seed.WaitReady(readyTimeout);
             await cluster.StartController(readyTimeout);
             for (int i = 0; i < trainers; i++) cluster._trainers.Add(cluster.StartTrainer(i));
@@ -62,15 +64,15 @@ public sealed class LocalCluster : IDisposable
     public async Task StartController(TimeSpan readyTimeout)
     {
         Controller?.Dispose();
-        Controller = NodeProcess.Start("controller",
-            ["controller", "--port", "0", "--seed-nodes", _seedAddress, "--cmd-port", "0", "--db", DatabasePath, .. _controllerArgs],
+        Controller = NodeProcess.Start("controller", NodeRole.Controller,
+            ["--port", "0", "--seed-nodes", _seedAddress, "--cmd-port", "0", "--db", DatabasePath, .. _controllerArgs],
             WorkDirectory, _environment);
         ControllerCommandPort = await Controller.WaitReady(readyTimeout);
     }
 
     private NodeProcess StartTrainer(int index) =>
-        NodeProcess.Start($"trainer-{index + 1}",
-            ["trainer", "--port", "0", "--seed-nodes", _seedAddress, "--cmd-port", "-1", "--devices", "cpu"],
+        NodeProcess.Start($"trainer-{index + 1}", NodeRole.Trainer,
+            ["--port", "0", "--seed-nodes", _seedAddress, "--cmd-port", "-1", "--devices", "cpu"],
             WorkDirectory, _environment);
 
     /// <summary>Stops trainers, then the controller, then the seed, each leaving the cluster cleanly.</summary>

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using AutoDropout.Cluster;
 
 namespace AutoDropout.Cli;
 
@@ -25,12 +26,15 @@ public sealed partial class NodeProcess : IDisposable
     public int ProcessId => _process.Id;
     public bool HasExited => _process.HasExited;
 
-    /// <summary>Starts `autodropout node ...` with this same executable.</summary>
-    public static NodeProcess Start(string name, IEnumerable<string> nodeArgs, string workDirectory, IDictionary<string, string> environment)
+    /// <summary>
+    /// Starts a node: the seed from its own executable (autodropout-seed.dll, built next to this one), the other
+    /// roles as `autodropout node ROLE ...` with this same executable.
+    /// </summary>
+    public static NodeProcess Start(string name, NodeRole role, IEnumerable<string> nodeArgs, string workDirectory, IDictionary<string, string> environment)
     {
         var readyFile = Path.Combine(workDirectory, $"{name}.ready");
         File.Delete(readyFile);
-        var (fileName, prefix) = SelfCommand();
+        var (fileName, prefix) = role == NodeRole.Seed ? SeedCommand() : SelfCommand(role);
         var info = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
@@ -38,7 +42,7 @@ public sealed partial class NodeProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = workDirectory,
         };
-        foreach (var a in prefix.Concat(["node"]).Concat(nodeArgs).Concat(["--ready-file", readyFile, "--parent-pid", Environment.ProcessId.ToString()]))
+        foreach (var a in prefix.Concat(nodeArgs).Concat(["--ready-file", readyFile, "--parent-pid", Environment.ProcessId.ToString()]))
             info.ArgumentList.Add(a);
         foreach (var (key, value) in environment) info.Environment[key] = value;
         var log = new StreamWriter(Path.Combine(workDirectory, $"{name}.log"), append: true) { AutoFlush = true };
@@ -93,13 +97,25 @@ public sealed partial class NodeProcess : IDisposable
         return port;
     }
 
-    /// <summary>How to run this program again: its apphost, or `dotnet autodropout.dll`.</summary>
-    private static (string FileName, string[] Prefix) SelfCommand()
+    /// <summary>How to run this program again as a node: its apphost, or `dotnet autodropout.dll`.</summary>
+    private static (string FileName, string[] Prefix) SelfCommand(NodeRole role)
     {
         var processPath = Environment.ProcessPath ?? "dotnet";
         var dll = typeof(NodeProcess).Assembly.Location;
-        return Path.GetFileNameWithoutExtension(processPath) == "dotnet" ? (processPath, [dll]) : (processPath, []);
+        string[] node = ["node", NodeHost.RoleName(role)];
+        return IsDotnet(processPath) ? (processPath, [dll, .. node]) : (processPath, node);
     }
+
+    /// <summary>`dotnet autodropout-seed.dll`: the seed's executable is copied next to this one.</summary>
+    private static (string FileName, string[] Prefix) SeedCommand()
+    {
+        var dll = Path.Combine(Path.GetDirectoryName(typeof(NodeProcess).Assembly.Location)!, "autodropout-seed.dll");
+        if (!File.Exists(dll)) throw new FileNotFoundException($"the seed's executable is not next to this one: {dll}");
+        var processPath = Environment.ProcessPath;
+        return (processPath is not null && IsDotnet(processPath) ? processPath : "dotnet", [dll]);
+    }
+
+    private static bool IsDotnet(string path) => Path.GetFileNameWithoutExtension(path) == "dotnet";
 
     private const int SigTerm = 15;
 

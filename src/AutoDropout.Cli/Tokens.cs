@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace AutoDropout.Cli;
 
 /// <summary>
@@ -8,23 +6,9 @@ namespace AutoDropout.Cli;
 /// </summary>
 public static class Tokens
 {
-    public static string StateDirectory =>
-        Environment.GetEnvironmentVariable("AUTODROPOUT_HOME") is { Length: > 0 } home
-            ? home
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".autodropout");
+    public static string StateDirectory => AutoDropout.Cluster.NodeState.Directory;
 
-    public static string NewToken() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-
-    public static string LoadOrCreate()
-    {
-        var path = Path.Combine(StateDirectory, "token");
-        if (File.Exists(path)) return File.ReadAllText(path).Trim();
-        Directory.CreateDirectory(StateDirectory);
-        var token = NewToken();
-        File.WriteAllText(path, token);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        return token;
-    }
+    public static string NewToken() => AutoDropout.Cluster.NodeState.NewToken();
 
     public static string? Load() =>
         Environment.GetEnvironmentVariable("AUTODROPOUT_TOKEN") is { Length: > 0 } env ? env

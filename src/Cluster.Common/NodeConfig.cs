@@ -2,7 +2,7 @@ using Akka.Configuration;
 
 namespace AutoDropout.Cluster;
 
-/// <summary>Composes a node's configuration: command-line overrides, an optional user file, the role's HOCON, base.conf.</summary>
+/// <summary>The HOCON files under hocon/ (embedded), and the configuration of process-local ActorSystems.</summary>
 public static class NodeConfig
 {
     /// <summary>The text of one of the HOCON files under hocon/, embedded in this assembly.</summary>
@@ -13,23 +13,7 @@ public static class NodeConfig
         return new StreamReader(stream).ReadToEnd();
     }
 
-    public static Config Build(NodeOptions node, IEnumerable<string> roleFiles, string extraOverrides = "")
-    {
-        var seeds = node.SeedNodes.Count == 0
-            ? [$"akka.tcp://{NodeOptions.SystemName}@{node.Host}:{node.Port}"]
-            : node.SeedNodes.Select(s => $"akka.tcp://{NodeOptions.SystemName}@{s}").ToArray();
-        var overrides = $$"""
-            akka.remote.dot-netty.tcp.hostname = {{Quote(node.Host)}}
-            akka.remote.dot-netty.tcp.port = {{node.Port}}
-            akka.cluster.seed-nodes = [{{string.Join(", ", seeds.Select(Quote))}}]
-            {{extraOverrides}}
-            """;
-        var config = ConfigurationFactory.ParseString(overrides);
-        if (node.ExtraConfigFile is not null)
-            config = config.WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(node.ExtraConfigFile)));
-        foreach (var file in roleFiles) config = config.WithFallback(ConfigurationFactory.ParseString(Embedded(file)));
-        return config.WithFallback(ConfigurationFactory.ParseString(Embedded("base.conf")));
-    }
+    public static Config EmbeddedConfig(string fileName) => ConfigurationFactory.ParseString(Embedded(fileName));
 
     /// <summary>
     /// A process-local (not clustered) ActorSystem's configuration: our serializer and settings from base.conf,
@@ -39,7 +23,7 @@ public static class NodeConfig
     {
         var config = ConfigurationFactory.ParseString("akka.actor.provider = local\nakka.loglevel = WARNING\nakka.stdout-loglevel = WARNING");
         foreach (var layer in layers) config = config.WithFallback(layer);
-        return config.WithFallback(ConfigurationFactory.ParseString(Embedded("base.conf")));
+        return config.WithFallback(EmbeddedConfig("base.conf"));
     }
 
     /// <summary>A HOCON string literal.</summary>

@@ -1,24 +1,94 @@
 namespace AutoDropout.Cluster;
 
-/// <summary>Where a node listens, whom it joins, and how its command endpoint is guarded.</summary>
-/// <param name="Host">Address to bind and advertise (default 127.0.0.1).</param>
-/// <param name="Port">Akka remoting port; 0 picks a free one.</param>
-/// <param name="SeedNodes">host:port of the seed nodes to join; empty joins itself (a seed).</param>
-/// <param name="CommandPort">HTTP command endpoint port on 127.0.0.1-bound host; 0 picks a free one; -1 disables it.</param>
-/// <param name="CommandHost">Interface of the command endpoint (loopback by default).</param>
-/// <param name="Token">Bearer token that state-changing commands must present.</param>
-/// <param name="ParentProcessId">When set, the node exits when that process is gone (used by the demo launcher).</param>
-/// <param name="ExtraConfigFile">A HOCON file layered over everything else.</param>
-public sealed record NodeOptions(
-    string Host,
-    int Port,
-    IReadOnlyList<string> SeedNodes,
-    int CommandPort,
-    string CommandHost,
-    string Token,
-    int? ParentProcessId = null,
-    string? ExtraConfigFile = null)
+/// <summary>
+/// What a node is told by its command line or its environment. A value left null falls through to the next layer:
+/// options over environment variables over the HOCON files (hocon/, then --config on top of them).
+/// </summary>
+public sealed record NodeOptions
 {
     public const string SystemName = "autodropout";
     public const int DefaultSeedPort = 4053;
+
+    /// <summary>Address to bind and advertise (HOCON default 127.0.0.1).</summary>
+    public string? Host { get; init; }
+
+    /// <summary>Akka remoting port; 0 picks a free one (HOCON default: 4053 for the seed, 0 for the others).</summary>
+    public int? Port { get; init; }
+
+    /// <summary>host:port of the seeds to join; none makes the node join itself (a seed).</summary>
+    public IReadOnlyList<string>? SeedNodes { get; init; }
+
+    /// <summary>Command endpoint port; 0 (default) picks a free one; -1 disables it.</summary>
+    public int? CommandPort { get; init; }
+
+    /// <summary>Interface of the command endpoint (loopback by default).</summary>
+    public string? CommandHost { get; init; }
+
+    /// <summary>Bearer token that state-changing commands must present (default: the state directory's token file).</summary>
+    public string? Token { get; init; }
+
+    /// <summary>A HOCON file layered over the role's files.</summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>When set, the node stops when that process is gone (nodes started by a launcher).</summary>
+    public int? ParentProcessId { get; init; }
+
+    /// <summary>When set, the node writes its ports there as JSON once it is up (for launchers).</summary>
+    public string? ReadyFile { get; init; }
+
+    /// <summary>These values where they are set, <paramref name="lower"/>'s elsewhere.</summary>
+    public NodeOptions Over(NodeOptions lower) => new()
+    {
+        Host = Host ?? lower.Host,
+        Port = Port ?? lower.Port,
+        SeedNodes = SeedNodes ?? lower.SeedNodes,
+        CommandPort = CommandPort ?? lower.CommandPort,
+        CommandHost = CommandHost ?? lower.CommandHost,
+        Token = Token ?? lower.Token,
+        ConfigFile = ConfigFile ?? lower.ConfigFile,
+        ParentProcessId = ParentProcessId ?? lower.ParentProcessId,
+        ReadyFile = ReadyFile ?? lower.ReadyFile,
+    };
+
+    /// <summary>The layer that the AUTODROPOUT_* variables make.</summary>
+    public static NodeOptions FromEnvironment(Func<string, string?> environment) => new()
+    {
+        Host = NodeEnvironment.Get(environment, NodeEnvironment.Host),
+        Port = NodeEnvironment.GetInt(environment, NodeEnvironment.Port),
+        SeedNodes = NodeEnvironment.Get(environment, NodeEnvironment.Seeds) is { } seeds ? SplitList(seeds) : null,
+        CommandPort = NodeEnvironment.GetInt(environment, NodeEnvironment.CommandPort),
+        CommandHost = NodeEnvironment.Get(environment, NodeEnvironment.CommandHost),
+        Token = NodeEnvironment.Get(environment, NodeEnvironment.Token),
+        ConfigFile = NodeEnvironment.Get(environment, NodeEnvironment.Config),
+    };
+
+    public static string[] SplitList(string text) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+/// <summary>The environment variables nodes read; each stands under its command-line option.</summary>
+public static class NodeEnvironment
+{
+    public const string Host = "AUTODROPOUT_HOST";
+    public const string Port = "AUTODROPOUT_PORT";
+    public const string Seeds = "AUTODROPOUT_SEEDS";
+    public const string CommandPort = "AUTODROPOUT_CMD_PORT";
+    public const string CommandHost = "AUTODROPOUT_CMD_HOST";
+    public const string Token = "AUTODROPOUT_TOKEN";
+    public const string Config = "AUTODROPOUT_CONFIG";
+    public const string Home = "AUTODROPOUT_HOME";
+    public const string Database = "AUTODROPOUT_DB";
+    public const string Persistence = "AUTODROPOUT_PERSISTENCE";
+    public const string Devices = "AUTODROPOUT_DEVICES";
+
+    public static Func<string, string?> Process { get; } = Environment.GetEnvironmentVariable;
+
+    /// <summary>The variable's value; an empty one counts as unset.</summary>
+    public static string? Get(Func<string, string?> environment, string name) =>
+        environment(name) is { Length: > 0 } value ? value : null;
+
+    public static int? GetInt(Func<string, string?> environment, string name) =>
+        Get(environment, name) is not { } text ? null
+        : int.TryParse(text, out var value) ? value
+        : throw new ArgumentException($"{name}: '{text}' is not a whole number");
 }

@@ -1,6 +1,9 @@
-using Akka.Actor;
-using Akka.Cluster.Tools.Singleton;
+using System.CommandLine;
+using Akka.Cluster.Hosting;
 using Akka.Configuration;
+using Akka.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using Microsoft.Extensions.Hosting;
 
 namespace AutoDropout.Cluster.Controller;
 
@@ -12,31 +15,72 @@ public static class ControllerNode
 {
     public static readonly string[] RoleFiles = ["controller.conf"];
 
-    /// <param name="connection">For SQLite a file path or a full connection string; for PostgreSQL a connection string.</param>
-    public static Config Config(NodeOptions node, PersistenceBackend backend, string connection) =>
-        NodeConfig.Build(node, RoleFiles).WithFallback(PersistenceConfig(backend, connection));
+    public static readonly Option<PersistenceBackend?> Persistence = new("--persistence")
+    {
+        HelpName = "sqlite|postgres",
+        Description = $"journal back-end: sqlite or postgres [{NodeEnvironment.Persistence}; default sqlite]",
+        CustomParser = result =>
+        {
+            try { return ParseBackend(result.Tokens.Single().Value); }
+            catch (ArgumentException e) { result.AddError(e.Message); return null; }
+        },
+    };
 
-    /// <summary>The journal and snapshot store settings alone (WAL switched on for SQLite).</summary>
-    public static Config PersistenceConfig(PersistenceBackend backend, string connection)
+    public static readonly Option<string> Database = new("--db")
+    {
+        Description = $"SQLite file or connection string [{NodeEnvironment.Database}; default autodropout.db in {NodeEnvironment.Home}]",
+    };
+
+    /// <param name="backend">null: AUTODROPOUT_PERSISTENCE, else SQLite.</param>
+    /// <param name="database">null: AUTODROPOUT_DB, else the state directory's autodropout.db (SQLite only).</param>
+    public static IHost CreateHost(NodeOptions options, PersistenceBackend? backend = null, string? database = null,
+        Func<string, string?>? environment = null)
+    {
+        environment ??= NodeEnvironment.Process;
+        var chosen = backend ?? (NodeEnvironment.Get(environment, NodeEnvironment.Persistence) is { } name ? ParseBackend(name) : PersistenceBackend.Sqlite);
+        var connection = database ?? NodeEnvironment.Get(environment, NodeEnvironment.Database)
+            ?? (chosen == PersistenceBackend.Sqlite
+                ? Path.Combine(NodeState.Directory, "autodropout.db")
+                : throw new ArgumentException("--db: PostgreSQL needs a connection string"));
+        TorchSharp.torch.set_num_threads(1); // the policy is tiny; one thread keeps updates bit-reproducible
+        var (journal, snapshots) = PersistenceOptions(chosen, connection);
+        return NodeHost.Create(NodeRole.Controller, options, environment, RoleFiles, akka => akka
+            .WithSqlPersistence(journal, snapshots)
+            .WithSingleton<ControllerProxy>(ControllerProxy.SingletonName, SearchManager.Props(), ControllerProxy.SingletonOptions()));
+    }
+
+    public static Command Command() =>
+        NodeCommandLine.Create(NodeRole.Controller, "hosts the controller singleton and one persistent actor per search",
+            [Persistence, Database],
+            (parse, options) => NodeHost.Run(CreateHost(options, parse.GetValue(Persistence), parse.GetValue(Database))));
+
+    public static PersistenceBackend ParseBackend(string name) => name switch
+    {
+        "sqlite" => PersistenceBackend.Sqlite,
+        "postgres" => PersistenceBackend.Postgres,
+        _ => throw new ArgumentException($"--persistence: '{name}' is not sqlite or postgres"),
+    };
+
+    /// <summary>
+    /// The journal and the snapshot store: Akka.Persistence.Sql on a SQLite file (switched to WAL here, so readers
+    /// never lock the writer out) or on PostgreSQL; tables are created on first start.
+    /// </summary>
+    /// <param name="connection">For SQLite a file path or a full connection string; for PostgreSQL a connection string.</param>
+    public static (SqlJournalOptions Journal, SqlSnapshotOptions Snapshots) PersistenceOptions(PersistenceBackend backend, string connection)
     {
         var connectionString = backend == PersistenceBackend.Sqlite && !connection.Contains('=')
             ? $"Data Source={connection}"
             : connection;
         if (backend == PersistenceBackend.Sqlite) SqliteJournalSetup.EnableWriteAheadLog(connectionString);
-        var file = backend == PersistenceBackend.Sqlite ? "persistence-sqlite.conf" : "persistence-postgres.conf";
-        var quoted = NodeConfig.Quote(connectionString);
-        return ConfigurationFactory.ParseString($"""
-            akka.persistence.journal.sql.connection-string = {quoted}
-            akka.persistence.snapshot-store.sql.connection-string = {quoted}
-            """).WithFallback(ConfigurationFactory.ParseString(NodeConfig.Embedded(file)));
+        var provider = backend == PersistenceBackend.Sqlite ? "SQLite.MS" : "PostgreSQL.15";
+        return (new SqlJournalOptions(isDefaultPlugin: true) { ConnectionString = connectionString, ProviderName = provider, AutoInitialize = true },
+            new SqlSnapshotOptions(isDefaultPlugin: true) { ConnectionString = connectionString, ProviderName = provider, AutoInitialize = true });
     }
 
-    public static void Start(ActorSystem system)
+    /// <summary>The same settings as configuration, for ActorSystems that are not hosted nodes (tools, tests).</summary>
+    public static Config PersistenceConfig(PersistenceBackend backend, string connection)
     {
-        TorchSharp.torch.set_num_threads(1); // the policy is tiny; one thread keeps updates bit-reproducible
-        system.ActorOf(
-            ClusterSingletonManager.Props(SearchManager.Props(), PoisonPill.Instance,
-                ClusterSingletonManagerSettings.Create(system).WithRole(ControllerProxy.Role)),
-            ControllerProxy.SingletonName);
+        var (journal, snapshots) = PersistenceOptions(backend, connection);
+        return journal.ToConfig().WithFallback(snapshots.ToConfig()).WithFallback(journal.DefaultConfig).WithFallback(snapshots.DefaultConfig);
     }
 }

@@ -1,6 +1,9 @@
+using System.CommandLine;
 using Akka.Actor;
-using Akka.Configuration;
 using Akka.Event;
+using Akka.Hosting;
+using Akka.Cluster.Hosting;
+using Microsoft.Extensions.Hosting;
 using ClusterExtension = Akka.Cluster.Cluster;
 using static Akka.Cluster.ClusterEvent;
 
@@ -11,9 +14,15 @@ public static class SeedNode
 {
     public static readonly string[] RoleFiles = ["seed.conf"];
 
-    public static Config Config(NodeOptions node) => NodeConfig.Build(node, RoleFiles);
+    /// <param name="environment">Where AUTODROPOUT_* variables are read from (the process's by default).</param>
+    public static IHost CreateHost(NodeOptions options, Func<string, string?>? environment = null) =>
+        NodeHost.Create(NodeRole.Seed, options, environment, RoleFiles, akka => akka
+            .WithSingletonProxy<ControllerProxy>(ControllerProxy.SingletonName, ControllerProxy.SingletonOptions())
+            .WithActors((system, _) => system.ActorOf(Props.Create(() => new MembershipLog()), "membership-log")));
 
-    public static void Start(ActorSystem system) => system.ActorOf(Props.Create(() => new MembershipLog()), "membership-log");
+    public static Command Command() =>
+        NodeCommandLine.Create(NodeRole.Seed, "the node others join: stateless, port 4053 by default", [],
+            (_, options) => NodeHost.Run(CreateHost(options)));
 
     private sealed class MembershipLog : ReceiveActor
     {

@@ -1,6 +1,9 @@
+using System.CommandLine;
 using Akka.Actor;
-using Akka.Configuration;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
 using AutoDropout.Training;
+using Microsoft.Extensions.Hosting;
 
 namespace AutoDropout.Cluster.Trainer;
 
@@ -9,27 +12,42 @@ public static class TrainerNode
 {
     public static readonly string[] RoleFiles = ["trainer.conf"];
 
-    public static Config Config(NodeOptions node) => NodeConfig.Build(node, RoleFiles);
-
-    /// <param name="devices">e.g. ["cpu:0"], ["cuda:0", "cuda:1"]; "cpu:N" trains with N torch threads.</param>
-    public static IReadOnlyList<IActorRef> Start(ActorSystem system, IActorRef controllerProxy, IReadOnlyList<string> devices)
+    public static readonly Option<string> Devices = new("--devices")
     {
+        Description = $"cpu, cpu:N (N torch threads), cuda:N, comma-separated [{NodeEnvironment.Devices}; default cpu]",
+    };
+
+    /// <param name="devices">e.g. ["cpu:0"], ["cuda:0", "cuda:1"]; null: AUTODROPOUT_DEVICES, else ["cpu"].</param>
+    public static IHost CreateHost(NodeOptions options, IReadOnlyList<string>? devices = null, Func<string, string?>? environment = null)
+    {
+        environment ??= NodeEnvironment.Process;
+        devices ??= NodeOptions.SplitList(NodeEnvironment.Get(environment, NodeEnvironment.Devices) ?? "cpu");
         var choices = devices.Select(TorchRuntime.ParseDevice).ToArray();
         // libtorch's intra-op thread count is per process: the CPU trainers of a node share the largest request
         int cpuThreads = choices.Where(c => !c.IsCuda).Select(c => c.Threads).DefaultIfEmpty(1).Max();
         TorchSharp.torch.set_num_threads(cpuThreads);
+        return NodeHost.Create(NodeRole.Trainer, options, environment, RoleFiles, akka => akka
+            .WithSingletonProxy<ControllerProxy>(ControllerProxy.SingletonName, ControllerProxy.SingletonOptions())
+            .WithActors((system, registry) => Start(system, registry.Get<ControllerProxy>(), choices)));
+    }
 
+    public static Command Command() =>
+        NodeCommandLine.Create(NodeRole.Trainer, "one trainer actor per device, each training on its own thread", [Devices],
+            (parse, options) => NodeHost.Run(CreateHost(options, parse.GetValue(Devices) is { } d ? NodeOptions.SplitList(d) : null)));
+
+    private static void Start(ActorSystem system, IActorRef controllerProxy, IReadOnlyList<DeviceChoice> devices)
+    {
         var settings = system.Settings.Config.GetConfig("autodropout.trainer");
         var idlePoll = settings.GetTimeSpan("idle-poll", TimeSpan.FromSeconds(2));
         var resend = settings.GetTimeSpan("result-resend", TimeSpan.FromSeconds(3));
         var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
         // a trainer's id is its full actor path, so a recovered controller can find (and watch) the trainers that
         // hold its leases
-        return choices.Select((device, i) =>
+        for (int i = 0; i < devices.Count; i++)
         {
             var name = $"trainer-{i}";
             var id = new RootActorPath(self) / "user" / name;
-            return system.ActorOf(TrainerActor.Props(controllerProxy, id.ToString(), device, idlePoll, resend), name);
-        }).ToArray();
+            system.ActorOf(TrainerActor.Props(controllerProxy, id.ToString(), devices[i], idlePoll, resend), name);
+        }
     }
 }

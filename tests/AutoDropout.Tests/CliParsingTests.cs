@@ -37,7 +37,9 @@ public sealed class CliParsingTests
     [InlineData("pattern render", "PATTERN --out --target --seed --input --length")]
     [InlineData("data subset", "--from --out --train --test")]
     [InlineData("data info", "--data")]
-    [InlineData("node", "seed|controller|trainer --seed-nodes --cmd-port --devices")]
+    [InlineData("node", "seed controller trainer")]
+    [InlineData("node trainer", "--seed-nodes --cmd-port --devices --config")]
+    [InlineData("node controller", "--db --persistence --cmd-port")]
     [InlineData("bench", "step|trial soak controller")]
     public void Every_verb_has_help_that_names_its_options(string verb, string expected)
     {
@@ -60,7 +62,7 @@ public sealed class CliParsingTests
         var help = Run("--help");
         Assert.Equal(ExitCodes.Ok, help.Code);
         Assert.Equal(output, help.Output);
-        // the pass-through verbs answer --help anywhere, as every verb did
+        // --help anywhere after a verb, as before
         Assert.Equal(ExitCodes.Ok, Run("node", "trainer", "--devices", "cpu", "--help").Code);
     }
 
@@ -220,12 +222,13 @@ public sealed class CliParsingTests
     }
 
     [Fact]
-    public void Node_and_bench_get_every_token_after_their_name()
+    public void Node_options_are_parsed_by_the_role_and_bench_gets_every_token_after_its_name()
     {
-        string[] tokens = ["seed", "--port", "4053", "--cmd-port", "-1", "--ready-file", "r.json", "--token=abc"];
-        var parsed = CliApp.Parse(["node", .. tokens]);
+        var parsed = CliApp.Parse(["node", "seed", "--port", "4053", "--cmd-port", "-1", "--ready-file", "r.json", "--token=abc"]);
         Assert.Empty(parsed.Errors);
-        Assert.Equal(tokens, parsed.GetValue<string[]>("arguments"));
+        var options = AutoDropout.Cluster.NodeCommandLine.Options(parsed);
+        Assert.Equal((4053, -1, "r.json", "abc"), (options.Port, options.CommandPort, options.ReadyFile, options.Token));
+        Assert.Null(options.Host); // not given: the environment, then the HOCON files decide
 
         Assert.Empty(CliApp.Parse(["bench", "soak", "--trials", "3", "--no-trim"]).Errors);
     }
