@@ -4,6 +4,7 @@ using AutoDropout.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using AutoDropout.Torch;
 
 namespace AutoDropout.Cli;
 
@@ -25,7 +26,7 @@ public static class BenchCommand
         int batch = args.GetInt("batch-size", 128), steps = args.GetInt("steps", 30), threads = args.GetInt("threads", 1);
         var dir = args.GetOr("data", "embedded");
         args.RejectUnknown();
-        torch.set_num_threads(threads);
+        TorchRuntime.UseThreads(threads);
         var data = ImageDatasets.Load(dir);
         using var prepared = new PreparedData(data.Train, data.Test, CPU);
         Console.WriteLine($"{target.Name} on {data.Name}, batch {batch}, {steps} timed steps after 5 warm-up steps, {threads} torch thread(s)");
@@ -161,7 +162,7 @@ public static class BenchCommand
         var target = TargetSpec.Parse(args.GetOr("target", TargetSpec.Cnn));
         bool trim = !args.Flag("no-trim");
         args.RejectUnknown();
-        torch.set_num_threads(1);
+        TorchRuntime.UseThreads(1);
         var data = FashionMnist.Load("embedded");
         var (train, validation) = data.Train.SplitValidation(0.1, 1);
         using var prepared = new PreparedData(train, validation, CPU);
@@ -202,7 +203,7 @@ public static class BenchCommand
         int batch = args.GetInt("batch-size", 16), steps = args.GetInt("steps", 60), context = args.GetInt("context", 32);
         int threads = args.GetInt("threads", 1), vocabulary = args.GetInt("vocabulary", 10000);
         args.RejectUnknown();
-        torch.set_num_threads(threads);
+        TorchRuntime.UseThreads(threads);
         using var generator = new Generator(1);
         using var streams = new TokenStreams(randint(0, vocabulary, [200_000], generator: generator, dtype: int64),
             randint(0, vocabulary, [20_000], generator: generator, dtype: int64), vocabulary);

@@ -6,6 +6,7 @@ using AutoDropout.Cluster.Controller;
 using AutoDropout.Core;
 using AutoDropout.Messages;
 using AutoDropout.Policy;
+using AutoDropout.Torch;
 
 namespace AutoDropout.Cli;
 
@@ -22,7 +23,7 @@ public static class ControllerBench
         var backend = args.GetOr("persistence", "sqlite") == "postgres" ? PersistenceBackend.Postgres : PersistenceBackend.Sqlite;
         var db = args.Get("db") ?? Path.Combine(Path.GetTempPath(), $"autodropout-bench-{Guid.NewGuid():N}.db");
         args.RejectUnknown();
-        TorchSharp.torch.set_num_threads(1);
+        TorchRuntime.UseThreads(1);
 
         using (var policy = new ReinforceController(ConvSearchSpace.Default.VocabularySizes(), target.MaskSites * TokenTypes.PerSite, new PolicyOptions(), 1))
         {

@@ -1,6 +1,7 @@
 using AutoDropout.Core;
 using AutoDropout.Training;
 using static TorchSharp.torch;
+using AutoDropout.Torch;
 
 namespace AutoDropout.Cli;
 
@@ -32,7 +33,7 @@ public static class EvaluateCommand
                 ?? throw new UsageException($"--pattern: expected a ConvNet pattern for {target.Name}");
             ConvSearchSpace.ValidateStructure(pattern, target.MaskSites); // found with any grid, so not checked against the default one
         }
-        set_num_threads(threads);
+        TorchRuntime.UseThreads(threads);
         var dataset = ImageDatasets.Load(data);
         var (train, validation) = dataset.Train.SplitValidation(0.1, seed);
         using var prepared = new PreparedData(train, test ? dataset.Test : validation, CPU);
@@ -77,7 +78,7 @@ public static class EvaluateCommand
                 ?? throw new UsageException("--pattern: expected a Transformer pattern for a language model");
             TransformerSearchSpace.ValidateStructure(pattern, model.Layers);
         }
-        set_num_threads(threads);
+        TorchRuntime.UseThreads(threads);
         var corpus = TextCorpus.Load(data);
         if (test && corpus.Test is null) throw new UsageException($"--on-test: {data} has no test file");
         using var streams = TokenStreams.FromIds(corpus.Train, test ? corpus.Test! : corpus.Validation, corpus.Vocabulary.Count, CPU);

@@ -3,6 +3,7 @@ using AutoDropout.Core;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using AutoDropout.Torch;
 
 namespace AutoDropout.Training;
 

@@ -3,6 +3,7 @@ using AutoDropout.Core;
 using AutoDropout.Core.Pictures;
 using TorchSharp;
 using static TorchSharp.torch;
+using AutoDropout.Torch;
 
 namespace AutoDropout.Training;
 

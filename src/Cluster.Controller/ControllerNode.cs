@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
+using AutoDropout.Torch;
 
 namespace AutoDropout.Cluster.Controller;
 
@@ -33,7 +34,7 @@ public static class ControllerNode
 
     public static void Start(ActorSystem system)
     {
-        TorchSharp.torch.set_num_threads(1); // the policy is tiny; one thread keeps updates bit-reproducible
+        TorchRuntime.UseThreads(1); // the policy is tiny; one thread keeps updates bit-reproducible
         system.ActorOf(
             ClusterSingletonManager.Props(SearchManager.Props(), PoisonPill.Instance,
                 ClusterSingletonManagerSettings.Create(system).WithRole(ControllerProxy.Role)),

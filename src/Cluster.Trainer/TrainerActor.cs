@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using AutoDropout.Messages;
 using AutoDropout.Training;
+using AutoDropout.Torch;
 
 namespace AutoDropout.Cluster.Trainer;
 

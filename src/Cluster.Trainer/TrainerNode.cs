@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
-using AutoDropout.Training;
+using AutoDropout.Torch;
 
 namespace AutoDropout.Cluster.Trainer;
 
@@ -14,10 +14,7 @@ public static class TrainerNode
     /// <param name="devices">e.g. ["cpu:0"], ["cuda:0", "cuda:1"]; "cpu:N" trains with N torch threads.</param>
     public static IReadOnlyList<IActorRef> Start(ActorSystem system, IActorRef controllerProxy, IReadOnlyList<string> devices)
     {
-        var choices = devices.Select(TorchRuntime.ParseDevice).ToArray();
-        // libtorch's intra-op thread count is per process: the CPU trainers of a node share the largest request
-        int cpuThreads = choices.Where(c => !c.IsCuda).Select(c => c.Threads).DefaultIfEmpty(1).Max();
-        TorchSharp.torch.set_num_threads(cpuThreads);
+        var choices = TorchRuntime.UseDevices(devices);
 
         var settings = system.Settings.Config.GetConfig("autodropout.trainer");
         var idlePoll = settings.GetTimeSpan("idle-poll", TimeSpan.FromSeconds(2));

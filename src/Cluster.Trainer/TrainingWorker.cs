@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using AutoDropout.Core;
 using AutoDropout.Messages;
 using AutoDropout.Training;
+using AutoDropout.Torch;
 
 namespace AutoDropout.Cluster.Trainer;
 

@@ -5,6 +5,7 @@ using AutoDropout.Cluster.Trainer;
 using AutoDropout.Core;
 using AutoDropout.Messages;
 using AutoDropout.Training;
+using AutoDropout.Torch;
 
 namespace AutoDropout.Tests;
 

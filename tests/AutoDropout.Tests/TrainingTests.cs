@@ -1,6 +1,7 @@
 using AutoDropout.Core;
 using AutoDropout.Training;
 using static TorchSharp.torch;
+using AutoDropout.Torch;
 
 namespace AutoDropout.Tests;
 
