@@ -40,7 +40,9 @@ const string Usage = """
     --length for Transformers.
     """;
 
-var switches = new HashSet<string> { "json", "help", "on-test", "no-trim" };
+if (args is ["bench", ..]) return await new System.CommandLine.RootCommand("autodropout") { AutoDropout.Bench.BenchCommands.Create() }.Parse(args).InvokeAsync();
+
+var switches = new HashSet<string> { "json", "help", "on-test" };
 try
 {
     var parsed = new Args(args, switches);
@@ -55,7 +57,6 @@ try
         "node" => NodeCommand.Run(parsed),
         "search" or "cluster" => await SearchCommands.Run(parsed),
         "data" => DataCommands.Run(parsed),
-        "bench" => BenchCommand.Run(parsed),
         "controller" => await ControllerCommands.Run(parsed),
         "evaluate" => EvaluateCommand.Run(parsed),
         "pattern" => PatternCommand.Run(parsed, Console.Out),

@@ -206,10 +206,11 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
     private WorkAssignment Assignment(TrialRecord trial, DateTimeOffset leaseUntil)
     {
         var spec = _state!.Spec;
-        return new WorkAssignment(_name, trial.Id, trial.Pattern, spec.Target, spec.Dataset, spec.DataDirectory,
-            spec.TrainSteps, spec.BatchSize, spec.LearningRate, spec.ValidationFraction,
-            (int)(Seeds.Derive(spec.Seed, 0, SeedStream.ValidationSplit) & int.MaxValue), trial.Seed, leaseUntil,
-            spec.Optimizer, spec.IsTransformer ? spec.TextOrDefault : null, spec.TrainEpochs);
+        var trialSpec = new TrialSpec(spec.Target, spec.Dataset, spec.DataDirectory, new TrialBudget(spec.TrainSteps, spec.TrainEpochs),
+            spec.BatchSize, spec.LearningRate, trial.Pattern, spec.ValidationFraction,
+            (int)(Seeds.Derive(spec.Seed, 0, SeedStream.ValidationSplit) & int.MaxValue), trial.Seed,
+            spec.Optimizer, spec.IsTransformer ? spec.TextOrDefault : null);
+        return new WorkAssignment(_name, trial.Id, trialSpec, leaseUntil);
     }
 
     private void OnResult(TrialResult result)

@@ -73,8 +73,8 @@ public class BaselineTests
     {
         var (train, validation) = FashionMnist.LoadEmbedded().Train.SplitValidation(0.1, 1);
         using var data = new PreparedData(train, validation, CPU);
-        var plan = new TrialPlan(TargetSpec.Parse("cnn"), 20, 64, 2e-3, 5, Baseline: BaselineSpec.Parse("dropblock:3:0.9"));
-        var completed = Assert.IsType<TrialOutcome.Completed>(TrialRunner.Run(data, null, plan, CancellationToken.None));
+        var plan = new TrialPlan(20, 64, 2e-3, 5, new BaselinePattern(BaselineSpec.Parse("dropblock:3:0.9")));
+        var completed = Assert.IsType<TrialOutcome.Completed>(TrialLoop.Run(new ImageClassifierTrial(data, TargetSpec.Parse("cnn")), plan, CancellationToken.None));
         Assert.InRange(completed.Metrics.ValidationAccuracy, 0.4, 1.0);
     }
 }

@@ -23,9 +23,10 @@ public class TrialReproducibilityTests
 
     private static string Record(TrialOutcome outcome, List<double> losses) => outcome switch
     {
-        TrialOutcome.Completed c => $"acc={R(c.Metrics.ValidationAccuracy)} loss={R(c.Metrics.FinalTrainLoss)} steps={c.Metrics.Steps} sum={R(losses.Sum())}",
-        LanguageModelCompleted lm => $"ppl={R(lm.Metrics.ValidationPerplexity)} acc={R(lm.Metrics.ValidationAccuracy)} reward={R(lm.Metrics.Reward)} " +
-                                    $"loss={R(lm.Metrics.FinalTrainLoss)} steps={lm.Metrics.Steps} sum={R(losses.Sum())}",
+        TrialOutcome.Completed { Metrics: { ValidationPerplexity: { } ppl } m } =>
+            $"ppl={R(ppl)} acc={R(m.ValidationAccuracy)} reward={R(m.Reward)} loss={R(m.FinalTrainLoss)} steps={m.Steps} sum={R(losses.Sum())}",
+        TrialOutcome.Completed { Metrics: var m } when m.Reward == m.ValidationAccuracy =>
+            $"acc={R(m.ValidationAccuracy)} loss={R(m.FinalTrainLoss)} steps={m.Steps} sum={R(losses.Sum())}",
         _ => $"failed {outcome}",
     };
 
@@ -33,19 +34,21 @@ public class TrialReproducibilityTests
     {
         using var data = new PreparedData(Images.Value.Train, Images.Value.Validation, CPU);
         var losses = new List<double>();
-        var plan = new TrialPlan(TargetSpec.Parse("cnn"), 12, 32, 2e-3, 5, EvalBatchSize: 500, Baseline: baseline, Optimizer: optimizer, Augmentation: augmentation);
-        return Record(TrialRunner.Run(data, pattern, plan, CancellationToken.None, (_, loss) => losses.Add(loss)), losses);
+        var plan = new TrialPlan(12, 32, 2e-3, 5, baseline is null ? pattern : new BaselinePattern(baseline), optimizer, EvalBatchSize: 500);
+        return Record(TrialLoop.Run(new ImageClassifierTrial(data, TargetSpec.Parse("cnn"), augmentation), plan, CancellationToken.None,
+            (_, loss) => losses.Add(loss)), losses);
     }
 
-    private static string Lm(TransformerPattern? pattern, double? dropout)
+    private static string Lm(TransformerPattern? pattern, BaselineSpec? dropout)
     {
         var random = new Random(3);
         long[] Stream(int n) => Enumerable.Range(0, n).Select(i => (long)(i % 4 == 3 ? 17 : random.Next(17))).ToArray();
         using var data = TokenStreams.FromIds(Stream(6000), Stream(800), 18, CPU);
         var losses = new List<double>();
-        var plan = new LanguageModelPlan(LanguageModelSpec.Parse("lm-1-32-4"), 16, 20, 8, 3e-3, 4, RewardScale: 2.0, Dropout: dropout,
-            Optimizer: new OptimizerSettings(OptimizerSettings.Adam, 1e-4, OptimizerSettings.Cosine));
-        return Record(LanguageModelTrial.Run(data, pattern, plan, CancellationToken.None, (_, loss) => losses.Add(loss)), losses);
+        var plan = new TrialPlan(20, 8, 3e-3, 4, dropout is null ? pattern : new BaselinePattern(dropout),
+            new OptimizerSettings(OptimizerSettings.Adam, 1e-4, OptimizerSettings.Cosine));
+        return Record(TrialLoop.Run(new LanguageModelTrial(data, LanguageModelSpec.Parse("lm-1-32-4"), 16, rewardScale: 2.0), plan,
+            CancellationToken.None, (_, loss) => losses.Add(loss)), losses);
     }
 
     [Fact]
@@ -72,5 +75,5 @@ public class TrialReproducibilityTests
     }
 
     [Fact]
-    public void A_language_model_dropout_baseline_trial_gives_the_recorded_numbers() => Same("ppl=14.825209523383755 acc=0.25510204081632654 reward=0.13490534463242537 loss=2.7129955291748047 steps=20 sum=54.97410249710083", Lm(null, 0.1));
+    public void A_language_model_dropout_baseline_trial_gives_the_recorded_numbers() => Same("ppl=14.825209523383755 acc=0.25510204081632654 reward=0.13490534463242537 loss=2.7129955291748047 steps=20 sum=54.97410249710083", Lm(null, BaselineSpec.Parse("dropout:0.1")));
 }
