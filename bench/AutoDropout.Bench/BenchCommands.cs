@@ -47,7 +47,7 @@ public static class BenchCommands
 
     private static Option<int> Positive(string name, int fallback, string description) => new(name)
     {
-        Description = $"{description} (default {fallback})",
+        Description = description,
         DefaultValueFactory = _ => fallback,
         Validators = { result => { if (result.GetValueOrDefault<int>() < 1) result.AddError($"{name} must be at least 1"); } },
     };

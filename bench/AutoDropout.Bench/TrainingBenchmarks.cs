@@ -154,7 +154,7 @@ public static class TrainingBenchmarks
         TorchRuntime.UseThreads(1);
         var spec = new TrialSpec(target.Name, null, "embedded", new TrialBudget(steps), batch, 1e-3, new BaselinePattern(BaselineSpec.None),
             ValidationFraction: 0.1, SplitSeed: 1, TrialSeed: 1);
-        using var data = TrialPlanner.LoadData(spec, CPU);
+        using var data = TrialPlanner.LoadData(spec, TorchRuntime.ParseDevice("cpu"));
         var space = ConvSearchSpace.Default;
         var vocabularies = space.VocabularySizes();
         var random = new Random(1);

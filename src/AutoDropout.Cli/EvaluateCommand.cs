@@ -1,7 +1,6 @@
 using AutoDropout.Core;
 using AutoDropout.Torch;
 using AutoDropout.Training;
-using static TorchSharp.torch;
 
 namespace AutoDropout.Cli;
 
@@ -36,7 +35,7 @@ public static class EvaluateCommand
     {
         var spec = Spec(options);
         TorchRuntime.UseThreads(options.Threads);
-        using var data = TrialPlanner.LoadData(spec, CPU);
+        using var data = TrialPlanner.LoadData(spec, TorchRuntime.ParseDevice("cpu"));
         var trial = TrialPlanner.Plan(spec, data);
         var outcome = trial.Run(CancellationToken.None);
         if (outcome is not TrialOutcome.Completed { Metrics: var m })

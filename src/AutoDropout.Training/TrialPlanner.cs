@@ -1,5 +1,5 @@
 using AutoDropout.Core;
-using static TorchSharp.torch;
+using AutoDropout.Torch;
 
 namespace AutoDropout.Training;
 
@@ -51,8 +51,9 @@ public static class TrialPlanner
 
     /// <summary>Loads what <paramref name="spec"/> trains on onto <paramref name="device"/>.</summary>
     /// <exception cref="InvalidDataException">The directory holds another dataset than the spec names.</exception>
-    public static TrialData LoadData(TrialSpec spec, Device device)
+    public static TrialData LoadData(TrialSpec spec, DeviceChoice choice)
     {
+        var device = choice.Device;
         if (spec.IsLanguageModel)
         {
             var directory = spec.DataDirectory ?? throw new ArgumentException("a language-model trial needs a data directory with a text corpus");

@@ -44,7 +44,7 @@ public sealed class TrainingWorker : IDisposable
         TrialOutcome outcome;
         try
         {
-            var data = Cached(TrialPlanner.DataKey(work.Trial), () => TrialPlanner.LoadData(work.Trial, _device.Device));
+            var data = Cached(TrialPlanner.DataKey(work.Trial), () => TrialPlanner.LoadData(work.Trial, _device));
             var trial = TrialPlanner.Plan(work.Trial, data);
             int steps = trial.Plan.Steps;
             var sinceReport = System.Diagnostics.Stopwatch.StartNew();

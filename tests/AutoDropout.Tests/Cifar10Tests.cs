@@ -148,7 +148,7 @@ public class Cifar10Tests : IDisposable
 
         var spec = new AutoDropout.Core.TrialSpec("cnn", Cifar10.Name, _dir, new AutoDropout.Core.TrialBudget(12), 16, 3e-3,
             new AutoDropout.Core.BaselinePattern(AutoDropout.Core.BaselineSpec.None), ValidationFraction: 0.2, SplitSeed: 1, TrialSeed: 2);
-        using var data = Assert.IsType<ImageTrialData>(TrialPlanner.LoadData(spec, TorchSharp.torch.CPU));
+        using var data = Assert.IsType<ImageTrialData>(TrialPlanner.LoadData(spec, AutoDropout.Torch.TorchRuntime.ParseDevice("cpu")));
         Assert.Equal(new AugmentationOptions(4, true), data.Augmentation);
 
         var outcome = Assert.IsType<TrialOutcome.Completed>(TrialPlanner.Plan(spec, data).Run(CancellationToken.None));

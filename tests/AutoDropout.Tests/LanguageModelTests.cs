@@ -72,6 +72,21 @@ public class LanguageModelTests
         Assert.Equal(first.Metrics with { ItemsPerSecond = 0, WallSeconds = 0 }, second.Metrics with { ItemsPerSecond = 0, WallSeconds = 0 });
     }
 
+    [Theory]
+    [InlineData("spatial:0.1")]
+    [InlineData("dropblock:3:0.9")]
+    public void A_language_model_takes_baselines_through_the_conv_type_but_not_channel_ones(string text)
+    {
+        using var data = Streams();
+        var dropout = TrialLoop.Run(new LanguageModelTrial(data, Tiny, 16),
+            new TrialPlan(3, 8, 3e-3, 1, new BaselinePattern(BaselineSpec.Parse("dropout:0.1"))), CancellationToken.None);
+        Assert.IsType<TrialOutcome.Completed>(dropout);
+        var refused = Assert.IsType<TrialOutcome.Failed>(TrialLoop.Run(new LanguageModelTrial(data, Tiny, 16),
+            new TrialPlan(3, 8, 3e-3, 1, new BaselinePattern(BaselineSpec.Parse(text))), CancellationToken.None));
+        Assert.Equal("error", refused.Reason);
+        Assert.Contains("dropout:P", refused.Message);
+    }
+
     [Fact]
     public void An_exploding_learning_rate_ends_as_diverged()
     {
