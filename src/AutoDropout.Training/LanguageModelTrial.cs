@@ -1,8 +1,8 @@
 using AutoDropout.Core;
+using AutoDropout.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
-using AutoDropout.Torch;
 
 namespace AutoDropout.Training;
 

@@ -1,9 +1,9 @@
+using AutoDropout.Torch;
 using System.Globalization;
 using AutoDropout.Core;
 using AutoDropout.Core.Pictures;
 using TorchSharp;
 using static TorchSharp.torch;
-using AutoDropout.Torch;
 
 namespace AutoDropout.Training;
 

@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
 using AutoDropout.Messages;
-using AutoDropout.Training;
 using AutoDropout.Torch;
 
 namespace AutoDropout.Cluster.Trainer;

@@ -1,8 +1,8 @@
+using AutoDropout.Torch;
 using System.Collections.Concurrent;
 using AutoDropout.Core;
 using AutoDropout.Messages;
 using AutoDropout.Training;
-using AutoDropout.Torch;
 
 namespace AutoDropout.Cluster.Trainer;
 

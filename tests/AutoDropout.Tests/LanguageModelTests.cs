@@ -1,7 +1,7 @@
 using AutoDropout.Core;
+using AutoDropout.Torch;
 using AutoDropout.Training;
 using static TorchSharp.torch;
-using AutoDropout.Torch;
 
 namespace AutoDropout.Tests;
 

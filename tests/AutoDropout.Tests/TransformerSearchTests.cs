@@ -4,8 +4,8 @@ using AutoDropout.Cluster.Controller;
 using AutoDropout.Cluster.Trainer;
 using AutoDropout.Core;
 using AutoDropout.Messages;
-using AutoDropout.Training;
 using AutoDropout.Torch;
+using AutoDropout.Training;
 
 namespace AutoDropout.Tests;
 
