@@ -6,8 +6,8 @@ using System.Text.RegularExpressions;
 namespace AutoDropout.Cli;
 
 /// <summary>
-/// The `autodropout` command line: the operator's verbs, the demo, and the node and bench verbs, which still read
-/// their own arguments. Parse errors and bad input end in one line on stderr and an exit code from <see cref="ExitCodes"/>.
+/// The `autodropout` command line: the operator's verbs and the demo, plus the node and bench verbs that the role
+/// projects and the benchmarks library define. Parse errors and bad input end in one line on stderr and an exit code from <see cref="ExitCodes"/>.
 /// </summary>
 public static partial class CliApp
 {
@@ -23,8 +23,6 @@ public static partial class CliApp
     /// <summary>The palettes that talk to a command endpoint, whose --endpoint, --token and --json may come first.</summary>
     private static readonly HashSet<string> EndpointPalettes = ["search", "cluster", "controller"];
 
-    private static readonly HashSet<string> PassThroughSwitches = ["json", "help", "on-test", "no-trim"];
-
     public static RootCommand Create()
     {
         var root = new RootCommand(Description)
@@ -37,31 +35,11 @@ public static partial class CliApp
             PatternCommand.Create(),
             DataCommands.Create(),
             NodeCommand.Create(),
-            PassThrough("bench", """
-                measured figures, not pass/fail tests (see bench/README.md):
-                  bench step|trial [--target cnn|wrn-D-K|lm-L-W-H] [--batch-size N] [--steps N] [--threads N]
-                  bench soak [--trials 100] [--steps 5] [--target cnn|wrn-D-K] [--no-trim]
-                  bench controller [--trials 10000] [--persistence sqlite|postgres --db CONNSTR]
-                """, BenchCommand.Run),
+            AutoDropout.Bench.BenchCommands.Create(),
         };
         // the same name in help whatever hosts the parser (the executable, a test run)
         root.HelpName = "autodropout";
         return root;
-    }
-
-    /// <summary>A verb that hands every token after its name to an entry point that reads them itself.</summary>
-    private static Command PassThrough(string name, string description, Func<Args, int> run)
-    {
-        var rest = new Argument<string[]>("arguments") { Arity = ArgumentArity.ZeroOrMore, CaptureRemainingTokens = true };
-        var command = new Command(name, description) { rest };
-        command.SetAction(result =>
-        {
-            var tokens = result.GetValue(rest) ?? [];
-            if (tokens.Any(t => t is "--help" or "-h" or "-?"))
-                return result.RootCommandResult.Command.Parse([name, "--help"]).Invoke(result.InvocationConfiguration);
-            return run(new Args([name, .. tokens], PassThroughSwitches));
-        });
-        return command;
     }
 
     public static ParseResult Parse(IReadOnlyList<string> args) =>

@@ -4,6 +4,7 @@ using Akka.Configuration;
 using AutoDropout.Cluster;
 using AutoDropout.Cluster.Controller;
 using AutoDropout.Messages;
+using AutoDropout.Torch;
 
 namespace AutoDropout.Cli;
 
@@ -42,7 +43,7 @@ public static class ControllerCommands
         SearchDetails rebuilt;
         try
         {
-            TorchSharp.torch.set_num_threads(1);
+            TorchRuntime.UseThreads(1);
             var replay = system.ActorOf(SearchReplayer.Props(name), "rebuild");
             rebuilt = await replay.Ask<object>(new GetSearch(name), TimeSpan.FromMinutes(5)) switch
             {

@@ -1,104 +1,89 @@
 using AutoDropout.Core;
+using AutoDropout.Torch;
 using AutoDropout.Training;
-using static TorchSharp.torch;
 
 namespace AutoDropout.Cli;
 
 /// <summary>
 /// `autodropout evaluate`: trains the target once, with no dropout, a baseline or a pattern, and prints the
 /// validation accuracy (or, with --on-test, the test accuracy), to compare a found pattern with hand-made ones.
+/// A language model prints its perplexity and reward c / perplexity.
 /// </summary>
 public static class EvaluateCommand
 {
-    public static int Run(EvaluateOptions args)
+    public static int Run(EvaluateOptions options)
     {
-        if (LanguageModelSpec.IsLanguageModelName(args.Target)) return RunLanguageModel(args);
-        var target = TargetSpec.Parse(args.Target);
-        var baseline = args.Baseline is { } b ? BaselineSpec.Parse(b) : null;
-        var patternFile = args.Pattern;
-        int steps = args.Steps ?? 80, batch = args.BatchSize ?? 128, seed = args.Seed, threads = args.Threads;
-        double? epochs = args.Epochs;
-        double lr = args.LearningRate;
-        bool test = args.OnTest;
-        var data = args.Data;
-        var optimizer = args.Optimizer;
-        if (baseline is not null && patternFile is not null) throw new UsageException("give --baseline or --pattern, not both");
-
-        ConvPattern? pattern = null;
-        if (patternFile is not null)
+        var spec = Spec(options);
+        TorchRuntime.UseThreads(options.Threads);
+        using var data = TrialPlanner.LoadData(spec, TorchRuntime.ParseDevice("cpu"));
+        var trial = TrialPlanner.Plan(spec, data);
+        var outcome = trial.Run(CancellationToken.None);
+        if (outcome is not TrialOutcome.Completed { Metrics: var m })
         {
-            pattern = PatternCommand.ReadPattern(patternFile) as ConvPattern
-                ?? throw new UsageException($"--pattern: expected a ConvNet pattern for {target.Name}");
-            ConvSearchSpace.ValidateStructure(pattern, target.MaskSites); // found with any grid, so not checked against the default one
+            Console.Error.WriteLine(outcome is TrialOutcome.Failed f ? $"training failed ({f.Reason.Name()}): {f.Message}" : $"training failed: {outcome}");
+            return ExitCodes.Failed;
         }
-        set_num_threads(threads);
-        var dataset = ImageDatasets.Load(data);
-        var (train, validation) = dataset.Train.SplitValidation(0.1, seed);
-        using var prepared = new PreparedData(train, test ? dataset.Test : validation, CPU);
-        if (epochs is { } e) steps = TrainingBudget.StepsFor(e, prepared.TrainCount, batch);
-        var augmentation = AugmentationOptions.ForDataset(dataset.Name);
-        var outcome = TrialRunner.Run(prepared, pattern,
-            new TrialPlan(target, steps, batch, lr, seed, Baseline: baseline, Optimizer: optimizer, Augmentation: augmentation), CancellationToken.None);
-        var what = baseline?.ToString() ?? (pattern is null ? "no dropout" : $"pattern {pattern.Hash()}");
-        switch (outcome)
+        var what = spec.Regulariser switch
         {
-            case TrialOutcome.Completed c:
-                Console.WriteLine($"{target.Name} with {what}, {steps} steps x batch {batch} on {dataset.Source}{Describe(augmentation)}: " +
-                                  $"{(test ? "test" : "validation")} accuracy {c.Metrics.ValidationAccuracy:0.0000}, {c.Metrics.ImagesPerSecond:0} img/s, {c.Metrics.WallSeconds:0.0} s");
-                return ExitCodes.Ok;
-            default:
-                return Failed(outcome);
+            BaselinePattern { Baseline.Kind: RegulariserKind.None } => "no dropout",
+            BaselinePattern b => b.Baseline.ToString(),
+            var pattern => $"pattern {pattern.Hash()}",
+        };
+        var scored = options.OnTest ? "test" : "validation";
+        switch (data)
+        {
+            case TextTrialData text:
+                Console.WriteLine($"{spec.Target} with {what}, {trial.Plan.Steps} steps x {spec.BatchSize} x {spec.TextOrDefault.Context} tokens on {text.Source} ({text.Streams.Vocabulary} words): " +
+                                  $"{scored} perplexity {m.ValidationPerplexity:0.00}, reward {m.Reward:0.0000}, " +
+                                  $"{m.ItemsPerSecond:0} tokens/s, {m.WallSeconds:0.0} s");
+                break;
+            case ImageTrialData images:
+                Console.WriteLine($"{spec.Target} with {what}, {trial.Plan.Steps} steps x batch {spec.BatchSize} on {images.Source}{Describe(images.Augmentation)}: " +
+                                  $"{scored} accuracy {m.ValidationAccuracy:0.0000}, {m.ItemsPerSecond:0} img/s, {m.WallSeconds:0.0} s");
+                break;
         }
+        return ExitCodes.Ok;
     }
 
-    /// <summary>A language model on a word-level corpus: validation (or test) perplexity and the reward c / perplexity.</summary>
-    private static int RunLanguageModel(EvaluateOptions args)
+    /// <summary>The trial the options describe; the validation split is seeded like the trial, as before.</summary>
+    public static TrialSpec Spec(EvaluateOptions options)
     {
-        var model = LanguageModelSpec.Parse(args.Target);
-        var data = args.Data ?? throw new UsageException("a language model needs --data DIR with a word-level corpus (ptb.train.txt, ...)");
-        var baseline = args.Baseline is { } b ? BaselineSpec.Parse(b) : null;
-        var patternText = args.Pattern;
-        int steps = args.Steps ?? 200, batch = args.BatchSize ?? 16, seed = args.Seed, threads = args.Threads;
-        double? epochs = args.Epochs;
-        int context = args.Context ?? 32;
-        double lr = args.LearningRate, scale = args.RewardScale ?? 1.0;
-        bool test = args.OnTest;
-        var optimizer = args.Optimizer;
-        if (baseline is not null && patternText is not null) throw new UsageException("give --baseline or --pattern, not both");
-        if (baseline is not null && baseline.Kind != "dropout")
-            throw new UsageException($"a language model takes the baseline dropout:P, not {baseline.Kind}");
-
-        TransformerPattern? pattern = null;
-        if (patternText is not null)
+        if (options.Baseline is not null && options.Pattern is not null) throw new UsageException("give --baseline or --pattern, not both");
+        bool languageModel = LanguageModelSpec.IsLanguageModelName(options.Target);
+        DropoutPattern regulariser = new BaselinePattern(options.Baseline is { } b ? BaselineSpec.Parse(b) : BaselineSpec.None);
+        string target;
+        if (languageModel)
         {
-            pattern = PatternCommand.ReadPattern(patternText) as TransformerPattern
-                ?? throw new UsageException("--pattern: expected a Transformer pattern for a language model");
-            TransformerSearchSpace.ValidateStructure(pattern, model.Layers);
+            var model = LanguageModelSpec.Parse(options.Target);
+            target = model.Name;
+            if (options.Data is null) throw new UsageException("a language model needs --data DIR with a word-level corpus (ptb.train.txt, ...)");
+            if (regulariser is BaselinePattern { Baseline: var baseline } && !baseline.FitsLanguageModels)
+                throw new UsageException($"a language model takes the baseline dropout:P, not {baseline.Kind.ToString().ToLowerInvariant()}");
+            if (options.Pattern is not null)
+            {
+                var pattern = PatternCommand.ReadPattern(options.Pattern) as TransformerPattern
+                    ?? throw new UsageException("--pattern: expected a Transformer pattern for a language model");
+                TransformerSearchSpace.ValidateStructure(pattern, model.Layers);
+                regulariser = pattern;
+            }
         }
-        set_num_threads(threads);
-        var corpus = TextCorpus.Load(data);
-        if (test && corpus.Test is null) throw new UsageException($"--on-test: {data} has no test file");
-        using var streams = TokenStreams.FromIds(corpus.Train, test ? corpus.Test! : corpus.Validation, corpus.Vocabulary.Count, CPU);
-        if (epochs is { } e) steps = TrainingBudget.StepsFor(e, corpus.Train.Length / context, batch);
-        var plan = new LanguageModelPlan(model, context, steps, batch, lr, seed, scale, baseline?.Rate, Optimizer: optimizer);
-        var what = baseline?.ToString() ?? (pattern is null ? "no dropout" : $"pattern {pattern.Hash()}");
-        var outcome = LanguageModelTrial.Run(streams, pattern, plan, CancellationToken.None);
-        switch (outcome)
+        else
         {
-            case LanguageModelCompleted c:
-                Console.WriteLine($"{model.Name} with {what}, {steps} steps x {batch} x {context} tokens on {data} ({corpus.Vocabulary.Count} words): " +
-                                  $"{(test ? "test" : "validation")} perplexity {c.Metrics.ValidationPerplexity:0.00}, reward {c.Metrics.Reward:0.0000}, " +
-                                  $"{c.Metrics.TokensPerSecond:0} tokens/s, {c.Metrics.WallSeconds:0.0} s");
-                return ExitCodes.Ok;
-            default:
-                return Failed(outcome);
+            var conv = TargetSpec.Parse(options.Target);
+            target = conv.Name;
+            if (options.Pattern is not null)
+            {
+                var pattern = PatternCommand.ReadPattern(options.Pattern) as ConvPattern
+                    ?? throw new UsageException($"--pattern: expected a ConvNet pattern for {conv.Name}");
+                ConvSearchSpace.ValidateStructure(pattern, conv.MaskSites); // found with any grid, so not checked against the default one
+                regulariser = pattern;
+            }
         }
-    }
-
-    private static int Failed(TrialOutcome outcome)
-    {
-        Console.Error.WriteLine(outcome is TrialOutcome.Failed f ? $"training failed ({f.Reason}): {f.Message}" : $"training failed: {outcome}");
-        return ExitCodes.Failed;
+        // defaults by family: an image target trains 80 steps of 128 images, a language model 200 steps of 16 sequences
+        return new TrialSpec(target, Dataset: null, options.Data, new TrialBudget(options.Steps ?? (languageModel ? 200 : 80), options.Epochs),
+            options.BatchSize ?? (languageModel ? 16 : 128), options.LearningRate, regulariser, ValidationFraction: 0.1,
+            SplitSeed: options.Seed, TrialSeed: options.Seed, options.Optimizer,
+            languageModel ? new TextOptions(options.Context ?? 32, options.RewardScale ?? 1.0) : null, options.OnTest);
     }
 
     private static string Describe(AugmentationOptions augmentation) =>

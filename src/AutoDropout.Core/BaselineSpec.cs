@@ -2,12 +2,33 @@ using System.Globalization;
 
 namespace AutoDropout.Core;
 
+/// <summary>The hand-made regularisers a baseline trial puts at every mask site.</summary>
+public enum RegulariserKind
+{
+    /// <summary>Nothing at the sites: the target trains without dropout.</summary>
+    None,
+    /// <summary>Standard dropout of single units.</summary>
+    Dropout,
+    /// <summary>Dropout of whole channels (dropout2d).</summary>
+    Spatial,
+    /// <summary>DropBlock (Ghiasi et al. 2018).</summary>
+    DropBlock,
+}
+
 /// <summary>
 /// The hand-made regularisers AutoDropout is compared with, placed at the same sites as patterns:
-/// "dropout:P" (units), "spatial:P" (whole channels, dropout2d) and "dropblock:SIZE:KEEP" (Ghiasi et al. 2018).
+/// "none", "dropout:P" (units), "spatial:P" (whole channels, dropout2d) and "dropblock:SIZE:KEEP" (Ghiasi et al. 2018).
 /// </summary>
-public sealed record BaselineSpec(string Kind, double Rate, int BlockSize = 0)
+/// <param name="Rate">The drop probability; keep_prob for DropBlock; 0 for none.</param>
+public sealed record BaselineSpec(RegulariserKind Kind, double Rate = 0, int BlockSize = 0)
 {
+    public static readonly BaselineSpec None = new(RegulariserKind.None);
+
+    private const string Known = "none, dropout:P, spatial:P or dropblock:SIZE:KEEP";
+
+    /// <summary>Language models have no channel maps: they take standard dropout (or none) at their sites.</summary>
+    public bool FitsLanguageModels => Kind is RegulariserKind.None or RegulariserKind.Dropout;
+
     public static BaselineSpec Parse(string text)
     {
         var parts = text.Trim().ToLowerInvariant().Split(':');
@@ -16,11 +37,13 @@ public sealed record BaselineSpec(string Kind, double Rate, int BlockSize = 0)
                 ? v : throw new ArgumentException($"baseline '{text}': {what} is missing or not a number");
         switch (parts[0])
         {
+            case "none":
+                return None;
             case "dropout" or "spatial":
                 {
                     double p = Number(1, "the drop probability");
                     if (p is < 0 or >= 1) throw new ArgumentException($"baseline '{text}': the drop probability must be in [0, 1)");
-                    return new BaselineSpec(parts[0], p);
+                    return new BaselineSpec(parts[0] == "dropout" ? RegulariserKind.Dropout : RegulariserKind.Spatial, p);
                 }
             case "dropblock":
                 {
@@ -28,16 +51,22 @@ public sealed record BaselineSpec(string Kind, double Rate, int BlockSize = 0)
                     double keep = Number(2, "keep_prob");
                     if (size < 1) throw new ArgumentException($"baseline '{text}': the block size must be at least 1");
                     if (keep is <= 0 or > 1) throw new ArgumentException($"baseline '{text}': keep_prob must be in (0, 1]");
-                    return new BaselineSpec("dropblock", keep, size);
+                    return new BaselineSpec(RegulariserKind.DropBlock, keep, size);
                 }
             default:
-                throw new ArgumentException($"unknown baseline '{text}': expected dropout:P, spatial:P or dropblock:SIZE:KEEP");
+                throw new ArgumentException($"unknown baseline '{text}': expected {Known}");
         }
     }
 
-    public override string ToString() => Kind == "dropblock"
-        ? FormattableString.Invariant($"dropblock:{BlockSize}:{Rate}")
-        : FormattableString.Invariant($"{Kind}:{Rate}");
+    /// <summary>The form users type, which is also how persisted baseline trials name their baseline.</summary>
+    public override string ToString() => Kind switch
+    {
+        RegulariserKind.None => "none",
+        RegulariserKind.Dropout => FormattableString.Invariant($"dropout:{Rate}"),
+        RegulariserKind.Spatial => FormattableString.Invariant($"spatial:{Rate}"),
+        RegulariserKind.DropBlock => FormattableString.Invariant($"dropblock:{BlockSize}:{Rate}"),
+        _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "unknown regulariser kind"),
+    };
 }
 
 /// <summary>

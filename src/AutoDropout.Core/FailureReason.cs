@@ -26,13 +26,4 @@ public static class FailureReasons
         FailureReason.Cancelled => "cancelled",
         _ => "error",
     };
-
-    public static FailureReason Parse(string name) => name switch
-    {
-        "diverged" => FailureReason.Diverged,
-        "out-of-memory" => FailureReason.OutOfMemory,
-        "cancelled" => FailureReason.Cancelled,
-        "error" => FailureReason.Error,
-        _ => throw new ArgumentException($"unknown failure reason '{name}' (known: diverged, out-of-memory, cancelled, error)"),
-    };
 }

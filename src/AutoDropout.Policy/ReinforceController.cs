@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using AutoDropout.Core;
-using AutoDropout.Training;
+using AutoDropout.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;

@@ -10,9 +10,10 @@ public static class Assignments
     {
         var spec = state.Spec;
         var trial = state.Trials[trialId];
-        return new WorkAssignment(spec.Name, trial.Id, trial.Pattern, spec.Target, spec.Dataset, spec.DataDirectory,
-            spec.TrainSteps, spec.BatchSize, spec.LearningRate, spec.ValidationFraction,
-            (int)(Seeds.Derive(spec.Seed, 0, SeedStream.ValidationSplit) & int.MaxValue), trial.Seed, trial.LeaseUntil!.Value,
-            spec.Optimizer, spec.IsTransformer ? spec.TextOrDefault : null, spec.TrainEpochs);
+        var trialSpec = new TrialSpec(spec.Target, spec.Dataset, spec.DataDirectory, new TrialBudget(spec.TrainSteps, spec.TrainEpochs),
+            spec.BatchSize, spec.LearningRate, trial.Pattern, spec.ValidationFraction,
+            (int)(Seeds.Derive(spec.Seed, 0, SeedStream.ValidationSplit) & int.MaxValue), trial.Seed,
+            spec.Optimizer, spec.IsTransformer ? spec.TextOrDefault : null);
+        return new WorkAssignment(spec.Name, trial.Id, trialSpec, trial.LeaseUntil!.Value);
     }
 }

@@ -11,9 +11,10 @@ public static class BaselineModules
     /// <summary>A fresh module for one site.</summary>
     public static nn.Module<Tensor, Tensor> CreateModule(this BaselineSpec baseline, Generator generator) => baseline.Kind switch
     {
-        "dropout" => new SeededDropout(baseline.Rate, wholeChannels: false, generator),
-        "spatial" => new SeededDropout(baseline.Rate, wholeChannels: true, generator),
-        _ => new DropBlock(baseline.BlockSize, baseline.Rate, generator),
+        RegulariserKind.Dropout => new SeededDropout(baseline.Rate, wholeChannels: false, generator),
+        RegulariserKind.Spatial => new SeededDropout(baseline.Rate, wholeChannels: true, generator),
+        RegulariserKind.DropBlock => new DropBlock(baseline.BlockSize, baseline.Rate, generator),
+        _ => throw new ArgumentException($"the baseline {baseline} puts no module at a site"),
     };
 }
 

@@ -1,25 +1,10 @@
-using System.Diagnostics;
 using AutoDropout.Core;
+using AutoDropout.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
 namespace AutoDropout.Training;
-
-/// <summary>What one language-model trial trains.</summary>
-/// <param name="Context">Tokens per training window (truncated back-propagation length).</param>
-/// <param name="RewardScale">c in reward = c / validation perplexity (see docs/patterns.md).</param>
-/// <param name="Dropout">Standard dropout at every site instead of a pattern (the hand-made baseline), or null.</param>
-public sealed record LanguageModelPlan(
-    LanguageModelSpec Model, int Context, int Steps, int BatchSize, double LearningRate, long Seed,
-    double RewardScale = 1.0, double? Dropout = null, int EvalBatchSize = 16, OptimizerSettings? Optimizer = null);
-
-public sealed record LanguageModelMetrics(
-    double ValidationPerplexity, double ValidationAccuracy, double Reward, double FinalTrainLoss,
-    double TokensPerSecond, double WallSeconds, int Steps);
-
-/// <summary>A language-model trial that finished; failures use <see cref="TrialOutcome.Failed"/>.</summary>
-public sealed record LanguageModelCompleted(LanguageModelMetrics Metrics) : TrialOutcome;
 
 /// <summary>Token streams on a device: the training stream and the held-out validation stream (1-D int64).</summary>
 public sealed class TokenStreams(Tensor train, Tensor validation, int vocabulary) : IDisposable
@@ -39,65 +24,85 @@ public sealed class TokenStreams(Tensor train, Tensor validation, int vocabulary
 }
 
 /// <summary>
-/// Trains a <see cref="TransformerLm"/> with a pattern on contiguous windows of the training stream and scores it by
-/// validation perplexity. Same conventions as <see cref="TrialRunner"/>: calling thread, one dispose scope a step.
+/// Language modelling: a <see cref="TransformerLm"/> on contiguous windows of the training stream, next-token
+/// cross-entropy, scored by validation perplexity (reward = c / perplexity).
 /// </summary>
-public static class LanguageModelTrial
+/// <param name="Context">Tokens per training window (truncated back-propagation length).</param>
+/// <param name="RewardScale">c in reward = c / validation perplexity (see docs/patterns.md).</param>
+public sealed class LanguageModelTrial(TokenStreams data, LanguageModelSpec model, int context, double rewardScale = 1.0) : ITrialFamily
 {
+    public const int DefaultEvalBatchSize = 16;
+
+    public TokenStreams Data { get; } = data;
+    public LanguageModelSpec Model { get; } = model;
+    public int Context { get; } = context;
+    public double RewardScale { get; } = rewardScale;
+
     public static double Reward(double perplexity, double scale) => scale / perplexity;
 
-    public static TrialOutcome Run(TokenStreams data, TransformerPattern? pattern, LanguageModelPlan plan,
-        CancellationToken cancel, Action<int, double>? progress = null)
-    {
-        var clock = Stopwatch.StartNew();
-        try
-        {
-            using var model = TorchRuntime.Seeded(plan.Seed, () => new TransformerLm(plan.Model, data.Vocabulary, plan.Context));
-            model.to(data.Train.device);
-            using var masks = new Generator((ulong)plan.Seed, data.Train.device);
-            if (plan.Dropout is { } rate) model.ApplyDropout(rate, masks);
-            else model.ApplyPattern(pattern, masks);
-            var settings = plan.Optimizer ?? OptimizerSettings.Default;
-            using var optimizer = settings.Create(model.parameters(), plan.LearningRate);
-            using var rows = Batchify(data.Train, plan.BatchSize);
-            long length = rows.shape[1];
-            if (length < plan.Context + 1)
-                throw new ArgumentException($"the training stream is too short for {plan.BatchSize} rows of {plan.Context + 1} tokens");
+    public ITrialSession Start(TrialPlan plan) => new Session(this, plan);
 
-            model.train();
-            long position = 0, tokens = 0;
-            double lastLoss = double.NaN;
-            for (int step = 0; step < plan.Steps; step++)
-            {
-                if (cancel.IsCancellationRequested) return new TrialOutcome.Failed("cancelled", $"cancelled at step {step}");
-                if (position + plan.Context + 1 > length) position = 0;
-                if (settings.Schedule != OptimizerSettings.Constant)
-                    optimizer.SetLearningRate(settings.LearningRateAt(plan.LearningRate, step, plan.Steps));
-                using (NewDisposeScope())
-                {
-                    var (input, target) = Window(rows, position, plan.Context);
-                    optimizer.zero_grad();
-                    var logits = model.call(input);
-                    var loss = F.cross_entropy(logits.reshape(-1, data.Vocabulary), target.reshape(-1));
-                    lastLoss = loss.item<float>();
-                    if (!double.IsFinite(lastLoss)) return new TrialOutcome.Failed("diverged", $"loss became {lastLoss} at step {step}");
-                    loss.backward();
-                    optimizer.step();
-                }
-                position += plan.Context;
-                tokens += (long)plan.BatchSize * plan.Context;
-                progress?.Invoke(step + 1, lastLoss);
-            }
-            double trainSeconds = clock.Elapsed.TotalSeconds;
-            var (validationLoss, accuracy) = Evaluate(model, data.Validation, plan.Context, plan.EvalBatchSize);
-            if (!double.IsFinite(validationLoss)) return new TrialOutcome.Failed("diverged", $"validation loss is {validationLoss}");
-            double perplexity = Math.Exp(validationLoss);
-            return new LanguageModelCompleted(new LanguageModelMetrics(perplexity, accuracy, Reward(perplexity, plan.RewardScale),
-                lastLoss, tokens / trainSeconds, clock.Elapsed.TotalSeconds, plan.Steps));
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
+    private sealed class Session : ITrialSession
+    {
+        private readonly LanguageModelTrial _family;
+        private readonly TransformerLm _model;
+        private readonly Generator _masks;
+        private readonly Tensor _rows;
+        private readonly long _length;
+        private long _position;
+
+        public Session(LanguageModelTrial family, TrialPlan plan)
         {
-            return TrialOutcome.FromException(e);
+            _family = family;
+            var device = family.Data.Train.device;
+            _model = TorchRuntime.Seeded(plan.Seed, () => new TransformerLm(family.Model, family.Data.Vocabulary, family.Context));
+            _model.to(device);
+            _masks = new Generator((ulong)plan.Seed, device);
+            switch (plan.Regulariser)
+            {
+                case BaselinePattern baseline: _model.ApplyBaseline(baseline.Baseline, _masks); break;
+                case TransformerPattern pattern: _model.ApplyPattern(pattern, _masks); break;
+                case null: _model.ApplyPattern(null, _masks); break;
+                case var other: throw new ArgumentException($"{family.Model.Name} takes Transformer patterns, not {other.Space} patterns");
+            }
+            _rows = Batchify(family.Data.Train, plan.BatchSize);
+            _length = _rows.shape[1];
+            if (_length < family.Context + 1)
+                throw new ArgumentException($"the training stream is too short for {plan.BatchSize} rows of {family.Context + 1} tokens");
+            ItemsPerStep = (long)plan.BatchSize * family.Context;
+        }
+
+        public nn.Module Model => _model;
+
+        public long ItemsPerStep { get; }
+
+        public void BeforeStep(int step, int steps)
+        {
+            if (_position + _family.Context + 1 > _length) _position = 0;
+        }
+
+        public Tensor Loss()
+        {
+            var (input, target) = Window(_rows, _position, _family.Context);
+            var logits = _model.call(input);
+            return F.cross_entropy(logits.reshape(-1, _family.Data.Vocabulary), target.reshape(-1));
+        }
+
+        public void AfterStep() => _position += _family.Context;
+
+        public TrialScores Evaluate(int? batchSize)
+        {
+            var (validationLoss, accuracy) = LanguageModelTrial.Evaluate(_model, _family.Data.Validation, _family.Context, batchSize ?? DefaultEvalBatchSize);
+            if (!double.IsFinite(validationLoss)) return new TrialScores(0, accuracy, Diverged: $"validation loss is {validationLoss}");
+            double perplexity = Math.Exp(validationLoss);
+            return new TrialScores(Reward(perplexity, _family.RewardScale), accuracy, perplexity);
+        }
+
+        public void Dispose()
+        {
+            _model.Dispose();
+            _masks.Dispose();
+            _rows.Dispose();
         }
     }
 

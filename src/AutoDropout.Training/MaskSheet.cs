@@ -1,3 +1,4 @@
+using AutoDropout.Torch;
 using System.Globalization;
 using AutoDropout.Core;
 using AutoDropout.Core.Pictures;

@@ -24,6 +24,11 @@ public abstract class MaskedTarget : nn.Module<Tensor, Tensor>
     /// <summary>Puts a fresh baseline module at every site (instead of a pattern); the target owns and disposes them.</summary>
     public void ApplyBaseline(BaselineSpec baseline, Generator generator)
     {
+        if (baseline.Kind == RegulariserKind.None)
+        {
+            ApplyPattern(null, generator);
+            return;
+        }
         ApplyPattern(null, null);
         foreach (var site in Sites)
         {

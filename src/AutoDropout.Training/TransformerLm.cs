@@ -49,10 +49,17 @@ public sealed class TransformerLm : nn.Module<Tensor, Tensor>
         for (int i = 0; i < sites.Count; i++) sites[i].Configure(pattern?.Sites[i], generator);
     }
 
-    /// <summary>Standard dropout with rate <paramref name="rate"/> at every site (the usual hand-made baseline).</summary>
-    public void ApplyDropout(double rate, Generator generator)
+    /// <summary>
+    /// A hand-made baseline at every site instead of a pattern: standard dropout (the usual one for Transformers) or
+    /// none; channel-map baselines (spatial, DropBlock) do not apply to sequences.
+    /// </summary>
+    public void ApplyBaseline(BaselineSpec baseline, Generator generator)
     {
-        foreach (var site in sites) site.UseDropout(rate, generator);
+        if (!baseline.FitsLanguageModels)
+            throw new ArgumentException($"a language model takes the baseline dropout:P or none, not {baseline}");
+        ApplyPattern(null, generator);
+        if (baseline.Kind == RegulariserKind.Dropout)
+            foreach (var site in sites) site.UseDropout(baseline.Rate, generator);
     }
 
     /// <summary>Token ids [N, T] (T ≤ context) to next-token logits [N, T, vocabulary].</summary>

@@ -3,6 +3,7 @@ using Akka.Cluster.Hosting;
 using Akka.Configuration;
 using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
+using AutoDropout.Torch;
 using Microsoft.Extensions.Hosting;
 
 namespace AutoDropout.Cluster.Controller;
@@ -42,7 +43,7 @@ public static class ControllerNode
             ?? (chosen == PersistenceBackend.Sqlite
                 ? Path.Combine(NodeState.Directory, "autodropout.db")
                 : throw new ArgumentException("--db: PostgreSQL needs a connection string"));
-        TorchSharp.torch.set_num_threads(1); // the policy is tiny; one thread keeps updates bit-reproducible
+        TorchRuntime.UseThreads(1); // the policy is tiny; one thread keeps updates bit-reproducible
         var (journal, snapshots) = PersistenceOptions(chosen, connection);
         return NodeHost.Create(NodeRole.Controller, options, environment, RoleFiles, akka => akka
             .WithSqlPersistence(journal, snapshots)

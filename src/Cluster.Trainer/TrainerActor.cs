@@ -2,7 +2,7 @@ using AutoDropout.Core;
 using Akka.Actor;
 using Akka.Event;
 using AutoDropout.Messages;
-using AutoDropout.Training;
+using AutoDropout.Torch;
 
 namespace AutoDropout.Cluster.Trainer;
 
@@ -67,7 +67,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         Receive<WorkAssignment>(work =>
         {
             Timers.Cancel("poll");
-            _log.Info("{0}: training trial {1} of {2}: {3}", _trainerId, work.TrialId, work.Search, work.Pattern.ToCompact());
+            _log.Info("{0}: training trial {1} of {2}: {3}", _trainerId, work.TrialId, work.Search, work.Trial.Regulariser.ToCompact());
             _currentTrial?.Dispose();
             _currentTrial = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
             var controller = _controller;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
-using AutoDropout.Training;
+using AutoDropout.Torch;
 using Microsoft.Extensions.Hosting;
 
 namespace AutoDropout.Cluster.Trainer;
@@ -22,10 +22,7 @@ public static class TrainerNode
     {
         environment ??= NodeEnvironment.Process;
         devices ??= NodeOptions.SplitList(NodeEnvironment.Get(environment, NodeEnvironment.Devices) ?? "cpu");
-        var choices = devices.Select(TorchRuntime.ParseDevice).ToArray();
-        // libtorch's intra-op thread count is per process: the CPU trainers of a node share the largest request
-        int cpuThreads = choices.Where(c => !c.IsCuda).Select(c => c.Threads).DefaultIfEmpty(1).Max();
-        TorchSharp.torch.set_num_threads(cpuThreads);
+        var choices = TorchRuntime.UseDevices(devices);
         return NodeHost.Create(NodeRole.Trainer, options, environment, RoleFiles, akka => akka
             .WithSingletonProxy<ControllerProxy>(ControllerProxy.SingletonName, ControllerProxy.SingletonOptions())
             .WithActors((system, registry) => Start(system, registry.Get<ControllerProxy>(), choices)));

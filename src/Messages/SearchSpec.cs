@@ -116,23 +116,11 @@ public sealed record SearchSpec(
             BaselineSpec parsed;
             try { parsed = BaselineSpec.Parse(baseline); }
             catch (ArgumentException e) { throw new ArgumentException($"baselines: {e.Message}"); }
-            if (IsTransformer && parsed.Kind != "dropout")
-                throw new ArgumentException($"baselines: a language model takes dropout:P, not '{baseline}'");
+            if (IsTransformer && !parsed.FitsLanguageModels)
+                throw new ArgumentException($"baselines: a language model takes dropout:P or none, not '{baseline}'");
         }
         Optimizer?.Validate();
         try { PolicyOrDefault.Validate(); }
         catch (ArgumentException e) { throw new ArgumentException(e.Message); }
-    }
-}
-
-/// <summary>Settings of language-model trials.</summary>
-/// <param name="Context">Tokens per training window.</param>
-/// <param name="RewardScale">c in reward = c / validation perplexity.</param>
-public sealed record TextOptions(int Context = 32, double RewardScale = 1.0)
-{
-    public void Validate()
-    {
-        if (Context < 2) throw new ArgumentException("text.context: at least 2 tokens");
-        if (!(RewardScale > 0) || !double.IsFinite(RewardScale)) throw new ArgumentException("text.reward_scale: must be positive");
     }
 }

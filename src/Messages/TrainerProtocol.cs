@@ -8,13 +8,8 @@ public sealed record RequestWork(string TrainerId, string Device) : IAutoDropout
 /// <summary>No trial is ready; ask again after the given delay.</summary>
 public sealed record NoWorkAvailable(int RetryAfterMilliseconds) : IAutoDropoutMessage;
 
-/// <summary>What a trainer needs to run one trial.</summary>
-/// <param name="SplitSeed">Seeds the validation split; the same for every trial of a search.</param>
-/// <param name="TrialSeed">Seeds the target's weights, batch order and mask offsets of this trial.</param>
-public sealed record WorkAssignment(
-    string Search, int TrialId, DropoutPattern Pattern, string Target, string Dataset, string? DataDirectory,
-    int TrainSteps, int BatchSize, double LearningRate, double ValidationFraction, int SplitSeed, long TrialSeed,
-    DateTimeOffset LeaseUntil, OptimizerSettings? Optimizer = null, TextOptions? Text = null, double? TrainEpochs = null) : IAutoDropoutMessage;
+/// <summary>A leased trial: what to train, and until when the lease holds.</summary>
+public sealed record WorkAssignment(string Search, int TrialId, TrialSpec Trial, DateTimeOffset LeaseUntil) : IAutoDropoutMessage;
 
 /// <param name="ValidationAccuracy">Top-1 accuracy; next-token accuracy for language models.</param>
 /// <param name="ImagesPerSecond">Training throughput: images, or tokens for language models.</param>

@@ -108,14 +108,14 @@ public class AugmentationTests
         random.NextBytes(pixels);
         var set = new ImageSet(new IdxImages(40, 8, 8, pixels, 3), Enumerable.Range(0, 40).Select(i => (byte)(i % 10)).ToArray(), 10);
         using var data = new PreparedData(set, set, CPU);
-        var plan = new TrialPlan(AutoDropout.Core.TargetSpec.Parse("cnn"), 2, 8, 1e-3, Seed: 3, EvalBatchSize: 40);
-        double Loss(TrialPlan p) =>
-            Assert.IsType<TrialOutcome.Completed>(TrialRunner.Run(data, null, p, CancellationToken.None)).Metrics.FinalTrainLoss;
+        var plan = new TrialPlan(2, 8, 1e-3, Seed: 3, EvalBatchSize: 40);
+        double Loss(AugmentationOptions? augmentation) => Assert.IsType<TrialOutcome.Completed>(TrialLoop.Run(
+            new ImageClassifierTrial(data, AutoDropout.Core.TargetSpec.Parse("cnn"), augmentation), plan, CancellationToken.None)).Metrics.FinalTrainLoss;
 
-        var augmented = plan with { Augmentation = AugmentationOptions.ForDataset("cifar-10") };
-        double plain = Loss(plan), once = Loss(augmented);
+        var augmented = AugmentationOptions.ForDataset("cifar-10");
+        double plain = Loss(null), once = Loss(augmented);
         Assert.Equal(once, Loss(augmented));
-        Assert.Equal(plain, Loss(plan with { Augmentation = AugmentationOptions.None }));
+        Assert.Equal(plain, Loss(AugmentationOptions.None));
         Assert.NotEqual(plain, once);
     }
 

@@ -4,6 +4,7 @@ using AutoDropout.Cluster.Controller;
 using AutoDropout.Cluster.Trainer;
 using AutoDropout.Core;
 using AutoDropout.Messages;
+using AutoDropout.Torch;
 using AutoDropout.Training;
 
 namespace AutoDropout.Tests;
@@ -47,7 +48,7 @@ public sealed class BaselineSearchTests : SqliteTestKit
         }
 
         var dropout = await Lease();
-        Assert.Equal(new BaselinePattern(BaselineSpec.Parse("dropout:0.1")), dropout.Pattern);
+        Assert.Equal(new BaselinePattern(BaselineSpec.Parse("dropout:0.1")), dropout.Trial.Regulariser);
         using (var worker = new TrainingWorker(TorchRuntime.ParseDevice("cpu")))
         {
             var trained = await worker.Run(dropout, "trainer-a", CancellationToken.None); // a real training run with the baseline
@@ -56,7 +57,7 @@ public sealed class BaselineSearchTests : SqliteTestKit
         }
         await Report(dropout, 0.99);
         var dropblock = await Lease();
-        Assert.Equal("baseline dropblock:3:0.9", dropblock.Pattern.ToCompact());
+        Assert.Equal("baseline dropblock:3:0.9", dropblock.Trial.Regulariser.ToCompact());
         await Report(dropblock, 0.98);
 
         var details = await manager.Ask<SearchDetails>(new GetSearch("refs"), Wait);
@@ -66,12 +67,12 @@ public sealed class BaselineSearchTests : SqliteTestKit
 
         var first = await Lease();
         var second = await Lease();
-        Assert.IsType<ConvPattern>(first.Pattern);
+        Assert.IsType<ConvPattern>(first.Trial.Regulariser);
         await Report(first, 0.5);
         await Report(second, 0.6);
         details = await manager.Ask<SearchDetails>(new GetSearch("refs"), Wait);
         Assert.Equal(1, details.Summary.PolicyVersion);
-        Assert.Equal(second.Pattern, details.BestPattern); // 0.6, although the baselines scored higher
+        Assert.Equal(second.Trial.Regulariser, details.BestPattern); // 0.6, although the baselines scored higher
         Assert.Equal(SearchStatus.Completed, details.Summary.Status);
     }
 }

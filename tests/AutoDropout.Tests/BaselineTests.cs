@@ -69,12 +69,38 @@ public class BaselineTests
     public void Bad_baselines_are_refused(string text) => Assert.Throws<ArgumentException>(() => BaselineSpec.Parse(text));
 
     [Fact]
+    public void An_unknown_kind_is_an_error_that_names_the_known_ones()
+    {
+        var message = Assert.Throws<ArgumentException>(() => BaselineSpec.Parse("cutout:3")).Message;
+        foreach (var known in new[] { "none", "dropout:P", "spatial:P", "dropblock:SIZE:KEEP" }) Assert.Contains(known, message);
+        Assert.Throws<ArgumentException>(() => BaselineSpec.None.CreateModule(new Generator(1)));
+    }
+
+    [Theory]
+    [InlineData("none", RegulariserKind.None)]
+    [InlineData("dropout:0.1", RegulariserKind.Dropout)]
+    [InlineData("spatial:0.1", RegulariserKind.Spatial)]
+    [InlineData("dropblock:3:0.9", RegulariserKind.DropBlock)]
+    public void Typed_forms_parse_to_their_kind_and_print_back_as_typed(string text, RegulariserKind kind)
+    {
+        var baseline = BaselineSpec.Parse(text);
+        Assert.Equal(kind, baseline.Kind);
+        Assert.Equal(text, baseline.ToString());
+        // persisted baseline trials name their baseline in this form
+        Assert.Equal($"{{\"space\":\"baseline\",\"baseline\":\"{text}\"}}", DropoutPatternJsonConverter.Serialize(new BaselinePattern(baseline)));
+    }
+
+    [Fact]
     public void A_target_trains_with_a_baseline_at_every_site()
     {
         var (train, validation) = FashionMnist.LoadEmbedded().Train.SplitValidation(0.1, 1);
         using var data = new PreparedData(train, validation, CPU);
-        var plan = new TrialPlan(TargetSpec.Parse("cnn"), 20, 64, 2e-3, 5, Baseline: BaselineSpec.Parse("dropblock:3:0.9"));
-        var completed = Assert.IsType<TrialOutcome.Completed>(TrialRunner.Run(data, null, plan, CancellationToken.None));
+        var plan = new TrialPlan(20, 64, 2e-3, 5, new BaselinePattern(BaselineSpec.Parse("dropblock:3:0.9")));
+        var completed = Assert.IsType<TrialOutcome.Completed>(TrialLoop.Run(new ImageClassifierTrial(data, TargetSpec.Parse("cnn")), plan, CancellationToken.None));
         Assert.InRange(completed.Metrics.ValidationAccuracy, 0.4, 1.0);
+        // "none" is no dropout: the same numbers as no regulariser at all
+        var none = TrialLoop.Run(new ImageClassifierTrial(data, TargetSpec.Parse("cnn")), new TrialPlan(3, 64, 2e-3, 5, new BaselinePattern(BaselineSpec.None)), CancellationToken.None);
+        var nothing = TrialLoop.Run(new ImageClassifierTrial(data, TargetSpec.Parse("cnn")), new TrialPlan(3, 64, 2e-3, 5), CancellationToken.None);
+        Assert.Equal(Assert.IsType<TrialOutcome.Completed>(nothing).Metrics.FinalTrainLoss, Assert.IsType<TrialOutcome.Completed>(none).Metrics.FinalTrainLoss);
     }
 }

@@ -146,15 +146,13 @@ public class Cifar10Tests : IDisposable
         using (var test = File.Create(Path.Combine(_dir, Cifar10.TestFile)))
             Cifar10.WriteBatch(test, all.Select(Enumerable.Range(200, 40).ToArray()));
 
-        var dataset = ImageDatasets.Load(_dir);
-        var (train, validation) = dataset.Train.SplitValidation(0.2, seed: 1);
-        using var data = new PreparedData(train, validation, TorchSharp.torch.CPU);
-        var augmentation = AugmentationOptions.ForDataset(dataset.Name);
-        Assert.Equal(new AugmentationOptions(4, true), augmentation);
-        var plan = new TrialPlan(AutoDropout.Core.TargetSpec.Parse("cnn"), 12, 16, 3e-3, Seed: 2, Augmentation: augmentation);
+        var spec = new AutoDropout.Core.TrialSpec("cnn", Cifar10.Name, _dir, new AutoDropout.Core.TrialBudget(12), 16, 3e-3,
+            new AutoDropout.Core.BaselinePattern(AutoDropout.Core.BaselineSpec.None), ValidationFraction: 0.2, SplitSeed: 1, TrialSeed: 2);
+        using var data = Assert.IsType<ImageTrialData>(TrialPlanner.LoadData(spec, AutoDropout.Torch.TorchRuntime.ParseDevice("cpu")));
+        Assert.Equal(new AugmentationOptions(4, true), data.Augmentation);
 
-        var outcome = Assert.IsType<TrialOutcome.Completed>(TrialRunner.Run(data, null, plan, CancellationToken.None));
-        Assert.Equal(3, data.InputChannels);
+        var outcome = Assert.IsType<TrialOutcome.Completed>(TrialPlanner.Plan(spec, data).Run(CancellationToken.None));
+        Assert.Equal(3, data.Prepared.InputChannels);
         Assert.InRange(outcome.Metrics.ValidationAccuracy, 0.7, 1.0); // chance is 0.1
     }
 

@@ -1,4 +1,5 @@
 using AutoDropout.Core;
+using AutoDropout.Torch;
 using AutoDropout.Training;
 using static TorchSharp.torch;
 
@@ -60,21 +61,38 @@ public class LanguageModelTests
     {
         using var data = Streams();
         var pattern = TransformerPattern.ParseCompact(string.Join(" | ", Enumerable.Repeat("s1 t4 channel on", Tiny.MaskSites)));
-        var plan = new LanguageModelPlan(Tiny, Context: 16, Steps: 60, BatchSize: 8, LearningRate: 3e-3, Seed: 4);
-        var first = Assert.IsType<LanguageModelCompleted>(LanguageModelTrial.Run(data, pattern, plan, CancellationToken.None));
-        var second = Assert.IsType<LanguageModelCompleted>(LanguageModelTrial.Run(data, pattern, plan, CancellationToken.None));
+        var plan = new TrialPlan(Steps: 60, BatchSize: 8, LearningRate: 3e-3, Seed: 4, pattern);
+        var family = new LanguageModelTrial(data, Tiny, context: 16);
+        var first = Assert.IsType<TrialOutcome.Completed>(TrialLoop.Run(family, plan, CancellationToken.None));
+        var second = Assert.IsType<TrialOutcome.Completed>(TrialLoop.Run(family, plan, CancellationToken.None));
         // uniform guessing over 18 tokens is perplexity 18; the grammar allows about 2.6
-        Assert.InRange(first.Metrics.ValidationPerplexity, 1, 8);
-        Assert.Equal(1 / first.Metrics.ValidationPerplexity, first.Metrics.Reward, 12);
-        Assert.Equal(first.Metrics with { TokensPerSecond = 0, WallSeconds = 0 }, second.Metrics with { TokensPerSecond = 0, WallSeconds = 0 });
+        double perplexity = Assert.NotNull(first.Metrics.ValidationPerplexity);
+        Assert.InRange(perplexity, 1, 8);
+        Assert.Equal(1 / perplexity, first.Metrics.Reward, 12);
+        Assert.Equal(first.Metrics with { ItemsPerSecond = 0, WallSeconds = 0 }, second.Metrics with { ItemsPerSecond = 0, WallSeconds = 0 });
+    }
+
+    [Theory]
+    [InlineData("spatial:0.1")]
+    [InlineData("dropblock:3:0.9")]
+    public void A_language_model_takes_baselines_through_the_conv_type_but_not_channel_ones(string text)
+    {
+        using var data = Streams();
+        var dropout = TrialLoop.Run(new LanguageModelTrial(data, Tiny, 16),
+            new TrialPlan(3, 8, 3e-3, 1, new BaselinePattern(BaselineSpec.Parse("dropout:0.1"))), CancellationToken.None);
+        Assert.IsType<TrialOutcome.Completed>(dropout);
+        var refused = Assert.IsType<TrialOutcome.Failed>(TrialLoop.Run(new LanguageModelTrial(data, Tiny, 16),
+            new TrialPlan(3, 8, 3e-3, 1, new BaselinePattern(BaselineSpec.Parse(text))), CancellationToken.None));
+        Assert.Equal(FailureReason.Error, refused.Reason);
+        Assert.Contains("dropout:P", refused.Message);
     }
 
     [Fact]
     public void An_exploding_learning_rate_ends_as_diverged()
     {
         using var data = Streams();
-        var plan = new LanguageModelPlan(Tiny, 16, 30, 8, 1e30, Seed: 1);
-        var failed = Assert.IsType<TrialOutcome.Failed>(LanguageModelTrial.Run(data, null, plan, CancellationToken.None));
-        Assert.Equal("diverged", failed.Reason);
+        var plan = new TrialPlan(30, 8, 1e30, Seed: 1);
+        var failed = Assert.IsType<TrialOutcome.Failed>(TrialLoop.Run(new LanguageModelTrial(data, Tiny, 16), plan, CancellationToken.None));
+        Assert.Equal(FailureReason.Diverged, failed.Reason);
     }
 }

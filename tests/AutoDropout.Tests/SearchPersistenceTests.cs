@@ -39,7 +39,7 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     private static TrialResult Result(WorkAssignment work, double reward) =>
-        new(work.Search, work.TrialId, "trainer-a", reward, new TrialMetricsReport(reward, 0.4, 100, 1, work.TrainSteps), null, null);
+        new(work.Search, work.TrialId, "trainer-a", reward, new TrialMetricsReport(reward, 0.4, 100, 1, work.Trial.Budget.Steps), null, null);
 
     [SkippableFact]
     public async Task A_search_recovers_its_trials_and_policy_after_a_restart()
@@ -86,7 +86,7 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
                 Assert.Equal(TrialStatus.Proposed, now.Trials.Single(t => t.TrialId == 4).Status);
             }, TimeSpan.FromSeconds(10));
             var again = await manager2.Ask<WorkAssignment>(new RequestWork("trainer-a", "cpu"), TimeSpan.FromSeconds(20));
-            Assert.Equal((4, leased.Pattern), (again.TrialId, again.Pattern));
+            Assert.Equal((4, leased.Trial.Regulariser), (again.TrialId, again.Trial.Regulariser));
             await manager2.Ask<TrialResultAck>(Result(again, 0.7), TimeSpan.FromSeconds(20));
             var updated = await manager2.Ask<SearchDetails>(new GetSearch("persisted"), TimeSpan.FromSeconds(20));
             Assert.Equal(2, updated.Summary.PolicyVersion); // trials 3 and 4 made the second batch

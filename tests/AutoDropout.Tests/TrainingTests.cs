@@ -1,4 +1,5 @@
 using AutoDropout.Core;
+using AutoDropout.Torch;
 using AutoDropout.Training;
 using static TorchSharp.torch;
 
@@ -15,10 +16,10 @@ public class TrainingTests
         using var data = new PreparedData(Data.Value.Train, Data.Value.Validation, CPU);
         var target = TargetSpec.Parse("cnn");
         var pattern = ConvSearchSpace.Default.Decode(Enumerable.Range(0, 16).Select(i => i % 2).ToArray());
-        var plan = new TrialPlan(target, 30, 64, 2e-3, Seed: 5);
+        var plan = new TrialPlan(30, 64, 2e-3, Seed: 5, pattern);
 
-        var first = Assert.IsType<TrialOutcome.Completed>(TrialRunner.Run(data, pattern, plan, CancellationToken.None));
-        var second = Assert.IsType<TrialOutcome.Completed>(TrialRunner.Run(data, pattern, plan, CancellationToken.None));
+        var first = Assert.IsType<TrialOutcome.Completed>(TrialLoop.Run(new ImageClassifierTrial(data, target), plan, CancellationToken.None));
+        var second = Assert.IsType<TrialOutcome.Completed>(TrialLoop.Run(new ImageClassifierTrial(data, target), plan, CancellationToken.None));
         Assert.InRange(first.Metrics.ValidationAccuracy, 0.5, 1.0);
         Assert.Equal(first.Metrics.ValidationAccuracy, second.Metrics.ValidationAccuracy);
         Assert.Equal(first.Metrics.FinalTrainLoss, second.Metrics.FinalTrainLoss);
@@ -28,9 +29,9 @@ public class TrainingTests
     public void Sgd_with_weight_decay_and_a_cosine_schedule_learns()
     {
         using var data = new PreparedData(Data.Value.Train, Data.Value.Validation, CPU);
-        var plan = new TrialPlan(TargetSpec.Parse("cnn"), 30, 64, 0.05, Seed: 5,
+        var plan = new TrialPlan(30, 64, 0.05, Seed: 5,
             Optimizer: new OptimizerSettings(OptimizerSettings.Sgd, 5e-4, OptimizerSettings.Cosine));
-        var completed = Assert.IsType<TrialOutcome.Completed>(TrialRunner.Run(data, null, plan, CancellationToken.None));
+        var completed = Assert.IsType<TrialOutcome.Completed>(TrialLoop.Run(new ImageClassifierTrial(data, TargetSpec.Parse("cnn")), plan, CancellationToken.None));
         Assert.InRange(completed.Metrics.ValidationAccuracy, 0.5, 1.0);
     }
 
@@ -54,19 +55,19 @@ public class TrainingTests
         using var data = new PreparedData(Data.Value.Train, Data.Value.Validation, CPU);
         using var cancel = new CancellationTokenSource();
         int lastStep = 0;
-        var outcome = TrialRunner.Run(data, null, new TrialPlan(TargetSpec.Parse("cnn"), 1000, 32, 1e-3, Seed: 1), cancel.Token,
+        var outcome = TrialLoop.Run(new ImageClassifierTrial(data, TargetSpec.Parse("cnn")), new TrialPlan(1000, 32, 1e-3, Seed: 1), cancel.Token,
             (step, _) => { lastStep = step; if (step == 3) cancel.Cancel(); });
         var failed = Assert.IsType<TrialOutcome.Failed>(outcome);
-        Assert.Equal(("cancelled", 3), (failed.Reason, lastStep));
+        Assert.Equal((FailureReason.Cancelled, 3), (failed.Reason, lastStep));
     }
 
     [Fact]
     public void An_exploding_learning_rate_ends_the_trial_as_diverged()
     {
         using var data = new PreparedData(Data.Value.Train, Data.Value.Validation, CPU);
-        var outcome = TrialRunner.Run(data, null, new TrialPlan(TargetSpec.Parse("cnn"), 40, 64, 1e30, Seed: 1), CancellationToken.None);
+        var outcome = TrialLoop.Run(new ImageClassifierTrial(data, TargetSpec.Parse("cnn")), new TrialPlan(40, 64, 1e30, Seed: 1), CancellationToken.None);
         var failed = Assert.IsType<TrialOutcome.Failed>(outcome);
-        Assert.Equal("diverged", failed.Reason);
+        Assert.Equal(FailureReason.Diverged, failed.Reason);
     }
 
     [Fact]
@@ -76,9 +77,9 @@ public class TrainingTests
         var target = TargetSpec.Parse("wrn-10-1");
         var pattern = ConvSearchSpace.Default.Decode(Enumerable.Range(0, target.MaskSites * 8).Select(i => i % 2).ToArray());
         var losses = new List<double>();
-        var plan = new TrialPlan(target, 24, 32, 0.05, Seed: 3, EvalBatchSize: 200,
+        var plan = new TrialPlan(24, 32, 0.05, Seed: 3, pattern, EvalBatchSize: 200,
             Optimizer: new OptimizerSettings(OptimizerSettings.Sgd, 5e-4, OptimizerSettings.Cosine));
-        Assert.IsType<TrialOutcome.Completed>(TrialRunner.Run(data, pattern, plan, CancellationToken.None, (_, loss) => losses.Add(loss)));
+        Assert.IsType<TrialOutcome.Completed>(TrialLoop.Run(new ImageClassifierTrial(data, target), plan, CancellationToken.None, (_, loss) => losses.Add(loss)));
         Assert.True(losses.TakeLast(6).Average() < losses.Take(6).Average() - 0.3,
             $"loss should fall: first {losses.Take(6).Average():0.00}, last {losses.TakeLast(6).Average():0.00}");
     }

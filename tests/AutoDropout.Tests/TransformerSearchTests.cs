@@ -4,6 +4,7 @@ using AutoDropout.Cluster.Controller;
 using AutoDropout.Cluster.Trainer;
 using AutoDropout.Core;
 using AutoDropout.Messages;
+using AutoDropout.Torch;
 using AutoDropout.Training;
 
 namespace AutoDropout.Tests;
@@ -53,9 +54,9 @@ public sealed class TransformerSearchTests : SqliteTestKit
         var trainer = CreateTestProbe();
         trainer.Send(manager, new RequestWork("trainer-a", "cpu"));
         var work = await trainer.ExpectMsgAsync<WorkAssignment>(Wait);
-        var pattern = Assert.IsType<TransformerPattern>(work.Pattern);
+        var pattern = Assert.IsType<TransformerPattern>(work.Trial.Regulariser);
         Assert.Equal(TransformerSites.Count(1), pattern.Sites.Length);
-        Assert.Equal(16, work.Text?.Context);
+        Assert.Equal(16, work.Trial.Text?.Context);
 
         using var worker = new TrainingWorker(TorchRuntime.ParseDevice("cpu"));
         var result = await worker.Run(work, "trainer-a", CancellationToken.None);

@@ -6,23 +6,21 @@ using AutoDropout.Cluster.Controller;
 using AutoDropout.Core;
 using AutoDropout.Messages;
 using AutoDropout.Policy;
+using AutoDropout.Torch;
 
-namespace AutoDropout.Cli;
+namespace AutoDropout.Bench;
 
 /// <summary>
 /// `autodropout bench controller`: time to sample a pattern and to update on a batch of 8, and the time to recover
 /// a search with many completed trials from snapshot + journal tail, on SQLite (or PostgreSQL with --persistence).
 /// </summary>
-public static class ControllerBench
+public static class ControllerBenchmark
 {
-    public static async Task<int> Run(Args args)
+    /// <param name="db">A SQLite file or a connection string; null: a temporary SQLite file, deleted afterwards.</param>
+    public static async Task<int> Run(TargetSpec target, int trials, PersistenceBackend backend, string? db)
     {
-        int trials = args.GetInt("trials", 10_000);
-        var target = TargetSpec.Parse(args.GetOr("target", TargetSpec.Cnn));
-        var backend = args.GetOr("persistence", "sqlite") == "postgres" ? PersistenceBackend.Postgres : PersistenceBackend.Sqlite;
-        var db = args.Get("db") ?? Path.Combine(Path.GetTempPath(), $"autodropout-bench-{Guid.NewGuid():N}.db");
-        args.RejectUnknown();
-        TorchSharp.torch.set_num_threads(1);
+        var journal = db ?? Path.Combine(Path.GetTempPath(), $"autodropout-bench-{Guid.NewGuid():N}.db");
+        TorchRuntime.UseThreads(1);
 
         using (var policy = new ReinforceController(ConvSearchSpace.Default.VocabularySizes(), target.MaskSites * TokenTypes.PerSite, new PolicyOptions(), 1))
         {
@@ -39,7 +37,7 @@ public static class ControllerBench
             Console.WriteLine($"update on a batch of 8    {updateMs,8:0.00} ms   (target < 50 ms)");
         }
 
-        var config = NodeConfig.Local(ControllerNode.PersistenceConfig(backend, db));
+        var config = NodeConfig.Local(ControllerNode.PersistenceConfig(backend, journal));
         var name = $"bench-{Guid.NewGuid():N}"[..14];
         var spec = new SearchSpec(name, Target: target.Name, Trials: trials, PolicyBatch: 8);
         var write = Stopwatch.StartNew();
@@ -72,8 +70,8 @@ public static class ControllerBench
                               $"from snapshot + journal tail on {backend}: {clock.Elapsed.TotalSeconds:0.00} s   (target < 2 s)");
             await system.Terminate();
         }
-        if (backend == PersistenceBackend.Sqlite && args.Get("db") is null)
-            foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(db + suffix);
-        return ExitCodes.Ok;
+        if (backend == PersistenceBackend.Sqlite && db is null)
+            foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(journal + suffix);
+        return BenchCommands.Ok;
     }
 }

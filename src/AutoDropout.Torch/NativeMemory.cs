@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace AutoDropout.Training;
+namespace AutoDropout.Torch;
 
 /// <summary>
 /// Gives freed native memory back to the system between trials. libtorch frees a trial's tensors, but glibc keeps

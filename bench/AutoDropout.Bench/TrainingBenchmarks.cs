@@ -1,40 +1,31 @@
 using System.Diagnostics;
 using AutoDropout.Core;
+using AutoDropout.Torch;
 using AutoDropout.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace AutoDropout.Cli;
+namespace AutoDropout.Bench;
 
 /// <summary>
-/// `autodropout bench step|trial`: measured figures and ratios, not pass/fail tests. Run them on an idle machine.
+/// `autodropout bench step|trial|soak`: measured figures and ratios, not pass/fail tests. Run them on an idle machine.
 ///   step   one training step of the image target with no dropout, with nn.Dropout after every BN, and with an
 ///          AutoDropout pattern at every BN site; prints the times, the ratios and the masks' share of the step.
 ///   trial  the trial loop's throughput against a bare forward+backward loop over the same model and batches.
+///   soak   many short trials in one process: does resident memory stay flat?
 /// </summary>
-public static class BenchCommand
+public static class TrainingBenchmarks
 {
-    public static int Run(Args args)
+    /// <param name="step">true: `bench step`; false: `bench trial`.</param>
+    public static int StepOrTrial(bool step, TargetSpec target, int batch, int steps, int threads, string dir)
     {
-        var what = args.Positional.ElementAtOrDefault(1) ?? "step";
-        if (what == "controller") return ControllerBench.Run(args).GetAwaiter().GetResult();
-        if (what == "soak") return Soak(args);
-        if (LanguageModelSpec.IsLanguageModelName(args.GetOr("target", TargetSpec.Cnn))) return LanguageModel(args);
-        var target = TargetSpec.Parse(args.GetOr("target", TargetSpec.Cnn));
-        int batch = args.GetInt("batch-size", 128), steps = args.GetInt("steps", 30), threads = args.GetInt("threads", 1);
-        var dir = args.GetOr("data", "embedded");
-        args.RejectUnknown();
-        torch.set_num_threads(threads);
+        TorchRuntime.UseThreads(threads);
         var data = ImageDatasets.Load(dir);
-        using var prepared = new PreparedData(data.Train, data.Test, CPU);
+        // the whole training set and no augmentation: the figures are about the step itself
+        using var prepared = new ImageTrialData(new PreparedData(data.Train, data.Test, CPU), data.Name, data.Source, AugmentationOptions.None);
         Console.WriteLine($"{target.Name} on {data.Name}, batch {batch}, {steps} timed steps after 5 warm-up steps, {threads} torch thread(s)");
-        switch (what)
-        {
-            case "step": return Step(prepared, target, batch, steps);
-            case "trial": return Trial(prepared, target, batch, steps);
-            default: throw new UsageException("bench needs step or trial");
-        }
+        return step ? Step(prepared.Prepared, target, batch, steps) : Trial(prepared, target, batch, steps);
     }
 
     private static ConvPattern FixedPattern(int sites) =>
@@ -66,7 +57,7 @@ public static class BenchCommand
         Console.WriteLine($"nn.Dropout      {Median(dropout) * 1000,8:0.00} ms/step   ratio {Ratio(dropout, none):0.000}");
         Console.WriteLine($"AutoDropout     {Median(pattern) * 1000,8:0.00} ms/step   ratio {Ratio(pattern, none):0.000} (aim <= 1.05)   vs nn.Dropout {Ratio(pattern, dropout):0.000}");
         Console.WriteLine($"mask rendering  {Median(masks) * 1000,8:0.00} ms/step   share of the AutoDropout step {Ratio(masks, pattern):P1}");
-        return ExitCodes.Ok;
+        return BenchCommands.Ok;
     }
 
     private static double TimeSteps(PreparedData data, TargetSpec target, int batch, int steps, Action<MaskedTarget> configure, bool useNnDropout = false)
@@ -118,8 +109,11 @@ public static class BenchCommand
     /// shuffling, no bookkeeping). Both are timed the same way, model construction included, and alternate three
     /// times so drift on a shared machine hits both; the medians are compared.
     /// </summary>
-    private static int Trial(PreparedData data, TargetSpec target, int batch, int steps)
+    private static int Trial(ImageTrialData images, TargetSpec target, int batch, int steps)
     {
+        var data = images.Prepared;
+        var spec = new TrialSpec(target.Name, images.Dataset, null, new TrialBudget(steps), batch, 1e-3, FixedPattern(target.MaskSites),
+            ValidationFraction: 0.1, SplitSeed: 1, TrialSeed: 7);
         var bareRates = new List<double>();
         var trialRates = new List<double>();
         for (int round = 0; round < 3; round++)
@@ -141,30 +135,26 @@ public static class BenchCommand
                 }
             }
             bareRates.Add(steps * (double)batch / bare.Elapsed.TotalSeconds);
-            var outcome = TrialRunner.Run(data, FixedPattern(target.MaskSites), new TrialPlan(target, steps, batch, 1e-3, 7), CancellationToken.None);
-            if (outcome is not TrialOutcome.Completed c) { Console.WriteLine($"trial failed: {outcome}"); return ExitCodes.Failed; }
-            trialRates.Add(c.Metrics.ImagesPerSecond);
+            var outcome = TrialPlanner.Plan(spec, images).Run(CancellationToken.None);
+            if (outcome is not TrialOutcome.Completed c) { Console.WriteLine($"trial failed: {outcome}"); return BenchCommands.Failed; }
+            trialRates.Add(c.Metrics.ItemsPerSecond);
             Console.WriteLine($"round {round + 1}: bare {bareRates[^1],7:0} img/s, trial loop {trialRates[^1],7:0} img/s");
         }
         double bareMedian = bareRates.Order().ElementAt(1), trialMedian = trialRates.Order().ElementAt(1);
         Console.WriteLine($"median: bare loop {bareMedian:0} img/s, trial loop {trialMedian:0} img/s, ratio {trialMedian / bareMedian:0.000} (aim >= 0.95)");
-        return ExitCodes.Ok;
+        return BenchCommands.Ok;
     }
 
     /// <summary>
     /// Many short trials in one process, as a trainer runs them for hours: resident memory after the last trial
     /// against after trial 10 (when caches and allocator pools have settled). Aim: within 5%.
     /// </summary>
-    private static int Soak(Args args)
+    public static int Soak(TargetSpec target, int trials, int steps, int batch, bool trim)
     {
-        int trials = args.GetInt("trials", 100), steps = args.GetInt("steps", 5), batch = args.GetInt("batch-size", 64);
-        var target = TargetSpec.Parse(args.GetOr("target", TargetSpec.Cnn));
-        bool trim = !args.Flag("no-trim");
-        args.RejectUnknown();
-        torch.set_num_threads(1);
-        var data = FashionMnist.Load("embedded");
-        var (train, validation) = data.Train.SplitValidation(0.1, 1);
-        using var prepared = new PreparedData(train, validation, CPU);
+        TorchRuntime.UseThreads(1);
+        var spec = new TrialSpec(target.Name, null, "embedded", new TrialBudget(steps), batch, 1e-3, new BaselinePattern(BaselineSpec.None),
+            ValidationFraction: 0.1, SplitSeed: 1, TrialSeed: 1);
+        using var data = TrialPlanner.LoadData(spec, TorchRuntime.ParseDevice("cpu"));
         var space = ConvSearchSpace.Default;
         var vocabularies = space.VocabularySizes();
         var random = new Random(1);
@@ -181,32 +171,32 @@ public static class BenchCommand
         for (int trial = 1; trial <= trials; trial++)
         {
             var pattern = space.Decode(Enumerable.Range(0, target.MaskSites * TokenTypes.PerSite).Select(i => random.Next(vocabularies[i % TokenTypes.PerSite])).ToArray());
-            var outcome = TrialRunner.Run(prepared, pattern, new TrialPlan(target, steps, batch, 1e-3, trial, EvalBatchSize: 200), CancellationToken.None);
-            if (outcome is TrialOutcome.Failed f) { Console.WriteLine($"trial {trial} failed: {f.Reason}: {f.Message}"); return ExitCodes.Failed; }
+            var run = TrialPlanner.Plan(spec with { Regulariser = pattern, TrialSeed = trial }, data);
+            var outcome = (run with { Plan = run.Plan with { EvalBatchSize = 200 } }).Run(CancellationToken.None);
+            if (outcome is TrialOutcome.Failed f) { Console.WriteLine($"trial {trial} failed: {f.Reason}: {f.Message}"); return BenchCommands.Failed; }
             if (trim) NativeMemory.ReleaseFreedMemory(); // as the trainer does after every trial
             if (trial == 10) atTen = Resident();
             if (trial % 10 == 0) Console.WriteLine($"after trial {trial,4}: resident {Resident() / 1048576.0,7:0.0} MiB, {clock.Elapsed.TotalSeconds,6:0} s");
         }
         long atEnd = Resident();
         Console.WriteLine($"resident after trial 10: {atTen / 1048576.0:0.0} MiB; after trial {trials}: {atEnd / 1048576.0:0.0} MiB; ratio {(double)atEnd / atTen:0.000} (aim <= 1.05)");
-        return ExitCodes.Ok;
+        return BenchCommands.Ok;
     }
 
     /// <summary>
     /// The language-model trial loop against a bare loop over the same model and windows, in tokens per second. The
     /// stream is random ids over a PTB-sized vocabulary (10,000 words): speed depends on the shapes, not the words.
     /// </summary>
-    private static int LanguageModel(Args args)
+    public static int LanguageModel(LanguageModelSpec model, int batch, int steps, int context, int threads, int vocabulary)
     {
-        var model = LanguageModelSpec.Parse(args.GetOr("target", "lm-2-64-4"));
-        int batch = args.GetInt("batch-size", 16), steps = args.GetInt("steps", 60), context = args.GetInt("context", 32);
-        int threads = args.GetInt("threads", 1), vocabulary = args.GetInt("vocabulary", 10000);
-        args.RejectUnknown();
-        torch.set_num_threads(threads);
+        TorchRuntime.UseThreads(threads);
         using var generator = new Generator(1);
-        using var streams = new TokenStreams(randint(0, vocabulary, [200_000], generator: generator, dtype: int64),
-            randint(0, vocabulary, [20_000], generator: generator, dtype: int64), vocabulary);
+        using var data = new TextTrialData(new TokenStreams(randint(0, vocabulary, [200_000], generator: generator, dtype: int64),
+            randint(0, vocabulary, [20_000], generator: generator, dtype: int64), vocabulary), "random ids");
+        var streams = data.Streams;
         var pattern = new TransformerPattern(Enumerable.Repeat(new TransformerSiteTokens(2, 8, SequenceSharing.Channel, true), model.MaskSites));
+        var spec = new TrialSpec(model.Name, null, null, new TrialBudget(steps), batch, 1e-3, pattern, ValidationFraction: 0.1, SplitSeed: 1,
+            TrialSeed: 7, Text: new TextOptions(context));
         Console.WriteLine($"{model.Name}, {batch} x {context} tokens a step, vocabulary {vocabulary}, {steps} steps, {threads} torch thread(s)");
         var bareRates = new List<double>();
         var trialRates = new List<double>();
@@ -231,13 +221,13 @@ public static class BenchCommand
                 }
             }
             bareRates.Add(steps * (double)batch * context / bare.Elapsed.TotalSeconds);
-            var outcome = LanguageModelTrial.Run(streams, pattern, new LanguageModelPlan(model, context, steps, batch, 1e-3, 7), CancellationToken.None);
-            if (outcome is not LanguageModelCompleted c) { Console.WriteLine($"trial failed: {outcome}"); return ExitCodes.Failed; }
-            trialRates.Add(c.Metrics.TokensPerSecond);
+            var outcome = TrialPlanner.Plan(spec, data).Run(CancellationToken.None);
+            if (outcome is not TrialOutcome.Completed c) { Console.WriteLine($"trial failed: {outcome}"); return BenchCommands.Failed; }
+            trialRates.Add(c.Metrics.ItemsPerSecond);
             Console.WriteLine($"round {round + 1}: bare {bareRates[^1],7:0} tokens/s, trial loop {trialRates[^1],7:0} tokens/s");
         }
         double bareMedian = bareRates.Order().ElementAt(1), trialMedian = trialRates.Order().ElementAt(1);
         Console.WriteLine($"median: bare loop {bareMedian:0} tokens/s, trial loop {trialMedian:0} tokens/s, ratio {trialMedian / bareMedian:0.000} (aim >= 0.95)");
-        return ExitCodes.Ok;
+        return BenchCommands.Ok;
     }
 }

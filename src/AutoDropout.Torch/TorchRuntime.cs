@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace AutoDropout.Training;
+namespace AutoDropout.Torch;
 
 /// <summary>Process-wide torch set-up shared by trainers and the controller's policy.</summary>
 public static class TorchRuntime
@@ -20,6 +20,27 @@ public static class TorchRuntime
             torch.manual_seed(seed);
             return build();
         }
+    }
+
+    /// <summary>
+    /// The one place that sets libtorch's intra-op thread count. It is per process: results are reproducible only for
+    /// a fixed count, so every entry point (node role, command, benchmark) states its count here once.
+    /// </summary>
+    public static void UseThreads(int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        torch.set_num_threads(threads);
+    }
+
+    /// <summary>
+    /// Parses the devices of a trainer node and sets the thread count: CPU trainers of one process share the largest
+    /// count asked for, since libtorch has only one.
+    /// </summary>
+    public static IReadOnlyList<DeviceChoice> UseDevices(IEnumerable<string> devices)
+    {
+        var choices = devices.Select(ParseDevice).ToArray();
+        UseThreads(choices.Where(c => !c.IsCuda).Select(c => c.Threads).DefaultIfEmpty(1).Max());
+        return choices;
     }
 
     /// <summary>
