@@ -1,0 +1,73 @@
+using Akka.Actor;
+using Akka.Serialization;
+using AutoDropout.Cluster;
+using AutoDropout.Messages;
+
+namespace AutoDropout.Tests.Unit;
+
+/// <summary>
+/// Journals written today must stay readable: the bytes of every persisted event, as written by the first release,
+/// are committed under Golden/ and must still decode to the same values. A change that breaks this needs a new
+/// event version with its own manifest, not an edit of the old one.
+/// A brand-new manifest gets its file with AUTODROPOUT_WRITE_GOLDEN=tests/AutoDropout.Tests/Golden (absolute path)
+/// dotnet test --filter GoldenEventTests; files that exist are never rewritten.
+/// </summary>
+public class GoldenEventTests : IDisposable
+{
+    private readonly ActorSystem _system = ActorSystem.Create("golden", NodeConfig.Local());
+
+    private static string GoldenDirectory => Path.Combine(AppContext.BaseDirectory, "Golden");
+
+    public static TheoryData<object> PersistedMessages()
+    {
+        var data = new TheoryData<object>();
+        foreach (var row in (IEnumerable<object[]>)SerializerTests.Messages())
+            if (row[0] is ISearchEvent or SearchRegistered or SearchSnapshot) data.Add(row[0]);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(PersistedMessages))]
+    public void Committed_event_bytes_still_decode_to_the_same_event(object expected)
+    {
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerFor(expected);
+        var manifest = serializer.Manifest(expected);
+        var path = Path.Combine(GoldenDirectory, manifest + ".json");
+        if (Environment.GetEnvironmentVariable("AUTODROPOUT_WRITE_GOLDEN") is { Length: > 0 } writeTo)
+        {
+            // only new manifests get files: existing golden bytes are never rewritten; what is written is checked below
+            path = Path.Combine(writeTo, manifest + ".json");
+            if (!File.Exists(path)) File.WriteAllBytes(path, serializer.ToBinary(expected));
+        }
+        Assert.True(File.Exists(path), $"no golden bytes for {manifest}: a new manifest needs its golden file (see the class comment)");
+        var decoded = serializer.FromBinary(File.ReadAllBytes(path), manifest);
+        Assert.Equal(expected.GetType(), decoded.GetType());
+        Assert.Equal(serializer.ToBinary(expected), serializer.ToBinary(decoded));
+    }
+
+    /// <summary>Old forms of events are read, never written: each golden file decodes to today's form.</summary>
+    public static TheoryData<string, object> LegacyForms() => new()
+    {
+        { "trial-requeued-v1", new TrialRequeued(9, RequeueCause.Unknown, "lease expired") },
+    };
+
+    [Theory]
+    [MemberData(nameof(LegacyForms))]
+    public void Old_event_forms_are_upcast_to_todays(string manifest, object expected)
+    {
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerFor(expected);
+        var decoded = serializer.FromBinary(File.ReadAllBytes(Path.Combine(GoldenDirectory, manifest + ".json")), manifest);
+        Assert.Equal(expected, decoded);
+    }
+
+    [Fact]
+    public void Every_readable_manifest_has_golden_bytes()
+    {
+        var missing = MessageCodec.ReadableManifests
+            .Where(m => System.Text.RegularExpressions.Regex.IsMatch(m, @"-v[0-9]+$"))
+            .Where(m => !File.Exists(Path.Combine(GoldenDirectory, m + ".json")));
+        Assert.Empty(missing);
+    }
+
+    public void Dispose() => _system.Terminate().Wait();
+}

@@ -1,0 +1,101 @@
+using Akka.Actor;
+using Akka.Serialization;
+using AutoDropout.Cluster;
+using AutoDropout.Core;
+using AutoDropout.Messages;
+
+namespace AutoDropout.Tests.Unit;
+
+public class SerializerTests : IDisposable
+{
+    private readonly ActorSystem _system = ActorSystem.Create("serializer", NodeConfig.Local());
+
+    private static readonly ConvPattern Pattern = ConvSearchSpace.Default.Decode([1, 2, 3, 4, 5, 0, 1, 0, 6, 4, 4, 5, 5, 5, 0, 1]);
+
+    public static TheoryData<object> Messages() => new()
+    {
+        // values spelled out, not left to defaults: GoldenEventTests compares them with bytes written long ago
+        new SearchCreated(new SearchSpec("s1", Trials: 3, PolicyBatch: 4, Policy: new PolicyOptions(Layers: 1))),
+        new TrialProposed(7, Pattern, 2, 123456789012345L),
+        new TrialLeased(7, "akka.tcp://autodropout@127.0.0.1:1/user/trainer-0", new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero)),
+        new TrialCompleted(7, "t", 0.8125, new TrialMetricsReport(0.8125, 0.5, 1000, 12.5, 80)),
+        new TrialFailed(8, "t", FailureReason.Diverged, "loss became NaN at step 3", 0),
+        new TrialRequeued(9, RequeueCause.LeaseExpired, "lease of t expired"),
+        new PolicyUpdated(3, [1, 2, 3, 4]),
+        new SearchPaused(), new SearchResumed(), new SearchStopped(), new SearchExtended(5),
+        new SearchRegistered("s1"),
+        new RequestWork("t", "cpu"),
+        new NoWorkAvailable(2000),
+        new WorkAssignment("s1", 7, new TrialSpec("cnn", "fashion-mnist", null, new TrialBudget(80), 128, 1e-3, Pattern, 0.1, 42, 43),
+            DateTimeOffset.UnixEpoch),
+        new WorkAssignment("s1", 8, new TrialSpec("lm-1-32-4", "text", "corpus", new TrialBudget(80, 2.5), 16, 1e-3,
+            new BaselinePattern(BaselineSpec.Parse("dropout:0.1")), 0.1, 42, 44, new OptimizerSettings("sgd", 5e-4, "cosine"),
+            new TextOptions(16, 2)), DateTimeOffset.UnixEpoch),
+        new TrialResult("s1", 7, "t", 0.5, null, FailureReason.Error, "boom"),
+        new TrialResultAck("s1", 7),
+        new TrialProgress("s1", 7, "t", 40, 80, 0.61),
+        new CancelTrial("s1", 7, "the search was paused"),
+        new StartSearch(new SearchSpec("s2")),
+        new StartSearch(new SearchSpec("s3", Optimizer: new OptimizerSettings("sgd", 5e-4, "cosine"), TrainEpochs: 2.5, Baselines: ["dropout:0.1"])),
+        new GetSearch("s1"), new PauseSearch("s1"), new ResumeSearch("s1"), new StopSearch("s1"), new ExtendSearch("s1", 5), new ListSearches(),
+        new CommandAccepted("ok"), new CommandRejected("no"),
+        new SearchSnapshot(new SearchSpec("s1", Trials: 12, PolicyBatch: 4),
+            [new TrialSnapshot(1, Pattern, 0, 5, TrialStatus.Completed, "t", null, 0.75, new TrialMetricsReport(0.75, 0.6, 900, 3, 80), null, 1, 1)],
+            [2], [], Paused: false, Stopped: false, PolicyState: [1, 2, 3, 255]),
+    };
+
+    [Theory]
+    [MemberData(nameof(Messages))]
+    public void Every_message_goes_through_our_serializer_and_round_trips(object message)
+    {
+        var serializer = _system.Serialization.FindSerializerFor(message);
+        Assert.IsType<AutoDropoutSerializer>(serializer);
+        var manifest = Serialization.ManifestFor(serializer, message);
+        var back = _system.Serialization.Deserialize(serializer.ToBinary(message), serializer.Identifier, manifest);
+        Assert.Equal(serializer.ToBinary(message), serializer.ToBinary(back));
+        Assert.Equal(message.GetType(), back.GetType());
+    }
+
+    [Fact]
+    public void Every_bound_type_is_covered_by_the_round_trip_test()
+    {
+        var tested = ((IEnumerable<object[]>)Messages()).Select(row => row[0].GetType()).ToHashSet();
+        var untested = MessageCodec.BoundTypes.Where(t => !tested.Contains(t) && t != typeof(SearchList) && t != typeof(SearchDetails));
+        Assert.Empty(untested);
+    }
+
+    [Fact]
+    public void The_marker_interface_and_the_bindings_name_the_same_types()
+    {
+        var marked = typeof(IAutoDropoutMessage).Assembly.GetTypes()
+            .Where(t => !t.IsInterface && typeof(IAutoDropoutMessage).IsAssignableFrom(t)).ToHashSet();
+        Assert.Equal(marked.OrderBy(t => t.Name), MessageCodec.BoundTypes.OrderBy(t => t.Name));
+    }
+
+    [Fact]
+    public void Persisted_events_have_versioned_manifests()
+    {
+        var serializer = (AutoDropoutSerializer)_system.Serialization.FindSerializerForType(typeof(TrialProposed));
+        foreach (var e in ((IEnumerable<object[]>)Messages()).Select(r => r[0]).Where(m => m is ISearchEvent or SearchRegistered))
+            Assert.Matches(@"-v[0-9]+$", serializer.Manifest(e));
+        Assert.Equal("search-snapshot-v1", serializer.Manifest(((IEnumerable<object[]>)Messages()).Select(r => r[0]).OfType<SearchSnapshot>().Single()));
+    }
+
+    [Fact]
+    public void Transformer_patterns_travel_in_the_same_events_and_conv_patterns_are_written_as_before()
+    {
+        var transformer = TransformerPattern.ParseCompact("s2 t8 hidden on | s1 t4 head off");
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerFor(new TrialProposed(1, transformer, 0, 1));
+        var back = (TrialProposed)serializer.FromBinary(serializer.ToBinary(new TrialProposed(10, transformer, 2, 77)), "trial-proposed-v1");
+        Assert.Equal(transformer, Assert.IsType<TransformerPattern>(back.Pattern));
+        var reference = new BaselinePattern(BaselineSpec.Parse("dropblock:3:0.9"));
+        back = (TrialProposed)serializer.FromBinary(serializer.ToBinary(new TrialProposed(11, reference, 0, 78)), "trial-proposed-v1");
+        Assert.Equal(reference, back.Pattern);
+
+        var conv = System.Text.Encoding.UTF8.GetString(serializer.ToBinary(new TrialProposed(7, Pattern, 2, 1)));
+        Assert.DoesNotContain("space", conv); // the ConvNet form has no "space" field, exactly as journals already hold it
+        Assert.Equal(Pattern, ((TrialProposed)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(conv), "trial-proposed-v1")).Pattern);
+    }
+
+    public void Dispose() => _system.Terminate().Wait();
+}
