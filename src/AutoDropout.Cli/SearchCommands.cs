@@ -166,10 +166,10 @@ public static class SearchCommands
         PrintTrials(d.Trials);
         if (d.BestPattern is not null)
             Console.WriteLine($"best: reward {Format(s.BestReward)}, pattern {d.BestPattern.Hash()}: {d.BestPattern.ToCompact()}");
-        var references = d.Trials.Where(t => t.PatternCompact.StartsWith("baseline ", StringComparison.Ordinal)).ToList();
+        var references = d.Trials.Where(t => t.Baseline is not null).ToList();
         if (references.Count > 0)
             Console.WriteLine("baselines (same budget): " + string.Join(", ", references.Select(t =>
-                $"{t.PatternCompact["baseline ".Length..]} {(t.Reward is { } r && t.Status == TrialStatus.Completed ? Format(r) : t.Status.Name())}")));
+                $"{t.Baseline} {(t.Reward is { } r && t.Status == TrialStatus.Completed ? Format(r) : t.Status.Name())}")));
     }
 
     public static void PrintTrials(IEnumerable<TrialView> trials) =>

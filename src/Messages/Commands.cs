@@ -39,9 +39,11 @@ public sealed record SearchList(IReadOnlyList<SearchSummary> Searches) : IAutoDr
 /// <param name="Staleness">How many policy updates happened between the version that wrote this pattern and the
 /// update that learned from its reward (0: learned by the next update; null: not learned from yet).</param>
 /// <param name="Progress">The last progress report of a leased trial's trainer, if any.</param>
+/// <param name="Baseline">For a reference trial, the hand-made regulariser it trained with ("dropout:0.1"); null for a pattern.</param>
 public sealed record TrialView(
     int TrialId, TrialStatus Status, string PatternCompact, string PatternHash, int PolicyVersion, double? Reward,
-    string? Trainer, FailureReason? FailureReason, TrialMetricsReport? Metrics, int? Staleness, TrialProgress? Progress = null);
+    string? Trainer, FailureReason? FailureReason, TrialMetricsReport? Metrics, int? Staleness, TrialProgress? Progress = null,
+    string? Baseline = null);
 
 public sealed record SearchDetails(
     SearchSummary Summary, SearchSpec Spec, IReadOnlyList<TrialView> Trials, AutoDropout.Core.DropoutPattern? BestPattern,

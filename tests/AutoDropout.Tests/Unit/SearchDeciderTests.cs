@@ -55,6 +55,8 @@ public class SearchDeciderTests
         Assert.IsType<PolicyUpdated>(events.Last()); // persisted with the result that filled the batch
         Assert.Equal(pattern, model.State.Best!.Id);
         Assert.Equal(1, model.State.PolicyVersion);
+        var views = SearchViews.Trials(model.State);
+        Assert.Equal(["dropout:0.1", null], views.Select(v => v.Baseline)); // operators see which trials are references
     }
 
     [Fact]
