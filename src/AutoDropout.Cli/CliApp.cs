@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using System.Text.RegularExpressions;
 
@@ -39,6 +40,8 @@ public static partial class CliApp
         };
         // the same name in help whatever hosts the parser (the executable, a test run)
         root.HelpName = "autodropout";
+        // the solution's version and the commit, whatever assembly hosts the parser
+        foreach (var version in root.Options.OfType<VersionOption>()) version.Action = new PrintVersion();
         return root;
     }
 
@@ -135,6 +138,15 @@ public static partial class CliApp
             names.Add(c.Parent is null ? "autodropout" : c.Command.Name);
         names.Reverse();
         return string.Join(" ", names);
+    }
+
+    private sealed class PrintVersion : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine($"autodropout {AutoDropout.Cluster.ProductVersion.Full}");
+            return ExitCodes.Ok;
+        }
     }
 
     [GeneratedRegex(@"^[A-Za-z0-9._\-\[\]]+:[0-9]{1,5}$")]

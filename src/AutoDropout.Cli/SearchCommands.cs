@@ -30,15 +30,16 @@ public static class SearchCommands
         var endpoint = new EndpointOptions(withToken: true);
         var cluster = new Command("cluster", "the cluster's members");
         endpoint.AddTo(cluster);
-        var show = new Command("show", "members, status, roles, reachability, leader");
+        var show = new Command("show", "members, status, roles, version, reachability, leader");
         show.SetAction(async (result, _) =>
         {
             using var client = Client(endpoint, result);
             var view = await client.Get("v1/cluster", SpecJsonContext.Default.ClusterView);
             if (result.GetValue(endpoint.Json)) { Console.WriteLine(JsonSerializer.Serialize(view, SpecJsonContext.Default.ClusterView)); return ExitCodes.Ok; }
             Console.WriteLine($"answered by {view.Self}");
-            Table.Print(["address", "status", "roles", "reachable", "leader"],
-                view.Members.Select(m => new[] { m.Address, m.Status, string.Join(",", m.Roles), m.Unreachable ? "no" : "yes", m.Leader ? "*" : "" }));
+            Table.Print(["address", "status", "roles", "version", "reachable", "leader"],
+                view.Members.Select(m => new[] { m.Address, m.Status, string.Join(",", m.Roles), m.Version, m.Unreachable ? "no" : "yes", m.Leader ? "*" : "" }));
+            Console.WriteLine($"Count: {view.Members.Count} nodes");
             return ExitCodes.Ok;
         });
         cluster.Add(show);

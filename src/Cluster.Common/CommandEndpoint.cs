@@ -148,7 +148,7 @@ public sealed class CommandEndpoint : IDisposable
         var state = cluster.State;
         var members = state.Members.Select(m => new ClusterMemberView(
             m.Address.ToString(), m.Status.ToString(), m.Roles.OrderBy(r => r).ToArray(),
-            state.Unreachable.Contains(m), state.Leader == m.Address)).ToArray();
+            state.Unreachable.Contains(m), state.Leader == m.Address, m.AppVersion.ToString())).ToArray();
         return JsonSerializer.Serialize(new ClusterView(cluster.SelfAddress.ToString(), members), SpecJsonContext.Default.ClusterView);
     }
 
@@ -181,7 +181,8 @@ public sealed class CommandEndpoint : IDisposable
     }
 }
 
-public sealed record ClusterMemberView(string Address, string Status, string[] Roles, bool Unreachable, bool Leader);
+/// <param name="Version">The autodropout version the member runs (its Akka app-version).</param>
+public sealed record ClusterMemberView(string Address, string Status, string[] Roles, bool Unreachable, bool Leader, string Version);
 
 public sealed record ClusterView(string Self, IReadOnlyList<ClusterMemberView> Members);
 

@@ -44,6 +44,8 @@ public static class NodeHost
             // files first, appended: whatever comes later from Akka.Hosting's defaults sits under them, and the
             // options below are prepended over them
             foreach (var file in files) akka.AddHocon(file, HoconAddMode.Append);
+            // every member advertises its version; VersionWatch compares them as nodes join
+            akka.AddHocon($"akka.cluster.app-version = \"{ProductVersion.Version}\"", HoconAddMode.Prepend);
             akka.WithRemoting(new RemoteOptions { HostName = node.Host, Port = node.Port });
             akka.WithClustering(new ClusterOptions
             {
@@ -84,11 +86,12 @@ public static class NodeHost
                 return Task.FromResult(Done.Instance);
             });
         if (node.ParentProcessId is { } parent) ParentWatchdog.Start(parent, lifetime.StopApplication);
+        system.ActorOf(Props.Create(() => new VersionWatch()), "version-watch");
 
         cluster.RegisterOnMemberUp(() =>
         {
             var self = cluster.SelfAddress;
-            Console.Error.WriteLine($"autodropout {RoleName(role)} node up at {self.Host}:{self.Port}"
+            Console.Error.WriteLine($"autodropout {RoleName(role)} node {ProductVersion.Full} up at {self.Host}:{self.Port}"
                 + (endpoint is null ? "" : $", commands on {commandHost}:{endpoint.Port}"));
             if (node.ReadyFile is { } readyFile)
             {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AutoDropout.Cluster;
 
 namespace AutoDropout.Tests.Cluster;
 
@@ -28,7 +29,7 @@ public class SeedProcessTests : IDisposable
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await process.WaitForExitAsync(timeout.Token);
             Assert.Equal(0, process.ExitCode);
-            Assert.Contains("autodropout seed node up at 127.0.0.1:", await errors);
+            Assert.Contains($"autodropout seed node {ProductVersion.Full} up at 127.0.0.1:", await errors);
             _ = await output;
         }
         finally

@@ -52,6 +52,25 @@ public sealed class CliParsingTests
     }
 
     [Fact]
+    public void Version_prints_the_solution_version_and_the_commit_it_was_built_from()
+    {
+        var (code, output, _) = Run("--version");
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.Matches(@"^autodropout [0-9]+\.[0-9]+\.[0-9]+\+([0-9a-f]{12}|unknown)$", output.Trim());
+        Assert.Equal($"autodropout {AutoDropout.Cluster.ProductVersion.Full}", output.Trim());
+    }
+
+    [Fact]
+    public void Nodes_of_the_same_minor_version_are_compatible_and_others_are_not_before_1_0()
+    {
+        Assert.True(AutoDropout.Cluster.ProductVersion.Compatible("0.2.0", "0.2.7"));
+        Assert.False(AutoDropout.Cluster.ProductVersion.Compatible("0.2.0", "0.3.0"));
+        Assert.True(AutoDropout.Cluster.ProductVersion.Compatible("1.2.0", "1.5.1"));
+        Assert.False(AutoDropout.Cluster.ProductVersion.Compatible("1.2.0", "2.0.0"));
+        Assert.False(AutoDropout.Cluster.ProductVersion.Compatible("0.2.0", "assembly-version"));
+    }
+
+    [Fact]
     public void No_arguments_print_usage_and_exit_2_and_help_exits_0()
     {
         var (code, output, _) = Run();

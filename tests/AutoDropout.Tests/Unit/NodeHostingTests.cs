@@ -198,6 +198,7 @@ public class NodeHostingTests : IDisposable
         using var http = new HttpClient();
         var cluster = await http.GetStringAsync($"http://127.0.0.1:{commandPort}/v1/cluster");
         Assert.Contains("\"seed\"", cluster);
+        Assert.Contains($"\"version\":\"{ProductVersion.Version}\"", cluster); // what `cluster show` prints per member
 
         await host.StopAsync();
         Assert.True(system.WhenTerminated.IsCompleted);
