@@ -13,7 +13,9 @@ public static class DataCommands
         var subset = new Command("subset", "write the first images of an IDX data set (Fashion-MNIST, MNIST) as a smaller one");
         var from = new Option<string>("--from")
         {
-            Description = "a directory of IDX files", HelpName = "DIR", DefaultValueFactory = _ => FashionMnist.SystemDirectory,
+            Description = "a directory of IDX files",
+            HelpName = "DIR",
+            DefaultValueFactory = _ => FashionMnist.SystemDirectory,
         };
         var output = new Option<string>("--out") { Description = "where to write the subset", HelpName = "DIR", Required = true };
         var train = CliOptions.Int("--train", "training images to keep (default 6000)");

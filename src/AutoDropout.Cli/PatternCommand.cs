@@ -103,23 +103,23 @@ public static partial class PatternCommand
         switch (pattern)
         {
             case TransformerPattern transformer:
-            {
-                if (targetName is not null && !LanguageModelSpec.IsLanguageModelName(targetName))
-                    throw new UsageException($"a Transformer pattern needs a language-model target (lm-L-W-H), not '{targetName}'");
-                if (length is < 1 or > MaxLength) throw new UsageException($"--length: {length} is not in 1..{MaxLength}");
-                var model = LanguageModelSpec.Parse(targetName ?? DefaultTransformerTarget);
-                sheet = MaskSheet.ForTransformer(transformer, model, length, (ulong)seed);
-                break;
-            }
+                {
+                    if (targetName is not null && !LanguageModelSpec.IsLanguageModelName(targetName))
+                        throw new UsageException($"a Transformer pattern needs a language-model target (lm-L-W-H), not '{targetName}'");
+                    if (length is < 1 or > MaxLength) throw new UsageException($"--length: {length} is not in 1..{MaxLength}");
+                    var model = LanguageModelSpec.Parse(targetName ?? DefaultTransformerTarget);
+                    sheet = MaskSheet.ForTransformer(transformer, model, length, (ulong)seed);
+                    break;
+                }
             case ConvPattern conv:
-            {
-                if (targetName is not null && LanguageModelSpec.IsLanguageModelName(targetName))
-                    throw new UsageException($"a ConvNet pattern needs an image target (cnn or wrn-D-K), not '{targetName}'");
-                var target = TargetSpec.Parse(targetName ?? DefaultConvTarget);
-                var (c, h, w) = ParseInput(inputText);
-                sheet = MaskSheet.ForConv(conv, target, c, h, w, (ulong)seed);
-                break;
-            }
+                {
+                    if (targetName is not null && LanguageModelSpec.IsLanguageModelName(targetName))
+                        throw new UsageException($"a ConvNet pattern needs an image target (cnn or wrn-D-K), not '{targetName}'");
+                    var target = TargetSpec.Parse(targetName ?? DefaultConvTarget);
+                    var (c, h, w) = ParseInput(inputText);
+                    sheet = MaskSheet.ForConv(conv, target, c, h, w, (ulong)seed);
+                    break;
+                }
             default:
                 throw new UsageException($"cannot draw a {pattern.Space} pattern");
         }

@@ -53,7 +53,8 @@ public sealed class SpecOptions
             try
             {
                 defaults = (JsonSerializer.Deserialize(File.ReadAllText(file), SpecJsonContext.Default.SearchSpec)
-                    ?? throw new UsageException($"--spec {file}: empty")) with { Name = name };
+                    ?? throw new UsageException($"--spec {file}: empty")) with
+                { Name = name };
             }
             catch (Exception e) when (e is JsonException or IOException)
             {

@@ -72,16 +72,27 @@ public sealed record SearchState
         TrialProposed p => Propose(new TrialRecord(p.TrialId, p.Pattern, p.PolicyVersion, p.Seed)),
         TrialLeased l => With(Trials[l.TrialId] with
         {
-            Status = TrialStatus.Leased, Trainer = l.TrainerId, LeaseUntil = l.LeaseUntil, Attempts = Trials[l.TrialId].Attempts + 1,
+            Status = TrialStatus.Leased,
+            Trainer = l.TrainerId,
+            LeaseUntil = l.LeaseUntil,
+            Attempts = Trials[l.TrialId].Attempts + 1,
         }),
         TrialRequeued r => With(Trials[r.TrialId] with { Status = TrialStatus.Proposed, Trainer = null, LeaseUntil = null }),
         TrialCompleted c => With(Trials[c.TrialId] with
         {
-            Status = TrialStatus.Completed, Trainer = c.TrainerId, LeaseUntil = null, Reward = c.Reward, Metrics = c.Metrics,
+            Status = TrialStatus.Completed,
+            Trainer = c.TrainerId,
+            LeaseUntil = null,
+            Reward = c.Reward,
+            Metrics = c.Metrics,
         }),
         TrialFailed f => With(Trials[f.TrialId] with
         {
-            Status = TrialStatus.Failed, Trainer = f.TrainerId, LeaseUntil = null, FailureReason = f.Reason, Reward = f.Reward,
+            Status = TrialStatus.Failed,
+            Trainer = f.TrainerId,
+            LeaseUntil = null,
+            FailureReason = f.Reason,
+            Reward = f.Reward,
         }),
         PolicyUpdated u => Learned(u),
         SearchPaused => this with { Paused = true },
@@ -147,8 +158,14 @@ public sealed record SearchState
     {
         var trials = snapshot.Trials.Select(t => new TrialRecord(t.TrialId, t.Pattern, t.PolicyVersion, t.Seed)
         {
-            Status = t.Status, Trainer = t.Trainer, LeaseUntil = t.LeaseUntil, Reward = t.Reward, Metrics = t.Metrics,
-            FailureReason = t.FailureReason, Attempts = t.Attempts, LearnedAtVersion = t.LearnedAtVersion,
+            Status = t.Status,
+            Trainer = t.Trainer,
+            LeaseUntil = t.LeaseUntil,
+            Reward = t.Reward,
+            Metrics = t.Metrics,
+            FailureReason = t.FailureReason,
+            Attempts = t.Attempts,
+            LearnedAtVersion = t.LearnedAtVersion,
         }).ToArray();
         var best = trials.Where(t => t.Status == TrialStatus.Completed && !t.IsBaseline)
             .OrderByDescending(t => t.Reward).ThenBy(t => t.Id).FirstOrDefault();

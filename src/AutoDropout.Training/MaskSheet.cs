@@ -1,7 +1,7 @@
-using AutoDropout.Torch;
 using System.Globalization;
 using AutoDropout.Core;
 using AutoDropout.Core.Pictures;
+using AutoDropout.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -97,7 +97,9 @@ public static class NodeHost
             {
                 var ready = JsonSerializer.Serialize(new Dictionary<string, object>
                 {
-                    ["role"] = RoleName(role), ["akka_port"] = self.Port ?? 0, ["cmd_port"] = endpoint?.Port ?? -1,
+                    ["role"] = RoleName(role),
+                    ["akka_port"] = self.Port ?? 0,
+                    ["cmd_port"] = endpoint?.Port ?? -1,
                     ["pid"] = Environment.ProcessId,
                 });
                 File.WriteAllText(readyFile + ".tmp", ready);

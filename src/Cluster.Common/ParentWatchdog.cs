@@ -18,7 +18,8 @@ public static class ParentWatchdog
                     return;
                 }
             }
-        }) { IsBackground = true, Name = "parent-watchdog" };
+        })
+        { IsBackground = true, Name = "parent-watchdog" };
         thread.Start();
     }
 

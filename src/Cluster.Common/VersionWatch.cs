@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
-using ClusterExtension = Akka.Cluster.Cluster;
 using static Akka.Cluster.ClusterEvent;
+using ClusterExtension = Akka.Cluster.Cluster;
 
 namespace AutoDropout.Cluster;
 

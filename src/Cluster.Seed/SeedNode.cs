@@ -1,11 +1,11 @@
 using System.CommandLine;
 using Akka.Actor;
+using Akka.Cluster.Hosting;
 using Akka.Event;
 using Akka.Hosting;
-using Akka.Cluster.Hosting;
 using Microsoft.Extensions.Hosting;
-using ClusterExtension = Akka.Cluster.Cluster;
 using static Akka.Cluster.ClusterEvent;
+using ClusterExtension = Akka.Cluster.Cluster;
 
 namespace AutoDropout.Cluster.Seed;
 

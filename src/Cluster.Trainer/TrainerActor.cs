@@ -1,6 +1,6 @@
-using AutoDropout.Core;
 using Akka.Actor;
 using Akka.Event;
+using AutoDropout.Core;
 using AutoDropout.Messages;
 using AutoDropout.Torch;
 

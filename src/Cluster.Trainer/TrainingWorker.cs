@@ -1,7 +1,7 @@
-using AutoDropout.Torch;
 using System.Collections.Concurrent;
 using AutoDropout.Core;
 using AutoDropout.Messages;
+using AutoDropout.Torch;
 using AutoDropout.Training;
 
 namespace AutoDropout.Cluster.Trainer;
