@@ -42,7 +42,7 @@ public sealed partial class NodeProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = workDirectory,
         };
-        foreach (var a in prefix.Concat(nodeArgs).Concat(["--ready-file", readyFile, "--parent-pid", Environment.ProcessId.ToString()]))
+        foreach (var a in prefix.Concat(nodeArgs).Concat(["--ready-file", readyFile, "--parent-pid", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             info.ArgumentList.Add(a);
         foreach (var (key, value) in environment) info.Environment[key] = value;
         var log = new StreamWriter(Path.Combine(workDirectory, $"{name}.log"), append: true) { AutoFlush = true };

@@ -82,8 +82,9 @@ public sealed class DropoutPatternJsonConverter : JsonConverter<DropoutPattern>
             }
             : ConvPatternJsonConverter.FromElement(root);
 
-    public static string Serialize(DropoutPattern pattern) =>
-        JsonSerializer.Serialize(pattern, new JsonSerializerOptions { Converters = { new DropoutPatternJsonConverter() } });
+    private static readonly JsonSerializerOptions Options = new() { Converters = { new DropoutPatternJsonConverter() } };
+
+    public static string Serialize(DropoutPattern pattern) => JsonSerializer.Serialize(pattern, Options);
 
     public static DropoutPattern Deserialize(string json)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace AutoDropout.Core;
@@ -19,7 +20,8 @@ public sealed partial record LanguageModelSpec(int Layers, int Width, int Heads)
         var match = LmName().Match(name.Trim().ToLowerInvariant());
         if (!match.Success)
             throw new ArgumentException($"unknown language model '{name}': expected lm-LAYERS-WIDTH-HEADS (e.g. lm-2-64-4)");
-        int layers = int.Parse(match.Groups[1].Value), width = int.Parse(match.Groups[2].Value), heads = int.Parse(match.Groups[3].Value);
+        int layers = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), width = int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture),
+            heads = int.Parse(match.Groups[3].Value, CultureInfo.InvariantCulture);
         if (layers < 1) throw new ArgumentException($"target '{name}': at least one layer");
         if (heads < 1 || width % heads != 0) throw new ArgumentException($"target '{name}': the width {width} must split into {heads} heads");
         return new LanguageModelSpec(layers, width, heads);

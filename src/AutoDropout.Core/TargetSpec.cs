@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace AutoDropout.Core;
@@ -25,7 +26,7 @@ public sealed partial record TargetSpec(string Name, int Depth, int Widen)
         var match = WrnName().Match(lower);
         if (match.Success)
         {
-            int depth = int.Parse(match.Groups[1].Value), widen = int.Parse(match.Groups[2].Value);
+            int depth = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), widen = int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture);
             if (depth < 10 || (depth - 4) % 6 != 0)
                 throw new ArgumentException($"target '{name}': WRN depth must be 6n+4 and at least 10 (10, 16, 22, 28, ...)");
             if (widen < 1) throw new ArgumentException($"target '{name}': WRN widen factor must be at least 1");

@@ -35,8 +35,9 @@ public sealed class TransformerPatternJsonConverter : JsonConverter<TransformerP
         writer.WriteEndObject();
     }
 
-    public static string Serialize(TransformerPattern pattern) =>
-        JsonSerializer.Serialize(pattern, new JsonSerializerOptions { Converters = { new TransformerPatternJsonConverter() } });
+    private static readonly JsonSerializerOptions Options = new() { Converters = { new TransformerPatternJsonConverter() } };
+
+    public static string Serialize(TransformerPattern pattern) => JsonSerializer.Serialize(pattern, Options);
 
     public static TransformerPattern Deserialize(string json)
     {

@@ -12,7 +12,7 @@ public static class NativeMemory
     public static void ReleaseFreedMemory()
     {
         if (!OperatingSystem.IsLinux()) return;
-        try { malloc_trim(0); }
+        try { _ = malloc_trim(0); } // 1 if memory was released: nothing to act on either way
         catch (EntryPointNotFoundException) { } // not glibc (e.g. musl): nothing to trim
         catch (DllNotFoundException) { }
     }

@@ -119,7 +119,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
     private void OnOfferWork(OfferWork offer)
     {
         var decision = _search.Decide(new Offer(offer.Request.TrainerId, DateTimeOffset.UtcNow));
-        if (decision.Events.LastOrDefault() is not TrialLeased leased)
+        if (decision.Events is not [.., TrialLeased leased])
         {
             if (offer.Next.Count == 0) offer.Trainer.Tell(new NoWorkAvailable(IdleRetryMilliseconds));
             else offer.Next[0].Tell(offer with { Next = offer.Next.Skip(1).ToArray() });

@@ -25,7 +25,7 @@ public class SeedProcessTests : IDisposable
             while (!File.Exists(ready) && !process.HasExited && DateTime.UtcNow < deadline) await Task.Delay(200);
             Assert.True(File.Exists(ready), "the seed did not come up: " + (process.HasExited ? await errors : "still starting"));
 
-            using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString()])) await kill.WaitForExitAsync();
+            using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await process.WaitForExitAsync(timeout.Token);
             Assert.Equal(0, process.ExitCode);

@@ -24,7 +24,7 @@ public sealed class TrialControlTests : SqliteTestKit
         return (manager, trainer, trainerId, await trainer.ExpectMsgAsync<WorkAssignment>(Wait));
     }
 
-    private async Task<TrialView> Trial(IActorRef manager, string name, int id) =>
+    private static async Task<TrialView> Trial(IActorRef manager, string name, int id) =>
         (await manager.Ask<SearchDetails>(new GetSearch(name), Wait)).Trials.Single(t => t.TrialId == id);
 
     [Fact]

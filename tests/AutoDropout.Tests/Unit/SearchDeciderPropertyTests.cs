@@ -33,11 +33,12 @@ public class SearchDeciderPropertyTests
             Version++;
         }
         public string StateHash() => $"{Version}:{_hash}:{Baseline}";
-        public byte[] SaveState() => System.Text.Encoding.UTF8.GetBytes($"{Version}|{_hash}|{Baseline?.ToString("R")}");
+        public byte[] SaveState() => System.Text.Encoding.UTF8.GetBytes(FormattableString.Invariant($"{Version}|{_hash}|{Baseline:R}"));
         public void LoadState(byte[] state)
         {
             var parts = System.Text.Encoding.UTF8.GetString(state).Split('|');
-            (Version, _hash, Baseline) = (int.Parse(parts[0]), long.Parse(parts[1]), parts[2].Length == 0 ? null : double.Parse(parts[2]));
+            var invariant = System.Globalization.CultureInfo.InvariantCulture;
+            (Version, _hash, Baseline) = (int.Parse(parts[0], invariant), long.Parse(parts[1], invariant), parts[2].Length == 0 ? null : double.Parse(parts[2], invariant));
         }
         public void Dispose() { }
     }

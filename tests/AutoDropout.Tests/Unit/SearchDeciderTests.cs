@@ -17,7 +17,7 @@ public class SearchDeciderTests
         public List<int> LearnedBatchSizes { get; } = [];
         public int[] Sample(long seed) => new int[16]; // the first value of every token: a valid 2-site cnn pattern
         public void Learn(IReadOnlyList<(int[] Tokens, double Reward)> batch) { LearnedBatchSizes.Add(batch.Count); Version++; }
-        public string StateHash() => Version.ToString();
+        public string StateHash() => Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         public byte[] SaveState() => [(byte)Version];
         public void LoadState(byte[] state) => Version = state[0];
         public void Dispose() { }
@@ -38,7 +38,7 @@ public class SearchDeciderTests
     }
 
     private static int Lease(SearchModel model, string trainer = "t1") =>
-        ((TrialLeased)Run(model, new Offer(trainer, T0)).Events.Last()).TrialId;
+        ((TrialLeased)Run(model, new Offer(trainer, T0)).Events[^1]).TrialId;
 
     private static TrialResult Result(int trial, string trainer = "t1", double reward = 0.5, FailureReason? failure = null) =>
         new("s", trial, trainer, reward, null, failure, failure is null ? null : "why");
@@ -52,7 +52,7 @@ public class SearchDeciderTests
         Assert.Single(Run(model, new Report(Result(baseline, reward: 0.99))).Events); // no policy update
         int pattern = Lease(model);
         var events = Run(model, new Report(Result(pattern, reward: 0.5))).Events;
-        Assert.IsType<PolicyUpdated>(events.Last()); // persisted with the result that filled the batch
+        Assert.IsType<PolicyUpdated>(events[^1]); // persisted with the result that filled the batch
         Assert.Equal(pattern, model.State.Best!.Id);
         Assert.Equal(1, model.State.PolicyVersion);
         var views = SearchViews.Trials(model.State);
