@@ -82,6 +82,8 @@ public sealed record SearchSpec(
     {
         if (string.IsNullOrWhiteSpace(Name) || !Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') || Name.Length > 64)
             throw new ArgumentException("name: 1-64 characters of letters, digits, '-' or '_'");
+        // a search's journal is "search-NAME", and the registry of searches keeps its own as "search-registry"
+        if (Name == "registry") throw new ArgumentException("name: 'registry' is reserved for the controller's registry of searches");
         if (Space is not (ConvSpace or TransformerSpace))
             throw new ArgumentException($"space: unknown search space '{Space}' (known: {ConvSpace}, {TransformerSpace})");
         try

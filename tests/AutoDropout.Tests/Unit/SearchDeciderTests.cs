@@ -120,6 +120,8 @@ public class SearchDeciderTests
         var nobody = SearchDecider.Decide(null, new Pause(), null);
         Assert.Equal(RejectionKind.NotFound, nobody.Rejected!.Kind);
         Assert.Equal(RejectionKind.Invalid, SearchDecider.Decide(null, new Start(new SearchSpec("s", Trials: 0)), null).Rejected!.Kind);
+        // its journal would be the registry's ("search-registry")
+        Assert.StartsWith("name: 'registry' is reserved", SearchDecider.Decide(null, new Start(new SearchSpec("registry")), null).Rejected!.Reason);
 
         using var model = Started(new SearchSpec("s", Trials: 3));
         Assert.Equal(RejectionKind.Conflict, model.Decide(new Start(new SearchSpec("s"))).Rejected!.Kind);
