@@ -17,6 +17,7 @@ public class LayeringTests
     [InlineData("AutoDropout.Search")]
     [InlineData("AutoDropout.Policy")]
     [InlineData("AutoDropout.Training")]
+    [InlineData("AutoDropout.Torch")]
     public void Plain_libraries_use_no_Akka(string assembly) =>
         Assert.DoesNotContain(References(assembly), name => name.StartsWith("Akka", StringComparison.Ordinal));
 
@@ -27,6 +28,7 @@ public class LayeringTests
     [InlineData("AutoDropout.Cluster.Common")]
     [InlineData("AutoDropout.Cluster.Controller")]
     [InlineData("AutoDropout.Cluster.Trainer")]
+    [InlineData("autodropout-seed")]
     public void Contracts_decisions_and_actors_call_no_torch_API(string assembly) =>
         Assert.DoesNotContain("TorchSharp", References(assembly));
 
