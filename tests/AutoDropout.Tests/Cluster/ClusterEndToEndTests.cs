@@ -39,7 +39,13 @@ public class ClusterEndToEndTests(ITestOutputHelper output) : IDisposable
         using var cluster = await LocalCluster.Start(_work, trainers: 2, Ready);
         using var client = new ControlClient(cluster.Endpoint, cluster.Token);
 
+        // each node is ready once it is Up itself; the answering node may see the others' Up a gossip round later
         var view = await client.Get("v1/cluster", AutoDropout.Cluster.SpecJsonContext.Default.ClusterView);
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); view.Members.Count(m => m.Status == "Up") < 4 && DateTime.UtcNow < deadline;)
+        {
+            await Task.Delay(250);
+            view = await client.Get("v1/cluster", AutoDropout.Cluster.SpecJsonContext.Default.ClusterView);
+        }
         Assert.Equal(4, view.Members.Count(m => m.Status == "Up"));
 
         await client.Post("v1/searches", ControlClient.SpecJson(Spec("e2e", 3)), MessageJsonContext.Default.CommandAccepted);
