@@ -69,7 +69,7 @@ public static class SearchDecider
             SearchCommand.Resume => state.Status == SearchStatus.Paused
                 ? new([new SearchResumed()], Message: $"search '{name}' resumed") : CannotBe(state, "resumed"),
             SearchCommand.Stop => state.Status is SearchStatus.Stopped or SearchStatus.Completed
-                ? Decision.Refuse(RejectionKind.Conflict, $"search '{name}' is {Name(state.Status)} already")
+                ? Decision.Refuse(RejectionKind.Conflict, $"search '{name}' is {state.Status.Name()} already")
                 : new([new SearchStopped()], Message: $"search '{name}' stopped"),
             SearchCommand.Extend extend => ExtendSearch(state, extend.AdditionalTrials),
             SearchCommand.LearnIfReady => LearnIfReady(state) is { } update ? new([update]) : Decision.Nothing,
@@ -80,7 +80,7 @@ public static class SearchDecider
     private static Decision StartSearch(SearchState? state, SearchSpec spec)
     {
         if (state is not null)
-            return Decision.Refuse(RejectionKind.Conflict, $"search '{state.Spec.Name}' exists already ({Name(state.Status)})");
+            return Decision.Refuse(RejectionKind.Conflict, $"search '{state.Spec.Name}' exists already ({state.Status.Name()})");
         try { spec.Validate(); }
         catch (ArgumentException e) { return Decision.Refuse(RejectionKind.Invalid, e.Message); }
         var baselines = spec.BaselineCount > 0 ? $" after {spec.BaselineCount} baseline trials" : "";
@@ -146,7 +146,5 @@ public static class SearchDecider
     }
 
     private static Decision CannotBe(SearchState state, string verb) =>
-        Decision.Refuse(RejectionKind.Conflict, $"search '{state.Spec.Name}' is {Name(state.Status)}; it cannot be {verb}");
-
-    private static string Name(SearchStatus status) => status.ToString().ToLowerInvariant();
+        Decision.Refuse(RejectionKind.Conflict, $"search '{state.Spec.Name}' is {state.Status.Name()}; it cannot be {verb}");
 }

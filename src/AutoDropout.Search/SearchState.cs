@@ -168,7 +168,7 @@ public sealed record SearchState
             LearnedAtVersion = t.LearnedAtVersion,
         }).ToArray();
         var best = trials.Where(t => t.Status == TrialStatus.Completed && !t.IsBaseline)
-            .OrderByDescending(t => t.Reward).ThenBy(t => t.Id).FirstOrDefault();
+            .Aggregate((TrialRecord?)null, (best, t) => IsBetter(t, best) ? t : best);
         return new SearchState(snapshot.Spec)
         {
             Trials = trials.ToImmutableSortedDictionary(t => t.Id, t => t),
