@@ -33,13 +33,16 @@ public sealed class SpecOptions
     public Option<int?> BatchSize { get; } = CliOptions.Int("--batch-size", $"batch size (default {Defaults.BatchSize})");
     public Option<double?> LearningRate { get; } = CliOptions.Double("--lr", $"learning rate (default {Defaults.LearningRate})");
     public Option<int?> Seed { get; } = CliOptions.Int("--seed", $"the search's seed (default {Defaults.Seed})");
+    public Option<string?> Policy { get; } = CliOptions.Text("--policy",
+        $"who writes the patterns: {PolicyOptions.Reinforce} (the learned controller, default) or {PolicyOptions.Random} (uniform samples: the control to compare with)",
+        $"{PolicyOptions.Reinforce}|{PolicyOptions.Random}");
     public Option<int?> PolicyBatch { get; } = CliOptions.Int("--policy-batch", $"results per policy update (default {Defaults.PolicyBatch})");
     public Option<int?> LeaseSeconds { get; } = CliOptions.Int("--lease-seconds", $"a trainer's lease on a trial (default {Defaults.LeaseSeconds})");
     public OptimizerOptions Optimizer { get; } = new();
 
     public void AddTo(Command command)
     {
-        foreach (var option in (Option[])[Spec, Target, Space, Dataset, Data, Context, RewardScale, Trials, Steps, Epochs, Baselines, BatchSize, LearningRate, Seed, PolicyBatch, LeaseSeconds])
+        foreach (var option in (Option[])[Spec, Target, Space, Dataset, Data, Context, RewardScale, Trials, Steps, Epochs, Baselines, BatchSize, LearningRate, Seed, Policy, PolicyBatch, LeaseSeconds])
             command.Add(option);
         Optimizer.AddTo(command);
     }
@@ -85,6 +88,7 @@ public sealed class SpecOptions
             BatchSize = result.GetValue(BatchSize) ?? defaults.BatchSize,
             LearningRate = result.GetValue(LearningRate) ?? defaults.LearningRate,
             Seed = result.GetValue(Seed) ?? (int)defaults.Seed,
+            Policy = result.GetValue(Policy) is { } kind ? defaults.PolicyOrDefault with { Kind = kind } : defaults.Policy,
             PolicyBatch = result.GetValue(PolicyBatch) ?? defaults.PolicyBatch,
             LeaseSeconds = result.GetValue(LeaseSeconds) ?? defaults.LeaseSeconds,
             Optimizer = Optimizer.From(result, defaults.Optimizer),

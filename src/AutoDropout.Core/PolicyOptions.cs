@@ -9,6 +9,8 @@ namespace AutoDropout.Core;
 /// <param name="BaselineDecay">Decay of the moving-average reward baseline.</param>
 /// <param name="Temperature">Sampling temperature applied to the logits.</param>
 /// <param name="TanhCap">Logits are squashed to (-cap, cap) with cap * tanh(logits / cap), as in NAS controllers.</param>
+/// <param name="Kind">"reinforce" (the learned controller) or "random" (uniform samples from the same space, with the
+/// same bookkeeping: the control a controller search is compared with).</param>
 public sealed record PolicyOptions(
     int Layers = 2,
     int Width = 32,
@@ -17,8 +19,13 @@ public sealed record PolicyOptions(
     double EntropyWeight = 1e-3,
     double BaselineDecay = 0.9,
     double Temperature = 1.0,
-    double TanhCap = 2.5)
+    double TanhCap = 2.5,
+    string Kind = PolicyOptions.Reinforce)
 {
+    public const string Reinforce = "reinforce";
+    public const string Random = "random";
+
+
     public void Validate()
     {
         if (Layers < 1) throw new ArgumentException("policy.layers must be at least 1");
@@ -29,5 +36,6 @@ public sealed record PolicyOptions(
         if (BaselineDecay is < 0 or >= 1) throw new ArgumentException("policy.baseline_decay must be in [0, 1)");
         if (Temperature <= 0) throw new ArgumentException("policy.temperature must be positive");
         if (TanhCap <= 0) throw new ArgumentException("policy.tanh_cap must be positive");
+        if (Kind is not (Reinforce or Random)) throw new ArgumentException($"policy.kind: '{Kind}' is not {Reinforce} or {Random}");
     }
 }

@@ -1,8 +1,11 @@
+using AutoDropout.Messages;
+
 namespace AutoDropout.Search;
 
 /// <summary>
 /// What a search needs from its policy: deterministic samples, deterministic learning, and its state as bytes.
-/// The controller's REINFORCE learner implements it; tests use cheap stand-ins.
+/// The controller's REINFORCE learner and the random-search control (<see cref="RandomPolicy"/>) implement it;
+/// tests use cheap stand-ins.
 /// </summary>
 public interface IPatternPolicy : IDisposable
 {
@@ -16,7 +19,7 @@ public interface IPatternPolicy : IDisposable
     int[] Sample(long seed);
 
     /// <summary>One update on these results, in this order; afterwards <see cref="Version"/> is one higher.</summary>
-    void Learn(IReadOnlyList<(int[] Tokens, double Reward)> batch);
+    PolicyUpdateStats Learn(IReadOnlyList<(int[] Tokens, double Reward)> batch);
 
     /// <summary>A hash of everything that decides future samples (weights, optimiser state, baseline, version).</summary>
     string StateHash();

@@ -27,9 +27,11 @@ public sealed class SearchModel(Func<SearchSpec, IPatternPolicy> newPolicy) : ID
         if (e is PolicyUpdated update)
         {
             var space = state.Spec.PatternSpace;
-            Policy!.Learn(update.TrialIds.Select(id => state.Trials[id]).Select(t => (space.EncodePattern(t.Pattern), t.Reward ?? 0)).ToArray());
+            var stats = Policy!.Learn(update.TrialIds.Select(id => state.Trials[id]).Select(t => (space.EncodePattern(t.Pattern), t.Reward ?? 0)).ToArray());
             if (Policy.Version != update.Version)
                 throw new InvalidOperationException($"search {state.Spec.Name}: policy update {update.Version} replayed as version {Policy.Version}");
+            State = state.Apply(e).Recorded(stats);
+            return;
         }
         State = state.Apply(e);
     }

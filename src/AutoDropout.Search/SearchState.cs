@@ -36,6 +36,9 @@ public sealed record SearchState
     public int Failed { get; private init; }
     public int BaselinesProposed { get; private init; }
 
+    /// <summary>What each policy update did, oldest first (recorded by <see cref="SearchModel"/>, which runs the policy).</summary>
+    public ImmutableList<PolicyUpdateStats> Updates { get; private init; } = [];
+
     /// <summary>The best learned pattern's trial; baseline trials are never candidates.</summary>
     public int? BestTrialId { get; private init; }
 
@@ -146,12 +149,14 @@ public sealed record SearchState
         return this with { Trials = trials, Unlearned = Unlearned.RemoveRange(update.TrialIds), PolicyVersion = update.Version };
     }
 
+    public SearchState Recorded(PolicyUpdateStats update) => this with { Updates = Updates.Add(update) };
+
     /// <summary>The state as a snapshot stores it, with the policy's bytes beside it.</summary>
     public SearchSnapshot ToSnapshot(byte[] policyState) =>
         new(Spec,
             Trials.Values.Select(t => new TrialSnapshot(t.Id, t.Pattern, t.PolicyVersion, t.Seed, t.Status, t.Trainer, t.LeaseUntil,
                 t.Reward, t.Metrics, t.FailureReason, t.Attempts, t.LearnedAtVersion)).ToArray(),
-            Waiting.ToArray(), Unlearned.ToArray(), Paused, Stopped, policyState, ExtraTrials);
+            Waiting.ToArray(), Unlearned.ToArray(), Paused, Stopped, policyState, ExtraTrials, Updates.ToArray());
 
     /// <summary>Rebuilds the state a snapshot stored; counts are recomputed once, here.</summary>
     public static SearchState FromSnapshot(SearchSnapshot snapshot)
@@ -178,6 +183,7 @@ public sealed record SearchState
             Paused = snapshot.Paused,
             Stopped = snapshot.Stopped,
             ExtraTrials = snapshot.ExtraTrials,
+            Updates = [.. snapshot.Updates ?? []],
             PolicyVersion = trials.Max(t => t.LearnedAtVersion) ?? 0,
             Completed = trials.Count(t => t.Status == TrialStatus.Completed),
             Failed = trials.Count(t => t.Status == TrialStatus.Failed),

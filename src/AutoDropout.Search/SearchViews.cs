@@ -20,7 +20,8 @@ public static class SearchViews
     public static SearchDetails Details(SearchModel model, IReadOnlyDictionary<int, TrialProgress>? progress = null)
     {
         var state = model.State!;
-        return new(Summary(state), state.Spec, Trials(state, progress), state.Best?.Pattern, model.Policy!.Baseline, model.Policy.StateHash());
+        return new(Summary(state), state.Spec, Trials(state, progress), state.Best?.Pattern, model.Policy!.Baseline, model.Policy.StateHash(),
+            state.Updates);
     }
 
     /// <summary>A log line for an event worth one, or null.</summary>

@@ -5,11 +5,12 @@ using AutoDropout.Search;
 
 namespace AutoDropout.Cluster.Controller;
 
-/// <summary>The policy a search's spec asks for: today the REINFORCE controller, seeded from the spec.</summary>
+/// <summary>The policy a search's spec asks for: the REINFORCE controller, seeded from the spec, or the random control.</summary>
 public static class SearchPolicies
 {
-    public static IPatternPolicy Create(SearchSpec spec) =>
-        new ReinforcePolicy(new ReinforceController(spec.PatternSpace.VocabularySizes(), spec.MaskSites * spec.PatternSpace.TokensPerSite,
+    public static IPatternPolicy Create(SearchSpec spec) => spec.PolicyOrDefault.Kind == PolicyOptions.Random
+        ? new RandomPolicy(spec.PatternSpace.VocabularySizes(), spec.MaskSites, spec.PolicyOrDefault.BaselineDecay)
+        : new ReinforcePolicy(new ReinforceController(spec.PatternSpace.VocabularySizes(), spec.MaskSites * spec.PatternSpace.TokensPerSite,
             spec.PolicyOrDefault, Seeds.Derive(spec.Seed, 0, SeedStream.Policy)));
 
     private sealed class ReinforcePolicy(ReinforceController controller) : IPatternPolicy
@@ -17,8 +18,11 @@ public static class SearchPolicies
         public int Version => controller.Version;
         public double? Baseline => controller.Baseline;
         public int[] Sample(long seed) => controller.Sample(seed).Tokens;
-        public void Learn(IReadOnlyList<(int[] Tokens, double Reward)> batch) =>
-            controller.Update(batch.Select(b => new RewardedSample(b.Tokens, b.Reward)).ToArray());
+        public PolicyUpdateStats Learn(IReadOnlyList<(int[] Tokens, double Reward)> batch)
+        {
+            var report = controller.Update(batch.Select(b => new RewardedSample(b.Tokens, b.Reward)).ToArray());
+            return new PolicyUpdateStats(report.Version, report.MeanReward, report.BaselineAfter, report.MeanEntropy);
+        }
         public string StateHash() => controller.StateHash();
         public byte[] SaveState() => controller.SaveState();
         public void LoadState(byte[] state) => controller.LoadState(state);

@@ -45,6 +45,7 @@ public sealed record TrialView(
     string? Trainer, FailureReason? FailureReason, TrialMetricsReport? Metrics, int? Staleness, TrialProgress? Progress = null,
     string? Baseline = null);
 
+/// <param name="Updates">Every policy update so far, oldest first.</param>
 public sealed record SearchDetails(
     SearchSummary Summary, SearchSpec Spec, IReadOnlyList<TrialView> Trials, AutoDropout.Core.DropoutPattern? BestPattern,
-    double? Baseline, string PolicyHash) : IAutoDropoutMessage;
+    double? Baseline, string PolicyHash, IReadOnlyList<PolicyUpdateStats>? Updates = null) : IAutoDropoutMessage;

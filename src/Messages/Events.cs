@@ -70,7 +70,7 @@ public sealed record TrialSnapshot(
 /// </summary>
 public sealed record SearchSnapshot(
     SearchSpec Spec, IReadOnlyList<TrialSnapshot> Trials, IReadOnlyList<int> Waiting, IReadOnlyList<int> Unlearned,
-    bool Paused, bool Stopped, byte[] PolicyState, int ExtraTrials = 0) : IAutoDropoutMessage;
+    bool Paused, bool Stopped, byte[] PolicyState, int ExtraTrials = 0, IReadOnlyList<PolicyUpdateStats>? Updates = null) : IAutoDropoutMessage;
 
 /// <summary>Where a trial is. The JSON names are persisted in snapshots: never rename them.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<TrialStatus>))]
@@ -98,3 +98,9 @@ public static class StatusNames
 
     public static string Name(this SearchStatus status) => status.ToString().ToLowerInvariant();
 }
+
+/// <summary>
+/// What one policy update did, for plots and views: the batch's mean reward, the baseline after it and the mean
+/// entropy of the policy's token choices on the batch. Recomputed by every replay; snapshots carry the history.
+/// </summary>
+public sealed record PolicyUpdateStats(int Version, double MeanReward, double Baseline, double MeanEntropy);

@@ -26,11 +26,12 @@ public class SearchDeciderPropertyTests
             var random = new Random((int)(seed ^ _hash));
             return vocabularies.Select(v => random.Next(v)).ToArray();
         }
-        public void Learn(IReadOnlyList<(int[] Tokens, double Reward)> batch)
+        public PolicyUpdateStats Learn(IReadOnlyList<(int[] Tokens, double Reward)> batch)
         {
             foreach (var (tokens, reward) in batch) _hash = HashCode.Combine(_hash, tokens.Sum(), reward);
             Baseline = batch.Average(b => b.Reward);
             Version++;
+            return new PolicyUpdateStats(Version, Baseline.Value, Baseline.Value, 0);
         }
         public string StateHash() => $"{Version}:{_hash}:{Baseline}";
         public byte[] SaveState() => System.Text.Encoding.UTF8.GetBytes(FormattableString.Invariant($"{Version}|{_hash}|{Baseline:R}"));

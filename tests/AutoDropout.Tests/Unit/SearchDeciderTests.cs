@@ -16,7 +16,12 @@ public class SearchDeciderTests
         public double? Baseline => null;
         public List<int> LearnedBatchSizes { get; } = [];
         public int[] Sample(long seed) => new int[16]; // the first value of every token: a valid 2-site cnn pattern
-        public void Learn(IReadOnlyList<(int[] Tokens, double Reward)> batch) { LearnedBatchSizes.Add(batch.Count); Version++; }
+        public PolicyUpdateStats Learn(IReadOnlyList<(int[] Tokens, double Reward)> batch)
+        {
+            LearnedBatchSizes.Add(batch.Count);
+            Version++;
+            return new PolicyUpdateStats(Version, 0, 0, 0);
+        }
         public string StateHash() => Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         public byte[] SaveState() => [(byte)Version];
         public void LoadState(byte[] state) => Version = state[0];
