@@ -21,6 +21,9 @@ namespace AutoDropout.Cluster;
 ///   POST /v1/searches                     start a search (body: a search spec)
 ///   POST /v1/searches/NAME/pause|resume|stop
 ///   POST /v1/searches/NAME/extend           body {"trials": N}
+///   GET  /v1/evaluations                  every evaluation job, summarised
+///   GET  /v1/evaluations/NAME             one evaluation with its table
+///   POST /v1/evaluations                  start an evaluation job (body: an evaluation request)
 /// </summary>
 public sealed class CommandEndpoint : IDisposable
 {
@@ -122,6 +125,21 @@ public sealed class CommandEndpoint : IDisposable
                         ? await AskController(new ExtendSearch(name, more))
                         : Error(400, "trials: the body must be {\"trials\": N}");
                 }
+            case ["evaluations"] when isGet:
+                return await AskController(new ListEvaluations());
+            case ["evaluations", var name] when isGet:
+                return await AskController(new GetEvaluation(name));
+            case ["evaluations"] when isPost:
+                EvaluationRequest? evaluation;
+                try
+                {
+                    evaluation = await JsonSerializer.DeserializeAsync(request.InputStream, SpecJsonContext.Default.EvaluationRequest);
+                }
+                catch (JsonException e)
+                {
+                    return Error(400, $"the body is not an evaluation request: {e.Message}");
+                }
+                return evaluation is null ? Error(400, "the body is not an evaluation request") : await AskController(new StartEvaluation(evaluation));
             default:
                 return Error(404, $"no such command: {request.HttpMethod} {request.Url?.AbsolutePath}");
         }
@@ -137,7 +155,7 @@ public sealed class CommandEndpoint : IDisposable
         }
         return reply switch
         {
-            CommandRejected r => Error(r.Reason.StartsWith("no such search", StringComparison.Ordinal) ? 404 : 409, r.Reason),
+            CommandRejected r => Error(r.Reason.StartsWith("no such ", StringComparison.Ordinal) ? 404 : 409, r.Reason),
             _ => (200, Json(reply)),
         };
     }
@@ -189,4 +207,5 @@ public sealed record ClusterView(string Self, IReadOnlyList<ClusterMemberView> M
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(SearchSpec))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(ClusterView))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(EvaluationRequest))]
 public sealed partial class SpecJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

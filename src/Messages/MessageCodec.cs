@@ -29,6 +29,8 @@ public static class MessageCodec
         ("search-extended-v1", typeof(SearchExtended)),
         ("search-registered-v1", typeof(SearchRegistered)),
         ("search-snapshot-v1", typeof(SearchSnapshot)),
+        ("evaluation-created-v1", typeof(EvaluationCreated)),
+        ("evaluation-registered-v1", typeof(EvaluationRegistered)),
         // on the wire only
         ("request-work", typeof(RequestWork)),
         ("no-work", typeof(NoWorkAvailable)),
@@ -48,6 +50,11 @@ public static class MessageCodec
         ("command-rejected", typeof(CommandRejected)),
         ("search-list", typeof(SearchList)),
         ("search-details", typeof(SearchDetails)),
+        ("start-evaluation", typeof(StartEvaluation)),
+        ("get-evaluation", typeof(GetEvaluation)),
+        ("list-evaluations", typeof(ListEvaluations)),
+        ("evaluation-list", typeof(EvaluationList)),
+        ("evaluation-details", typeof(EvaluationDetails)),
     ];
 
     /// <summary>Old forms, read only: each decodes to its own record, which <see cref="Upcast"/> turns into today's.</summary>
@@ -125,4 +132,11 @@ public static class MessageCodec
 [JsonSerializable(typeof(CommandRejected))]
 [JsonSerializable(typeof(SearchList))]
 [JsonSerializable(typeof(SearchDetails))]
+[JsonSerializable(typeof(EvaluationCreated))]
+[JsonSerializable(typeof(EvaluationRegistered))]
+[JsonSerializable(typeof(StartEvaluation))]
+[JsonSerializable(typeof(GetEvaluation))]
+[JsonSerializable(typeof(ListEvaluations))]
+[JsonSerializable(typeof(EvaluationList))]
+[JsonSerializable(typeof(EvaluationDetails))]
 public sealed partial class MessageJsonContext : JsonSerializerContext;
