@@ -22,7 +22,7 @@ public static partial class CliApp
         """;
 
     /// <summary>The palettes that talk to a command endpoint, whose --endpoint, --token and --json may come first.</summary>
-    private static readonly HashSet<string> EndpointPalettes = ["search", "cluster", "controller"];
+    private static readonly HashSet<string> EndpointPalettes = ["search", "cluster", "controller", "evaluate", "evaluation"];
 
     public static RootCommand Create()
     {
@@ -32,6 +32,8 @@ public static partial class CliApp
             SearchCommands.Create(),
             SearchCommands.CreateCluster(),
             ControllerCommands.Create(),
+            EvaluationCommands.CreateEvaluate(),
+            EvaluationCommands.CreateEvaluation(),
             EvaluateOptions.CreateCommand(),
             PatternCommand.Create(),
             DataCommands.Create(),

@@ -5,7 +5,7 @@ using AutoDropout.Training;
 namespace AutoDropout.Cli;
 
 /// <summary>
-/// `autodropout evaluate`: trains the target once, with no dropout, a baseline or a pattern, and prints the
+/// `autodropout train`: trains the target once, with no dropout, a baseline or a pattern, and prints the
 /// validation accuracy (or, with --on-test, the test accuracy), to compare a found pattern with hand-made ones.
 /// A language model prints its perplexity and reward c / perplexity.
 /// </summary>

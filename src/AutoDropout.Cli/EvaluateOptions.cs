@@ -4,7 +4,7 @@ using AutoDropout.Core;
 namespace AutoDropout.Cli;
 
 /// <summary>
-/// What `autodropout evaluate` was asked for. Null numbers were not given: their defaults depend on the target
+/// What `autodropout train` was asked for. Null numbers were not given: their defaults depend on the target
 /// family (an image target trains 80 steps of 128 images, a language model 200 steps of 16 sequences).
 /// </summary>
 public sealed record EvaluateOptions(
@@ -25,10 +25,10 @@ public sealed record EvaluateOptions(
 {
     private static readonly EvaluateOptions Defaults = new();
 
-    /// <summary>The `evaluate` verb: it reads its options into an <see cref="EvaluateOptions"/> and runs <see cref="EvaluateCommand.Run"/>.</summary>
+    /// <summary>The `train` verb: it reads its options into an <see cref="EvaluateOptions"/> and runs <see cref="EvaluateCommand.Run"/>.</summary>
     public static Command CreateCommand() => new Verb();
 
-    /// <summary>The options a parsed `evaluate` command line asks for.</summary>
+    /// <summary>The options a parsed `train` command line asks for.</summary>
     public static EvaluateOptions Read(ParseResult result) => ((Verb)result.CommandResult.Command).Read(result);
 
     private sealed class Verb : Command
@@ -48,7 +48,7 @@ public sealed record EvaluateOptions(
         private readonly Option<double?> _scale = CliOptions.Double("--reward-scale", "language models: reward = C / validation perplexity (default 1)", "C");
         private readonly OptimizerOptions _optimizer = new();
 
-        public Verb() : base("evaluate", """
+        public Verb() : base("train", """
             train the target once with no dropout, a baseline or a pattern and print the validation accuracy
             (language models: perplexity and reward), to compare a found pattern with hand-made ones
             """)

@@ -3,7 +3,7 @@ using AutoDropout.Core;
 
 namespace AutoDropout.Cli;
 
-/// <summary>--optimizer adam|sgd, --weight-decay X, --schedule constant|cosine, shared by search start, demo and evaluate.</summary>
+/// <summary>--optimizer adam|sgd, --weight-decay X, --schedule constant|cosine, shared by search start, demo and train.</summary>
 public sealed class OptimizerOptions
 {
     public Option<string?> Kind { get; } = CliOptions.Text("--optimizer",

@@ -20,4 +20,5 @@ public enum SeedStream
     PatternSample = 2,
     Trial = 3,
     ValidationSplit = 4,
+    Evaluation = 5,
 }

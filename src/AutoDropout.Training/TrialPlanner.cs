@@ -65,7 +65,10 @@ public static class TrialPlanner
         // rewards of one search must come from one dataset, whatever each trainer finds at the path
         if (spec.Dataset is not null && dataset.Name != spec.Dataset)
             throw new InvalidDataException($"the search trains on {spec.Dataset}, but {dataset.Source} holds {dataset.Name}");
-        var (train, validation) = dataset.Train.SplitValidation(spec.ValidationFraction, spec.SplitSeed);
+        // an evaluation scored on the test split trains on the whole training split (validation fraction 0)
+        var (train, validation) = spec is { ScoreOnTest: true, ValidationFraction: 0 }
+            ? (dataset.Train, dataset.Test)
+            : dataset.Train.SplitValidation(spec.ValidationFraction, spec.SplitSeed);
         return new ImageTrialData(new PreparedData(train, spec.ScoreOnTest ? dataset.Test : validation, device),
             dataset.Name, dataset.Source, AugmentationOptions.ForDataset(dataset.Name));
     }

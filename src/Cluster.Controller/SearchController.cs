@@ -56,6 +56,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
         });
         Command<TrialProgress>(p => _progress[p.TrialId] = p);
         Command<GetSearch>(_ => Sender.Tell(_search.State is null ? NoSuchSearch() : SearchViews.Details(_search, _progress)));
+        Command<GetSearchState>(_ => Sender.Tell(_search.State is { } state ? state : NoSuchSearch()));
         Command<GetSummary>(_ => Sender.Tell(_search.State is { } s ? SearchViews.Summary(s) : NoSuchSearch()));
         Command<PauseSearch>(_ => Execute(new Pause(), Sender, () => CancelRunningTrials("the search was paused")));
         Command<ResumeSearch>(_ => Execute(new Resume(), Sender));

@@ -10,6 +10,9 @@ namespace AutoDropout.Cluster.Trainer;
 /// One trainer per device. It pulls work from the controller, trains on its worker thread, then sends the result
 /// again and again until the controller acknowledges it, and only then pulls again: a result is never lost, and the
 /// controller's idempotence by trial id makes the resends harmless.
+///
+/// Each trainer has a child evaluator: the same actor asking for evaluation trials instead of search trials, on the
+/// same device and worker thread. They take turns (<see cref="DeviceTurn"/>), so the device trains one thing at a time.
 /// </summary>
 public sealed class TrainerActor : ReceiveActor, IWithTimers
 {
@@ -23,17 +26,28 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private readonly DeviceChoice _device;
     private readonly TimeSpan _idlePoll;
     private readonly TimeSpan _resendInterval;
+    private readonly WorkKind _kind;
+    private readonly DeviceTurn _turn;
+    private readonly bool _ownsWorker;
     private readonly CancellationTokenSource _stopping = new();
     private CancellationTokenSource? _currentTrial; // cancelled when the controller abandons the trial (pause/stop)
     private TrainingWorker? _worker;
 
     public TrainerActor(IActorRef controller, string trainerId, DeviceChoice device, TimeSpan idlePoll, TimeSpan resendInterval)
+        : this(controller, trainerId, device, idlePoll, resendInterval, WorkKind.Search, new DeviceTurn(), null) { }
+
+    private TrainerActor(IActorRef controller, string trainerId, DeviceChoice device, TimeSpan idlePoll, TimeSpan resendInterval,
+        WorkKind kind, DeviceTurn turn, TrainingWorker? worker)
     {
         _controller = controller;
         _trainerId = trainerId;
         _device = device;
         _idlePoll = idlePoll;
         _resendInterval = resendInterval;
+        _kind = kind;
+        _turn = turn;
+        _worker = worker;
+        _ownsWorker = worker is null;
         Idle();
     }
 
@@ -44,15 +58,25 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        _worker = new TrainingWorker(_device);
+        if (_ownsWorker)
+        {
+            _worker = new TrainingWorker(_device);
+            var evaluatorId = $"{_trainerId}/{EvaluatorName}";
+            Context.ActorOf(Akka.Actor.Props.Create(() => new TrainerActor(_controller, evaluatorId, _device, _idlePoll, _resendInterval,
+                WorkKind.Evaluation, _turn, _worker)), EvaluatorName);
+        }
         Self.Tell(new Poll());
     }
+
+    /// <summary>The evaluator child's name: its id is the trainer's path plus this.</summary>
+    public const string EvaluatorName = "evaluator";
 
     protected override void PostStop()
     {
         _stopping.Cancel();
         _currentTrial?.Dispose();
-        _worker?.Dispose();
+        _turn.Release(_kind);
+        if (_ownsWorker) _worker?.Dispose();
     }
 
     /// <summary>Asking for work; the poll timer also covers a request or reply lost on the way.</summary>
@@ -60,14 +84,15 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     {
         Receive<Poll>(_ =>
         {
-            _controller.Tell(new RequestWork(_trainerId, _device.Name));
+            if (_turn.TryTake(_kind)) _controller.Tell(new RequestWork(_trainerId, _device.Name, _kind));
             Timers.StartSingleTimer("poll", new Poll(), _idlePoll);
         });
-        Receive<NoWorkAvailable>(_ => { });
+        Receive<NoWorkAvailable>(_ => _turn.Release(_kind));
         Receive<WorkAssignment>(work =>
         {
             Timers.Cancel("poll");
-            _log.Info("{0}: training trial {1} of {2}: {3}", _trainerId, work.TrialId, work.Search, work.Trial.Regulariser.ToCompact());
+            _log.Info("{0}: {1} trial {2} of {3}: {4}", _trainerId, _kind == WorkKind.Evaluation ? "evaluating" : "training",
+                work.TrialId, work.Search, work.Trial.Regulariser.ToCompact());
             _currentTrial?.Dispose();
             _currentTrial = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
             var controller = _controller;
@@ -112,7 +137,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             {
                 Timers.Cancel("resend");
                 Become(Idle);
-                Self.Tell(new Poll());
+                // the other kind of work asked for the device meanwhile: let it go first
+                if (_turn.Release(_kind)) Timers.StartSingleTimer("poll", new Poll(), _idlePoll);
+                else Self.Tell(new Poll());
             });
             Receive<TrialResultAck>(_ => { });
             Receive<WorkAssignment>(work => _log.Warning("{0}: still reporting, ignoring assignment of trial {1}", _trainerId, work.TrialId));

@@ -3,7 +3,15 @@ using AutoDropout.Core;
 namespace AutoDropout.Messages;
 
 /// <summary>An idle trainer asks the controller for work. Trainers pull; the controller never pushes.</summary>
-public sealed record RequestWork(string TrainerId, string Device) : IAutoDropoutMessage;
+/// <param name="Kind">Which work: a search's trials (trainer actors) or evaluation jobs' (evaluator actors).</param>
+public sealed record RequestWork(string TrainerId, string Device, WorkKind Kind = WorkKind.Search) : IAutoDropoutMessage;
+
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<WorkKind>))]
+public enum WorkKind
+{
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("search")] Search,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("evaluation")] Evaluation,
+}
 
 /// <summary>No trial is ready; ask again after the given delay.</summary>
 public sealed record NoWorkAvailable(int RetryAfterMilliseconds) : IAutoDropoutMessage;

@@ -32,7 +32,7 @@ public sealed class CliParsingTests
     [InlineData("search extend", "NAME --trials --endpoint --token")]
     [InlineData("cluster show", "--endpoint --json")]
     [InlineData("controller verify", "NAME --db --persistence --endpoint --json")]
-    [InlineData("evaluate", "--baseline --pattern --target --steps --epochs --seed --data --on-test --optimizer --weight-decay --schedule --context --reward-scale")]
+    [InlineData("train", "--baseline --pattern --target --steps --epochs --seed --data --on-test --optimizer --weight-decay --schedule --context --reward-scale")]
     [InlineData("pattern sample", "--space --target --seed --json")]
     [InlineData("pattern render", "PATTERN --out --target --seed --input --length")]
     [InlineData("data subset", "--from --out --train --test")]
@@ -93,7 +93,7 @@ public sealed class CliParsingTests
     [InlineData("demo --endpoint 127.0.0.1:9110", "--endpoint")]
     [InlineData("controller verify s --token t", "--token")]
     [InlineData("pattern sample extra", "'extra'")]
-    [InlineData("evaluate --context 16", "--context applies to language models")]
+    [InlineData("train --context 16", "--context applies to language models")]
     [InlineData("search start s --trials many", "--trials: 'many' is not a whole number")]
     [InlineData("search start s --lr fast", "--lr: 'fast' is not a number")]
     [InlineData("search", "autodropout search --help")]
@@ -163,7 +163,7 @@ public sealed class CliParsingTests
     [Theory]
     [InlineData("pattern render s3 --out x.png --json")]
     [InlineData("data info --json")]
-    [InlineData("evaluate --json")]
+    [InlineData("train --json")]
     public void Json_is_refused_where_it_never_was(string line) => Assert.NotEmpty(CliApp.Parse(line.Split(' ')).Errors);
 
     [Theory]
@@ -226,7 +226,7 @@ public sealed class CliParsingTests
     [Fact]
     public void Evaluate_defaults_are_todays()
     {
-        var options = EvaluateOptions.Read(CliApp.Parse(["evaluate"]));
+        var options = EvaluateOptions.Read(CliApp.Parse(["train"]));
         Assert.Equal(new EvaluateOptions(), options);
         Assert.Equal(("cnn", 1, 1, 1e-3, false), (options.Target, options.Seed, options.Threads, options.LearningRate, options.OnTest));
         // the step and batch defaults depend on the target family, so they are applied once the target is known
@@ -234,7 +234,7 @@ public sealed class CliParsingTests
         Assert.Null(options.BatchSize);
         Assert.Null(options.Optimizer);
 
-        var lm = EvaluateOptions.Read(CliApp.Parse(["evaluate", "--target", "lm-2-64-4", "--data", "ptb", "--context", "16", "--reward-scale", "80",
+        var lm = EvaluateOptions.Read(CliApp.Parse(["train", "--target", "lm-2-64-4", "--data", "ptb", "--context", "16", "--reward-scale", "80",
             "--on-test", "--schedule", "cosine", "--pattern", "s2 t8 hidden on"]));
         Assert.Equal(new EvaluateOptions("lm-2-64-4", Pattern: "s2 t8 hidden on", OnTest: true, Data: "ptb",
             Optimizer: new OptimizerSettings(Schedule: OptimizerSettings.Cosine), Context: 16, RewardScale: 80), lm);

@@ -1,0 +1,76 @@
+using AutoDropout.Core;
+using AutoDropout.Messages;
+
+namespace AutoDropout.Search;
+
+/// <summary>
+/// Every decision of an evaluation job, as a pure function of its state and the command: the same leases, results,
+/// expiries and attempts as a search's trials, without a policy. Its commands are a search's
+/// (<see cref="SearchCommand.Offer"/>, <see cref="SearchCommand.Report"/>, <see cref="SearchCommand.ExpireLeases"/>,
+/// <see cref="SearchCommand.ReleaseTrainer"/>, <see cref="SearchCommand.Stop"/>).
+/// </summary>
+public static class EvaluationDecider
+{
+    public static Decision Start(EvaluationState? state, EvaluationSpec spec)
+    {
+        if (state is not null)
+            return Decision.Refuse(RejectionKind.Conflict, $"evaluation '{state.Spec.Name}' exists already ({state.Status.Name()})");
+        try { EvaluationPlanner.Validate(spec); }
+        catch (ArgumentException e) { return Decision.Refuse(RejectionKind.Invalid, e.Message); }
+        return new([new EvaluationCreated(spec)],
+            Message: $"evaluation '{spec.Name}' started: {spec.Candidates.Count} candidates x {spec.Seeds.Count} seeds = {spec.TrialCount} trials of {spec.Target}");
+    }
+
+    public static Decision Decide(EvaluationState? state, SearchCommand command)
+    {
+        if (state is null) return command is SearchCommand.Stop ? Decision.Refuse(RejectionKind.NotFound, "no such evaluation") : Decision.Nothing;
+        return command switch
+        {
+            SearchCommand.Offer offer => state.Status == SearchStatus.Running && state.Waiting.Count > 0
+                ? new([new TrialLeased(state.Waiting[0], offer.TrainerId, offer.Now.AddSeconds(state.Spec.LeaseSeconds))])
+                : Decision.Nothing,
+            SearchCommand.Report report => Record(state, report.Result),
+            SearchCommand.ExpireLeases expire => Requeue(state.LeasedTrials.Where(t => t.LeaseUntil < expire.Now),
+                RequeueCause.LeaseExpired, t => $"lease of {t.Trainer} expired"),
+            SearchCommand.ReleaseTrainer release => Requeue(state.LeasedTrials.Where(t => t.Trainer == release.TrainerId),
+                RequeueCause.TrainerLost, _ => $"trainer {release.TrainerId} {release.Why}"),
+            SearchCommand.Stop => state.Status is SearchStatus.Stopped or SearchStatus.Completed
+                ? Decision.Refuse(RejectionKind.Conflict, $"evaluation '{state.Spec.Name}' is {state.Status.Name()} already")
+                : new([new SearchStopped()], Message: $"evaluation '{state.Spec.Name}' stopped"),
+            _ => Decision.Refuse(RejectionKind.Invalid, $"an evaluation cannot be asked to {command.GetType().Name.ToLowerInvariant()}"),
+        };
+    }
+
+    /// <summary>A trainer's result; a resend, or a result for a trial that does not exist, changes nothing.</summary>
+    private static Decision Record(EvaluationState state, TrialResult result)
+    {
+        if (!state.Trials.TryGetValue(result.TrialId, out var trial) || trial.IsFinished) return Decision.Nothing;
+        ISearchEvent? outcome = result.FailureReason switch
+        {
+            null => new TrialCompleted(trial.Id, result.TrainerId, result.Reward,
+                result.Metrics ?? new TrialMetricsReport(result.Reward, double.NaN, 0, 0, 0)),
+            // a diverged run is a result: the regulariser did not train with this seed
+            { } reason when reason.IsPatternFault() => new TrialFailed(trial.Id, result.TrainerId, reason, result.FailureMessage ?? "", 0),
+            _ when trial.Status != TrialStatus.Leased || trial.Trainer != result.TrainerId => null,
+            FailureReason.Cancelled => new TrialRequeued(trial.Id, RequeueCause.Cancelled, $"cancelled: {result.FailureMessage}"),
+            { } reason when trial.Attempts >= SearchState.MaxAttempts =>
+                new TrialFailed(trial.Id, result.TrainerId, reason, result.FailureMessage ?? "", 0),
+            { } reason => new TrialRequeued(trial.Id, RequeueCause.TrainerFailure, $"{reason.Name()}: {result.FailureMessage}"),
+        };
+        return outcome is null ? Decision.Nothing : new([outcome]);
+    }
+
+    private static Decision Requeue(IEnumerable<TrialRecord> trials, RequeueCause cause, Func<TrialRecord, string> detail) =>
+        new(trials.Select(t => (ISearchEvent)new TrialRequeued(t.Id, cause, detail(t))).ToArray());
+
+    /// <summary>What a trainer needs to run one leased trial: the whole training split, scored on the test split.</summary>
+    public static WorkAssignment Assignment(EvaluationState state, int trialId)
+    {
+        var spec = state.Spec;
+        var trial = state.Trials[trialId];
+        var trialSpec = new TrialSpec(spec.Target, spec.Dataset, spec.DataDirectory, spec.Budget, spec.BatchSize, spec.LearningRate,
+            trial.Pattern, ValidationFraction: 0, SplitSeed: 0, trial.Seed, spec.Optimizer, spec.IsLanguageModel ? spec.Text ?? new TextOptions() : null,
+            ScoreOnTest: true);
+        return new WorkAssignment(spec.Name, trial.Id, trialSpec, trial.LeaseUntil!.Value);
+    }
+}

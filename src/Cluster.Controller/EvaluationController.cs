@@ -1,0 +1,119 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using AutoDropout.Messages;
+using AutoDropout.Search;
+using static AutoDropout.Search.SearchCommand;
+
+namespace AutoDropout.Cluster.Controller;
+
+/// <summary>The registry hands a planned evaluation to its new job actor.</summary>
+internal sealed record CreateEvaluation(EvaluationSpec Spec);
+
+/// <summary>
+/// One evaluation job as a persistent actor: like <see cref="SearchController"/>, it asks a pure decider
+/// (<see cref="EvaluationDecider"/>) what each message means, persists the events, folds them and replies; recovery
+/// folds the same events, so a job resumes after a crash with every finished result kept.
+/// </summary>
+public sealed class EvaluationController : ReceivePersistentActor, IWithTimers
+{
+    private const int IdleRetryMilliseconds = 2000;
+    private static readonly TimeSpan LeaseCheckInterval = TimeSpan.FromSeconds(5);
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IActorRef _trainers = Context.ActorOf(Akka.Actor.Props.Create(() => new TrainerWatch()), "trainers");
+    private readonly string _name;
+    private EvaluationState? _state;
+
+    public EvaluationController(string name)
+    {
+        _name = name;
+        PersistenceId = PersistenceIdFor(name);
+
+        Recover<EvaluationCreated>(created => _state = EvaluationState.Create(created.Spec));
+        Recover<ISearchEvent>(e => _state = _state!.Apply(e));
+        Recover<RecoveryCompleted>(_ =>
+        {
+            if (_state is not { } s) return;
+            _log.Info("evaluation {0} recovered: {1} of {2} trials completed, {3} failed", _name, s.Completed, s.Trials.Count, s.Failed);
+            foreach (var trainerId in s.LeasedTrials.Select(t => t.Trainer!).Distinct()) _trainers.Tell(new TrainerWatch.Find(trainerId));
+        });
+
+        Command<CreateEvaluation>(create => Carry(EvaluationDecider.Start(_state, create.Spec), Sender));
+        Command<OfferWork>(OnOfferWork);
+        Command<TrialResult>(result =>
+        {
+            var replyTo = Sender;
+            Carry(EvaluationDecider.Decide(_state, new Report(result)), then: () => replyTo.Tell(new TrialResultAck(result.Search, result.TrialId)));
+        });
+        Command<TrialProgress>(_ => { });
+        Command<GetEvaluation>(_ => Sender.Tell(_state is null ? NoSuchEvaluation() : EvaluationViews.Details(_state)));
+        Command<GetSummary>(_ => Sender.Tell(_state is null ? NoSuchEvaluation() : EvaluationViews.Summary(_state)));
+        Command<StopSearch>(_ => Carry(EvaluationDecider.Decide(_state, new Stop()), Sender, CancelRunningTrials));
+        Command<CheckLeases>(_ => Carry(EvaluationDecider.Decide(_state, new ExpireLeases(DateTimeOffset.UtcNow))));
+        Command<TrainerWatch.Lost>(lost => Carry(EvaluationDecider.Decide(_state, new ReleaseTrainer(lost.TrainerId, lost.Why))));
+    }
+
+    public override string PersistenceId { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>A prefix of its own, so no evaluation shares a journal with a search or the registry.</summary>
+    public static string PersistenceIdFor(string name) => $"evaluation-{name}";
+
+    public static Props Props(string name) => Akka.Actor.Props.Create(() => new EvaluationController(name));
+
+    protected override void PreStart()
+    {
+        Timers.StartPeriodicTimer("leases", new CheckLeases(), LeaseCheckInterval);
+        base.PreStart();
+    }
+
+    private void Carry(Decision decision, IActorRef? replyTo = null, Action? then = null)
+    {
+        if (decision.Rejected is { } rejected)
+        {
+            replyTo?.Tell(new CommandRejected(rejected.Kind == RejectionKind.NotFound ? NoSuchEvaluation().Reason : rejected.Reason));
+            return;
+        }
+        int left = decision.Events.Count;
+        void Done()
+        {
+            if (decision.Message is { } message) replyTo?.Tell(new CommandAccepted(message));
+            then?.Invoke();
+        }
+        if (left == 0) { Done(); return; }
+        PersistAll(decision.Events, e =>
+        {
+            _state = e is EvaluationCreated created ? EvaluationState.Create(created.Spec) : _state!.Apply(e);
+            if (Describe(e) is { } line) _log.Info("evaluation {0}: {1}", _name, line);
+            if (--left == 0) Done();
+        });
+    }
+
+    private static string? Describe(ISearchEvent e) => e switch
+    {
+        EvaluationCreated c => $"created: {c.Spec.Candidates.Count} candidates x {c.Spec.Seeds.Count} seeds on {c.Spec.Target}",
+        _ => SearchViews.Describe(e),
+    };
+
+    private void OnOfferWork(OfferWork offer)
+    {
+        var decision = EvaluationDecider.Decide(_state, new Offer(offer.Request.TrainerId, DateTimeOffset.UtcNow));
+        if (decision.Events is not [TrialLeased leased])
+        {
+            if (offer.Next.Count == 0) offer.Trainer.Tell(new NoWorkAvailable(IdleRetryMilliseconds));
+            else offer.Next[0].Tell(offer with { Next = offer.Next.Skip(1).ToArray() });
+            return;
+        }
+        _trainers.Tell(new TrainerWatch.Watch(offer.Trainer, offer.Request.TrainerId));
+        Carry(decision, then: () => offer.Trainer.Tell(EvaluationDecider.Assignment(_state!, leased.TrialId)));
+    }
+
+    private void CancelRunningTrials()
+    {
+        foreach (var trial in _state!.LeasedTrials)
+            Context.ActorSelection(trial.Trainer).Tell(new CancelTrial(_name, trial.Id, "the evaluation was stopped"));
+    }
+
+    private CommandRejected NoSuchEvaluation() => new($"no such evaluation: '{_name}'");
+}
