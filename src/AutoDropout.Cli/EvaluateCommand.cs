@@ -6,8 +6,9 @@ namespace AutoDropout.Cli;
 
 /// <summary>
 /// `autodropout train`: trains the target once, with no dropout, a baseline or a pattern, and prints the
-/// validation accuracy (or, with --on-test, the test accuracy), to compare a found pattern with hand-made ones.
-/// A language model prints its perplexity and reward c / perplexity.
+/// validation accuracy (or, with --on-test, the test accuracy) beside the accuracy on a sample of the training data,
+/// to compare a found pattern with hand-made ones. A language model prints its perplexity and reward c / perplexity.
+/// A pattern found on another target of the same family (--pattern-from) is mapped by <see cref="PatternTransfer"/>.
 /// </summary>
 public static class EvaluateCommand
 {
@@ -35,11 +36,12 @@ public static class EvaluateCommand
             case TextTrialData text:
                 Console.WriteLine($"{spec.Target} with {what}, {trial.Plan.Steps} steps x {spec.BatchSize} x {spec.TextOrDefault.Context} tokens on {text.Source} ({text.Streams.Vocabulary} words): " +
                                   $"{scored} perplexity {m.ValidationPerplexity:0.00}, reward {m.Reward:0.0000}, " +
+                                  $"next-token accuracy: train {m.TrainAccuracy:0.0000}, {scored} {m.ValidationAccuracy:0.0000}, " +
                                   $"{m.ItemsPerSecond:0} tokens/s, {m.WallSeconds:0.0} s");
                 break;
             case ImageTrialData images:
                 Console.WriteLine($"{spec.Target} with {what}, {trial.Plan.Steps} steps x batch {spec.BatchSize} on {images.Source}{Describe(images.Augmentation)}: " +
-                                  $"{scored} accuracy {m.ValidationAccuracy:0.0000}, {m.ItemsPerSecond:0} img/s, {m.WallSeconds:0.0} s");
+                                  $"train accuracy {m.TrainAccuracy:0.0000}, {scored} accuracy {m.ValidationAccuracy:0.0000}, {m.ItemsPerSecond:0} img/s, {m.WallSeconds:0.0} s");
                 break;
         }
         return ExitCodes.Ok;
@@ -49,6 +51,7 @@ public static class EvaluateCommand
     public static TrialSpec Spec(EvaluateOptions options)
     {
         if (options.Baseline is not null && options.Pattern is not null) throw new UsageException("give --baseline or --pattern, not both");
+        if (options.PatternFrom is not null && options.Pattern is null) throw new UsageException("--pattern-from names where a --pattern was found; give --pattern too");
         bool languageModel = LanguageModelSpec.IsLanguageModelName(options.Target);
         DropoutPattern regulariser = new BaselinePattern(options.Baseline is { } b ? BaselineSpec.Parse(b) : BaselineSpec.None);
         string target;
@@ -61,7 +64,7 @@ public static class EvaluateCommand
                 throw new UsageException($"a language model takes the baseline dropout:P, not {baseline.Kind.ToString().ToLowerInvariant()}");
             if (options.Pattern is not null)
             {
-                var pattern = PatternCommand.ReadPattern(options.Pattern) as TransformerPattern
+                var pattern = ReadPattern(options) as TransformerPattern
                     ?? throw new UsageException("--pattern: expected a Transformer pattern for a language model");
                 TransformerSearchSpace.ValidateStructure(pattern, model.Layers);
                 regulariser = pattern;
@@ -73,7 +76,7 @@ public static class EvaluateCommand
             target = conv.Name;
             if (options.Pattern is not null)
             {
-                var pattern = PatternCommand.ReadPattern(options.Pattern) as ConvPattern
+                var pattern = ReadPattern(options) as ConvPattern
                     ?? throw new UsageException($"--pattern: expected a ConvNet pattern for {conv.Name}");
                 ConvSearchSpace.ValidateStructure(pattern, conv.MaskSites); // found with any grid, so not checked against the default one
                 regulariser = pattern;
@@ -84,6 +87,21 @@ public static class EvaluateCommand
             options.BatchSize ?? (languageModel ? 16 : 128), options.LearningRate, regulariser, ValidationFraction: 0.1,
             SplitSeed: options.Seed, TrialSeed: options.Seed, options.Optimizer,
             languageModel ? new TextOptions(options.Context ?? 32, options.RewardScale ?? 1.0) : null, options.OnTest);
+    }
+
+    /// <summary>The --pattern, mapped from the target it was found on when --pattern-from names one.</summary>
+    private static DropoutPattern ReadPattern(EvaluateOptions options)
+    {
+        var pattern = PatternCommand.ReadPattern(options.Pattern!);
+        if (options.PatternFrom is null) return pattern;
+        try
+        {
+            return PatternTransfer.Map(pattern, options.PatternFrom, options.Target);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--pattern-from: {e.Message}");
+        }
     }
 
     private static string Describe(AugmentationOptions augmentation) =>

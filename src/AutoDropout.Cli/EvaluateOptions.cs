@@ -21,7 +21,8 @@ public sealed record EvaluateOptions(
     string? Data = null,
     OptimizerSettings? Optimizer = null,
     int? Context = null,
-    double? RewardScale = null)
+    double? RewardScale = null,
+    string? PatternFrom = null)
 {
     private static readonly EvaluateOptions Defaults = new();
 
@@ -36,6 +37,7 @@ public sealed record EvaluateOptions(
         private readonly Option<string?> _target = CliOptions.Text("--target", $"the target network (default {Defaults.Target})", "cnn|wrn-D-K|lm-L-W-H");
         private readonly Option<string?> _baseline = CliOptions.Text("--baseline", "a hand-made regulariser: dropout:P, spatial:P or dropblock:SIZE:KEEP (language models: dropout:P)", "SPEC");
         private readonly Option<string?> _pattern = CliOptions.Text("--pattern", "a pattern: a JSON file (e.g. the \"best_pattern\" of `demo --json`) or a compact pattern in quotes", "FILE|COMPACT");
+        private readonly Option<string?> _patternFrom = CliOptions.Text("--pattern-from", "the target the pattern was found on (default: --target); it is mapped to --target by stage or layer, see docs/patterns.md", "TARGET");
         private readonly Option<int?> _steps = CliOptions.Int("--steps", "training steps (default 80; language models 200)");
         private readonly Option<double?> _epochs = CliOptions.Double("--epochs", "passes over the training split, instead of --steps", "E");
         private readonly Option<int?> _batch = CliOptions.Int("--batch-size", "batch size (default 128; language models 16)");
@@ -53,7 +55,7 @@ public sealed record EvaluateOptions(
             (language models: perplexity and reward), to compare a found pattern with hand-made ones
             """)
         {
-            foreach (var option in (Option[])[_target, _baseline, _pattern, _steps, _epochs, _batch, _seed, _threads, _lr, _onTest, _data, _context, _scale])
+            foreach (var option in (Option[])[_target, _baseline, _pattern, _patternFrom, _steps, _epochs, _batch, _seed, _threads, _lr, _onTest, _data, _context, _scale])
                 Add(option);
             _optimizer.AddTo(this);
             // an image target does not read these: naming them is a mistake, as any unknown option is
@@ -80,6 +82,7 @@ public sealed record EvaluateOptions(
             result.GetValue(_data),
             _optimizer.From(result, null),
             result.GetValue(_context),
-            result.GetValue(_scale));
+            result.GetValue(_scale),
+            result.GetValue(_patternFrom));
     }
 }

@@ -174,15 +174,19 @@ public static class SearchCommands
     }
 
     public static void PrintTrials(IEnumerable<TrialView> trials) =>
-        Table.Print(["trial", "status", "reward", "policy", "stale", "pattern"],
+        Table.Print(["trial", "status", "reward", "train/val acc", "policy", "stale", "pattern"],
             trials.Select(t => new[]
             {
                 t.TrialId.ToString(CultureInfo.InvariantCulture),
                 t.FailureReason is { } reason ? $"{t.Status.Name()} ({reason.Name()})"
                     : t.Progress is { } p ? $"{t.Status.Name()} {p.Step}/{p.Steps}"
                     : t.Status.Name(),
-                Format(t.Reward), $"v{t.PolicyVersion}", t.Staleness?.ToString(CultureInfo.InvariantCulture) ?? "-", t.PatternCompact,
+                Format(t.Reward), Accuracies(t.Metrics), $"v{t.PolicyVersion}", t.Staleness?.ToString(CultureInfo.InvariantCulture) ?? "-", t.PatternCompact,
             }));
+
+    /// <summary>Train and validation accuracy side by side, so overfitting shows; "-" for trials from before train accuracy was measured.</summary>
+    private static string Accuracies(TrialMetricsReport? metrics) =>
+        metrics is { TrainAccuracy: { } train } ? $"{Format(train)}/{Format(metrics.ValidationAccuracy)}" : "-";
 
     public static string Format(double? value) => value is { } v ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "-";
 }

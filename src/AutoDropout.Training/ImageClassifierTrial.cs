@@ -8,12 +8,19 @@ namespace AutoDropout.Training;
 
 /// <summary>
 /// Image classification: a ConvNet target on prepared images, shuffled batches (augmented when asked), cross-entropy,
-/// scored by validation accuracy.
+/// scored by validation accuracy; the accuracy on a fixed sample of the (unaugmented) training images is reported too.
 /// </summary>
 /// <param name="Augmentation">Applied to every training batch, never at evaluation; null: none.</param>
 public sealed class ImageClassifierTrial(PreparedData data, TargetSpec target, AugmentationOptions? augmentation = null) : ITrialFamily
 {
     public const int DefaultEvalBatchSize = 500;
+
+    /// <summary>The most training images the train accuracy is measured on, so it costs at most this many forward passes.</summary>
+    public const int MaxTrainSample = 2_000;
+
+    // its own generator with a fixed seed: every trial on the same data scores the same images, and the trial's
+    // generators (masks, batch order, augmentation) are not touched, so rewards stay what they were
+    private const int TrainSampleSeed = 20_210_101;
 
     public PreparedData Data { get; } = data;
     public TargetSpec Target { get; } = target;
@@ -34,6 +41,31 @@ public sealed class ImageClassifierTrial(PreparedData data, TargetSpec target, A
             correct += logits.argmax(1).eq(set.Labels.narrow(0, start, length)).sum().item<long>();
         }
         return total == 0 ? 0 : (double)correct / total;
+    }
+
+    /// <summary>
+    /// Which training images the train accuracy is measured on: as many as the validation split has, at most
+    /// <see cref="MaxTrainSample"/>, drawn without replacement with a fixed seed and sorted; all of them when the
+    /// training split is no larger.
+    /// </summary>
+    public static long[] TrainSample(long trainCount, long validationCount)
+    {
+        var all = Enumerable.Range(0, (int)trainCount).Select(i => (long)i).ToArray();
+        long count = Math.Min(Math.Min(validationCount, MaxTrainSample), trainCount);
+        if (count == trainCount) return all;
+        new Random(TrainSampleSeed).Shuffle(all);
+        var sample = all[..(int)count];
+        Array.Sort(sample);
+        return sample;
+    }
+
+    /// <summary>Top-1 accuracy, masks off, on the training images <see cref="TrainSample"/> picks.</summary>
+    public static double TrainAccuracy(MaskedTarget model, PreparedData data, int batchSize)
+    {
+        using var index = tensor(TrainSample(data.TrainCount, data.Validation.Images.shape[0]), device: data.Device);
+        using var images = data.Train.Images.index_select(0, index);
+        using var labels = data.Train.Labels.index_select(0, index);
+        return Evaluate(model, (images, labels), batchSize);
     }
 
     private sealed class Session : ITrialSession
@@ -98,8 +130,9 @@ public sealed class ImageClassifierTrial(PreparedData data, TargetSpec target, A
         public TrialScores Evaluate(int? batchSize)
         {
             double accuracy = ImageClassifierTrial.Evaluate(_model, _data.Validation, batchSize ?? DefaultEvalBatchSize);
+            double train = TrainAccuracy(_model, _data, batchSize ?? DefaultEvalBatchSize);
             _model.ApplyPattern(null, null);
-            return new TrialScores(accuracy, accuracy);
+            return new TrialScores(accuracy, accuracy, TrainAccuracy: train);
         }
 
         public void Dispose()

@@ -25,7 +25,8 @@ public sealed class TokenStreams(Tensor train, Tensor validation, int vocabulary
 
 /// <summary>
 /// Language modelling: a <see cref="TransformerLm"/> on contiguous windows of the training stream, next-token
-/// cross-entropy, scored by validation perplexity (reward = c / perplexity).
+/// cross-entropy, scored by validation perplexity (reward = c / perplexity); next-token accuracy is reported on the
+/// validation stream and on an equal slice of the training stream.
 /// </summary>
 /// <param name="Context">Tokens per training window (truncated back-propagation length).</param>
 /// <param name="RewardScale">c in reward = c / validation perplexity (see docs/patterns.md).</param>
@@ -95,7 +96,8 @@ public sealed class LanguageModelTrial(TokenStreams data, LanguageModelSpec mode
             var (validationLoss, accuracy) = LanguageModelTrial.Evaluate(_model, _family.Data.Validation, _family.Context, batchSize ?? DefaultEvalBatchSize);
             if (!double.IsFinite(validationLoss)) return new TrialScores(0, accuracy, Diverged: $"validation loss is {validationLoss}");
             double perplexity = Math.Exp(validationLoss);
-            return new TrialScores(Reward(perplexity, _family.RewardScale), accuracy, perplexity);
+            return new TrialScores(Reward(perplexity, _family.RewardScale), accuracy, perplexity,
+                TrainAccuracy: TrainAccuracy(_model, _family.Data, _family.Context, batchSize ?? DefaultEvalBatchSize));
         }
 
         public void Dispose()
@@ -127,6 +129,16 @@ public sealed class LanguageModelTrial(TokenStreams data, LanguageModelSpec mode
         }
         model.train();
         return count == 0 ? (double.NaN, 0) : (totalLoss / count, (double)correct / count);
+    }
+
+    /// <summary>
+    /// Next-token accuracy, masks off, on the start of the training stream: as many tokens as the validation stream
+    /// has (all of the training stream when it is shorter), read like the validation stream.
+    /// </summary>
+    public static double TrainAccuracy(TransformerLm model, TokenStreams data, int context, int batchSize)
+    {
+        using var slice = data.Train.narrow(0, 0, Math.Min(data.Train.shape[0], data.Validation.shape[0]));
+        return Evaluate(model, slice, context, batchSize).Accuracy;
     }
 
     /// <summary>Cuts a stream into <paramref name="rows"/> contiguous rows [rows, length / rows], dropping the tail.</summary>

@@ -14,9 +14,11 @@ public sealed record TrialPlan(
 /// <param name="Reward">What the search learns from: validation accuracy for images, c / perplexity for language models.</param>
 /// <param name="ItemsPerSecond">Training throughput: images, or tokens for language models.</param>
 /// <param name="ValidationPerplexity">Language models only.</param>
+/// <param name="TrainAccuracy">The same accuracy on a fixed sample of the training data, masks off; its gap to the
+/// validation accuracy shows overfitting.</param>
 public sealed record TrialMetrics(
     double Reward, double ValidationAccuracy, double FinalTrainLoss, double ItemsPerSecond, double WallSeconds, int Steps,
-    double? ValidationPerplexity = null);
+    double? ValidationPerplexity = null, double? TrainAccuracy = null);
 
 public abstract record TrialOutcome
 {
@@ -32,7 +34,9 @@ public abstract record TrialOutcome
 }
 
 /// <summary>A finished model's scores on held-out data; <paramref name="Diverged"/> says why they are unusable.</summary>
-public sealed record TrialScores(double Reward, double ValidationAccuracy, double? ValidationPerplexity = null, string? Diverged = null);
+/// <param name="TrainAccuracy">The accuracy on a fixed sample of the training data (see docs/patterns.md).</param>
+public sealed record TrialScores(
+    double Reward, double ValidationAccuracy, double? ValidationPerplexity = null, string? Diverged = null, double? TrainAccuracy = null);
 
 /// <summary>The part of a trial that depends on the kind of target: its data, model, batches, loss and scores.</summary>
 public interface ITrialFamily
@@ -58,7 +62,7 @@ public interface ITrialSession : IDisposable
     /// <summary>After a step that completed.</summary>
     void AfterStep();
 
-    /// <summary>Scores on the held-out data, masks off.</summary>
+    /// <summary>Scores on the held-out data and on a fixed sample of the training data, masks off.</summary>
     TrialScores Evaluate(int? batchSize);
 }
 
@@ -102,7 +106,7 @@ public static class TrialLoop
             var scores = session.Evaluate(plan.EvalBatchSize);
             if (scores.Diverged is { } why) return new TrialOutcome.Failed(FailureReason.Diverged, why);
             return new TrialOutcome.Completed(new TrialMetrics(scores.Reward, scores.ValidationAccuracy, lastLoss,
-                items / trainSeconds, clock.Elapsed.TotalSeconds, plan.Steps, scores.ValidationPerplexity));
+                items / trainSeconds, clock.Elapsed.TotalSeconds, plan.Steps, scores.ValidationPerplexity, scores.TrainAccuracy));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -22,9 +22,11 @@ public sealed record WorkAssignment(string Search, int TrialId, TrialSpec Trial,
 /// <param name="ValidationAccuracy">Top-1 accuracy; next-token accuracy for language models.</param>
 /// <param name="ImagesPerSecond">Training throughput: images, or tokens for language models.</param>
 /// <param name="ValidationPerplexity">Language models only.</param>
+/// <param name="TrainAccuracy">The same accuracy on a fixed sample of the training data; null in results from
+/// trainers that predate it. Last, and optional, so events and snapshots written before it still read.</param>
 public sealed record TrialMetricsReport(
     double ValidationAccuracy, double FinalTrainLoss, double ImagesPerSecond, double WallSeconds, int Steps,
-    double? ValidationPerplexity = null);
+    double? ValidationPerplexity = null, double? TrainAccuracy = null);
 
 /// <summary>A finished trial. Resent until acknowledged; the controller handles it idempotently by trial id.</summary>
 /// <param name="FailureReason">Null when the trial completed; why it did not otherwise.</param>

@@ -241,6 +241,27 @@ public sealed class CliParsingTests
     }
 
     [Fact]
+    public void Evaluate_maps_a_pattern_found_on_another_target_to_its_target()
+    {
+        // a distinct size per site, so the mapping is visible in the trial's pattern
+        var found = string.Join(" | ", Enumerable.Range(1, 13).Select(i => $"s{i} t2 r1 rot0 sx0 sy0 c1 res0"));
+        var options = EvaluateOptions.Read(CliApp.Parse(["evaluate", "--target", "wrn-28-2", "--pattern", found, "--pattern-from", "wrn-16-2"]));
+        Assert.Equal("wrn-16-2", options.PatternFrom);
+
+        var spec = EvaluateCommand.Spec(options);
+        Assert.Equal("wrn-28-2", spec.Target);
+        Assert.Equal(PatternTransfer.Map(ConvPattern.ParseCompact(found), "wrn-16-2", "wrn-28-2"), spec.Regulariser);
+        Assert.Equal(25, spec.Regulariser.SiteCount);
+        Assert.Equal([1, 2, 1, 2, 3, 4, 3, 4], ((ConvPattern)spec.Regulariser).Sites.Take(8).Select(s => s.Size));
+
+        // without --pattern-from the pattern must fit --target as it is
+        Assert.Throws<PatternException>(() => EvaluateCommand.Spec(options with { PatternFrom = null }));
+        Assert.Contains("different sites", Assert.Throws<UsageException>(() => EvaluateCommand.Spec(options with { PatternFrom = "cnn" })).Message,
+            StringComparison.Ordinal);
+        Assert.Throws<UsageException>(() => EvaluateCommand.Spec(options with { Pattern = null }));
+    }
+
+    [Fact]
     public void Node_options_are_parsed_by_the_role_and_bench_gets_every_token_after_its_name()
     {
         var parsed = CliApp.Parse(["node", "seed", "--port", "4053", "--cmd-port", "-1", "--ready-file", "r.json", "--token=abc"]);

@@ -61,6 +61,22 @@ public class GoldenEventTests : IDisposable
     }
 
     [Fact]
+    public void Metrics_written_before_train_accuracy_read_without_it_and_new_ones_keep_it_under_the_same_manifest()
+    {
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(TrialCompleted));
+        const string manifest = "trial-completed-v1";
+        var old = Assert.IsType<TrialCompleted>(serializer.FromBinary(File.ReadAllBytes(Path.Combine(GoldenDirectory, manifest + ".json")), manifest));
+        Assert.Equal(new TrialMetricsReport(0.8125, 0.5, 1000, 12.5, 80), old.Metrics);
+        Assert.Null(old.Metrics.TrainAccuracy);
+
+        var current = old with { Metrics = old.Metrics with { TrainAccuracy = 0.96875 } };
+        Assert.Equal(manifest, serializer.Manifest(current));
+        var bytes = serializer.ToBinary(current);
+        Assert.Contains("\"train_accuracy\":0.96875", System.Text.Encoding.UTF8.GetString(bytes), StringComparison.Ordinal);
+        Assert.Equal(current, serializer.FromBinary(bytes, manifest));
+    }
+
+    [Fact]
     public void Every_readable_manifest_has_golden_bytes()
     {
         var missing = MessageCodec.ReadableManifests

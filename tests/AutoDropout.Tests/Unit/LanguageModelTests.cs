@@ -69,6 +69,7 @@ public class LanguageModelTests
         double perplexity = Assert.NotNull(first.Metrics.ValidationPerplexity);
         Assert.InRange(perplexity, 1, 8);
         Assert.Equal(1 / perplexity, first.Metrics.Reward, 12);
+        Assert.InRange(Assert.NotNull(first.Metrics.TrainAccuracy), 0.1, 1.0);
         Assert.Equal(first.Metrics with { ItemsPerSecond = 0, WallSeconds = 0 }, second.Metrics with { ItemsPerSecond = 0, WallSeconds = 0 });
     }
 

@@ -32,6 +32,7 @@ public class SerializerTests : IDisposable
             new BaselinePattern(BaselineSpec.Parse("dropout:0.1")), 0.1, 42, 44, new OptimizerSettings("sgd", 5e-4, "cosine"),
             new TextOptions(16, 2)), DateTimeOffset.UnixEpoch),
         new TrialResult("s1", 7, "t", 0.5, null, FailureReason.Error, "boom"),
+        new TrialResult("s1", 7, "t", 0.875, new TrialMetricsReport(0.875, 0.25, 1000, 12.5, 80, ValidationPerplexity: null, TrainAccuracy: 0.96875), null, null),
         new TrialResultAck("s1", 7),
         new TrialProgress("s1", 7, "t", 40, 80, 0.61),
         new CancelTrial("s1", 7, "the search was paused"),

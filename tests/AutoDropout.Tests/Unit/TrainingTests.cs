@@ -23,6 +23,34 @@ public class TrainingTests
         Assert.InRange(first.Metrics.ValidationAccuracy, 0.5, 1.0);
         Assert.Equal(first.Metrics.ValidationAccuracy, second.Metrics.ValidationAccuracy);
         Assert.Equal(first.Metrics.FinalTrainLoss, second.Metrics.FinalTrainLoss);
+        Assert.InRange(Assert.NotNull(first.Metrics.TrainAccuracy), 0.5, 1.0);
+        Assert.Equal(first.Metrics.TrainAccuracy, second.Metrics.TrainAccuracy);
+    }
+
+    [Fact]
+    public void The_train_accuracy_sample_is_fixed_as_large_as_the_validation_split_and_capped()
+    {
+        var sample = ImageClassifierTrial.TrainSample(50_000, 5_000);
+        Assert.Equal(5_000, sample.Length);
+        Assert.Equal(sample.Length, sample.Distinct().Count());
+        Assert.All(sample, i => Assert.InRange(i, 0, 49_999));
+        Assert.Equal(sample.Order(), sample);
+        Assert.Equal(sample, ImageClassifierTrial.TrainSample(50_000, 5_000));
+        Assert.NotEqual(Enumerable.Range(0, 5_000).Select(i => (long)i), sample); // a sample, not the first images
+
+        Assert.Equal(ImageClassifierTrial.MaxTrainSample, ImageClassifierTrial.TrainSample(50_000, 20_000).Length);
+        Assert.Equal(Enumerable.Range(0, 300).Select(i => (long)i), ImageClassifierTrial.TrainSample(300, 1_000));
+    }
+
+    [Fact]
+    public void The_train_accuracy_is_the_accuracy_on_the_sampled_training_images()
+    {
+        using var data = new PreparedData(Data.Value.Train, Data.Value.Validation, CPU);
+        using var model = TorchRuntime.Seeded(3, () => MaskedTarget.Build(TargetSpec.Parse("cnn"), data.InputChannels, data.Classes));
+        using var index = tensor(ImageClassifierTrial.TrainSample(data.TrainCount, data.Validation.Images.shape[0]));
+        using var images = data.Train.Images.index_select(0, index);
+        using var labels = data.Train.Labels.index_select(0, index);
+        Assert.Equal(ImageClassifierTrial.Evaluate(model, (images, labels), 100), ImageClassifierTrial.TrainAccuracy(model, data, 100));
     }
 
     [Fact]
