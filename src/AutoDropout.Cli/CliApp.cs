@@ -33,6 +33,7 @@ public static partial class CliApp
             SearchCommands.CreateCluster(),
             ControllerCommands.Create(),
             EvaluateOptions.CreateCommand(),
+            ReportCommand.Create(),
             PatternCommand.Create(),
             DataCommands.Create(),
             NodeCommand.Create(),
