@@ -22,7 +22,7 @@ public static partial class CliApp
         """;
 
     /// <summary>The palettes that talk to a command endpoint, whose --endpoint, --token and --json may come first.</summary>
-    private static readonly HashSet<string> EndpointPalettes = ["search", "cluster", "controller", "evaluate", "evaluation"];
+    private static readonly HashSet<string> EndpointPalettes = ["search", "cluster", "controller", "evaluate", "evaluation", "report"];
 
     public static RootCommand Create()
     {
@@ -35,6 +35,7 @@ public static partial class CliApp
             EvaluationCommands.CreateEvaluate(),
             EvaluationCommands.CreateEvaluation(),
             EvaluateOptions.CreateCommand(),
+            ReportCommand.Create(),
             PatternCommand.Create(),
             DataCommands.Create(),
             NodeCommand.Create(),

@@ -90,9 +90,12 @@ public static class EvaluationPlanner
         }
     }
 
-    /// <summary>A pattern of the searched target, for the evaluated one.</summary>
-    private static DropoutPattern Transfer(DropoutPattern pattern, string searched, string target) =>
-        searched == target ? pattern : throw new ArgumentException($"target: patterns found on {searched} cannot be evaluated on {target}");
+    /// <summary>A pattern of the searched target, for the evaluated one (<see cref="PatternTransfer"/>: same family only).</summary>
+    private static DropoutPattern Transfer(DropoutPattern pattern, string searched, string target)
+    {
+        try { return PatternTransfer.Map(pattern, searched, target); }
+        catch (ArgumentException e) { throw new ArgumentException($"target: {e.Message}"); }
+    }
 
     private static string FreeName(string stem, IReadOnlySet<string> taken)
     {

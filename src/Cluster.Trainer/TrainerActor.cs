@@ -36,7 +36,8 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     public TrainerActor(IActorRef controller, string trainerId, DeviceChoice device, TimeSpan idlePoll, TimeSpan resendInterval)
         : this(controller, trainerId, device, idlePoll, resendInterval, WorkKind.Search, new DeviceTurn(), null) { }
 
-    private TrainerActor(IActorRef controller, string trainerId, DeviceChoice device, TimeSpan idlePoll, TimeSpan resendInterval,
+    /// <summary>The evaluator's constructor (public: Akka creates actors through public constructors).</summary>
+    public TrainerActor(IActorRef controller, string trainerId, DeviceChoice device, TimeSpan idlePoll, TimeSpan resendInterval,
         WorkKind kind, DeviceTurn turn, TrainingWorker? worker)
     {
         _controller = controller;

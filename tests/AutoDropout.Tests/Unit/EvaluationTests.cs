@@ -189,4 +189,20 @@ public class EvaluationTests
         Assert.True(turn.TryTake(WorkKind.Search));
         Assert.False(turn.Release(WorkKind.Search)); // nobody waited
     }
+
+    [Fact]
+    public void Patterns_found_on_a_smaller_wide_resnet_are_mapped_to_the_evaluated_one()
+    {
+        var spec = new SearchSpec("w", Target: "wrn-10-1", Trials: 1);
+        var found = PatternSampler.Sample(ConvSearchSpace.Default, spec.MaskSites, 4);
+        var search = SearchState.Create(spec).Apply(new TrialProposed(1, found, 0, 1)).Apply(new TrialLeased(1, "t", T0))
+            .Apply(new TrialCompleted(1, "t", 0.5, new TrialMetricsReport(0.5, 0.1, 1, 1, 1)));
+        var plan = EvaluationPlanner.Plan(new EvaluationRequest("w", Top: 1, Seeds: 1, Baselines: [], Target: "wrn-16-1"), search, new HashSet<string>());
+        Assert.Equal("wrn-10-1", plan.SearchedTarget);
+        Assert.Equal(PatternTransfer.Map(found, "wrn-10-1", "wrn-16-1"), plan.Candidates[0].Regulariser);
+        Assert.Equal(TargetSpec.Parse("wrn-16-1").MaskSites, plan.Candidates[0].Regulariser.SiteCount);
+        var refused = Assert.Throws<ArgumentException>(() =>
+            EvaluationPlanner.Plan(new EvaluationRequest("w", Target: "cnn"), search, new HashSet<string>()));
+        Assert.StartsWith("target:", refused.Message, StringComparison.Ordinal);
+    }
 }
