@@ -35,7 +35,7 @@ public sealed record EvaluateOptions(
     private sealed class Verb : Command
     {
         private readonly Option<string?> _target = CliOptions.Text("--target", $"the target network (default {Defaults.Target})", "cnn|wrn-D-K|lm-L-W-H");
-        private readonly Option<string?> _baseline = CliOptions.Text("--baseline", "a hand-made regulariser: dropout:P, spatial:P or dropblock:SIZE:KEEP (language models: dropout:P)", "SPEC");
+        private readonly Option<string?> _baseline = CliOptions.Text("--baseline", "a hand-made regulariser: dropout:P, spatial:P or dropblock:SIZE:KEEP, at every mask site or, with @late, only in the last two groups of a WRN (the cnn's last site); language models: dropout:P", "SPEC");
         private readonly Option<string?> _pattern = CliOptions.Text("--pattern", "a pattern: a JSON file (e.g. the \"best_pattern\" of `demo --json`) or a compact pattern in quotes", "FILE|COMPACT");
         private readonly Option<string?> _patternFrom = CliOptions.Text("--pattern-from", "the target the pattern was found on (default: --target); it is mapped to --target by stage or layer, see docs/patterns.md", "TARGET");
         private readonly Option<int?> _steps = CliOptions.Int("--steps", "training steps (default 80; language models 200)");

@@ -29,7 +29,7 @@ public sealed class SpecOptions
     public Option<int?> Steps { get; } = CliOptions.Int("--steps", $"training steps per trial (default {Defaults.TrainSteps})");
     public Option<double?> Epochs { get; } = CliOptions.Double("--epochs", "a trial's budget in passes over the training split, instead of --steps", "E");
     public Option<string?> Baselines { get; } = CliOptions.Text("--baselines",
-        "hand-made regularisers trained first as reference trials", "dropout:0.1,dropblock:3:0.9");
+        "hand-made regularisers trained first as reference trials; each at every mask site, or with @late only in the last two groups of a WRN (the cnn's last site), as DropBlock was published", "dropout:0.1,dropblock:3:0.9@late");
     public Option<int?> BatchSize { get; } = CliOptions.Int("--batch-size", $"batch size (default {Defaults.BatchSize})");
     public Option<double?> LearningRate { get; } = CliOptions.Double("--lr", $"learning rate (default {Defaults.LearningRate})");
     public Option<int?> Seed { get; } = CliOptions.Int("--seed", $"the search's seed (default {Defaults.Seed})");

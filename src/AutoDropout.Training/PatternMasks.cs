@@ -14,7 +14,12 @@ namespace AutoDropout.Training;
 /// A pattern is fixed for a whole trial and an offset is one of H*W cells, so every possible mask is rendered once
 /// into a table of H*W rows; a training step then only draws offsets and gathers rows, which costs about a copy of
 /// the mask. Each row is already rescaled by numel/sum (per example and channel group) so the expected activation is
-/// unchanged; a row that would drop everything is all ones instead (nothing dropped).
+/// unchanged.
+///
+/// No row keeps nothing, and none silently keeps everything: along each axis the tiling is cut so one line stays kept
+/// (<see cref="ConvSiteTokens.TilingAlong"/>). Rotation and shear round coordinates, so a transformed row may still
+/// miss every kept line; such a row shows the untransformed tiling at the same offset instead. Only a 1x1 map,
+/// which cannot drop without dropping everything, keeps its cell.
 /// </summary>
 public static class PatternMasks
 {
@@ -22,16 +27,15 @@ public static class PatternMasks
     public static Tensor BuildTable(ConvSiteTokens tokens, long h, long w, Device device)
     {
         using var scope = NewDisposeScope();
-        var (sourceY, sourceX) = SourceCoordinates(tokens, h, w, device);
-        var offsets = arange(h * w, dtype: int64, device: device).view(-1, 1, 1);
-        var droppedY = Covered(sourceY.unsqueeze(0).sub(offsets.div(w, rounding_mode: RoundingMode.floor)).remainder(h), tokens, h);
-        var droppedX = Covered(sourceX.unsqueeze(0).sub(offsets.remainder(w)).remainder(w), tokens, w);
-        var keep = droppedY.logical_and(droppedX).logical_not().to_type(float32).view(h * w, h * w);
-        var kept = keep.sum(1, keepdim: true);
-        var nothingKept = kept.eq(0);
-        keep = where(nothingKept, ones_like(keep), keep);
-        kept = where(nothingKept, full_like(kept, h * w), kept);
-        return keep.mul(kept.reciprocal().mul(h * w)).MoveToOuterDisposeScope();
+        var keep = KeepTable(tokens, SourceCoordinates(tokens, h, w, device), h, w, device);
+        var nothingKept = keep.sum(1, keepdim: true).eq(0);
+        if (nothingKept.any().item<bool>())
+        {
+            var untransformed = KeepTable(tokens, Untransformed(h, w, device), h, w, device);
+            keep = where(nothingKept, untransformed, keep);
+            keep = where(keep.sum(1, keepdim: true).eq(0), ones_like(keep), keep); // a 1x1 map
+        }
+        return keep.mul(keep.sum(1, keepdim: true).reciprocal().mul(h * w)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Draws a mask for an activation of <paramref name="shape"/> from a site's table: float [N, 1 or C, H, W].</summary>
@@ -51,14 +55,21 @@ public static class PatternMasks
         return Sample(table, tokens, shape, generator);
     }
 
-    /// <summary>Whether a coordinate, relative to the tiling's offset and wrapped into the map, falls in a square.</summary>
-    private static Tensor Covered(Tensor relative, ConvSiteTokens tokens, long mapSide)
+    /// <summary>1 where a cell is kept, one row per offset: float [H*W, H*W], not yet rescaled.</summary>
+    private static Tensor KeepTable(ConvSiteTokens tokens, (Tensor Y, Tensor X) source, long h, long w, Device device)
     {
-        long size = Math.Min(tokens.Size, mapSide);
-        long stride = Math.Clamp(tokens.Stride, 1, mapSide);
-        long extent = (tokens.Repeat - 1) * stride + size;
-        return relative.lt(extent).logical_and(relative.remainder(stride).lt(size));
+        var offsets = arange(h * w, dtype: int64, device: device).view(-1, 1, 1);
+        var droppedY = Covered(source.Y.unsqueeze(0).sub(offsets.div(w, rounding_mode: RoundingMode.floor)).remainder(h), tokens.TilingAlong(h));
+        var droppedX = Covered(source.X.unsqueeze(0).sub(offsets.remainder(w)).remainder(w), tokens.TilingAlong(w));
+        return droppedY.logical_and(droppedX).logical_not().to_type(float32).view(h * w, h * w);
     }
+
+    /// <summary>Whether a coordinate, relative to the tiling's offset and wrapped into the map, falls in a square.</summary>
+    private static Tensor Covered(Tensor relative, AxisTiling tiling) =>
+        relative.lt(tiling.Extent).logical_and(relative.remainder(tiling.Stride).lt(tiling.Size));
+
+    private static (Tensor Y, Tensor X) Untransformed(long h, long w, Device device) =>
+        (arange(h, dtype: int64, device: device).unsqueeze(1).expand(h, w), arange(w, dtype: int64, device: device).unsqueeze(0).expand(h, w));
 
     /// <summary>
     /// For every output cell, the cell of the untransformed tiling it shows: the inverse of shear-then-rotate about
@@ -66,11 +77,10 @@ public static class PatternMasks
     /// </summary>
     private static (Tensor Y, Tensor X) SourceCoordinates(ConvSiteTokens tokens, long h, long w, Device device)
     {
+        if (tokens.Rotate == 0 && tokens.ShearX == 0 && tokens.ShearY == 0) return Untransformed(h, w, device);
         double cy = (h - 1) / 2.0, cx = (w - 1) / 2.0;
         var y = arange(h, dtype: float64, device: device).sub(cy).unsqueeze(1);
         var x = arange(w, dtype: float64, device: device).sub(cx).unsqueeze(0);
-        if (tokens.Rotate == 0 && tokens.ShearX == 0 && tokens.ShearY == 0)
-            return (y.add(cy).round().to_type(int64).expand(h, w), x.add(cx).round().to_type(int64).expand(h, w));
 
         // forward map M = R(theta) * S with S = [[1, shear_x], [shear_y, 1]] acting on (x, y); we need M^-1
         double theta = tokens.Rotate * Math.PI / 180.0, cos = Math.Cos(theta), sin = Math.Sin(theta);

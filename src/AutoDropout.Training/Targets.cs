@@ -13,6 +13,17 @@ public abstract class MaskedTarget : nn.Module<Tensor, Tensor>
 
     public abstract IReadOnlyList<PatternDropout> Sites { get; }
 
+    /// <summary>The group (stage of equal resolution, numbered from 1) of each site, in site order.</summary>
+    public abstract IReadOnlyList<int> SiteGroups { get; }
+
+    /// <summary>The indices of the sites a baseline with this placement goes to.</summary>
+    public IReadOnlyList<int> SitesFor(BaselinePlacement placement) => placement switch
+    {
+        BaselinePlacement.All => Enumerable.Range(0, Sites.Count).ToArray(),
+        BaselinePlacement.Late => Enumerable.Range(0, Sites.Count).Where(i => SiteGroups[i] > 1).ToArray(),
+        _ => throw new ArgumentOutOfRangeException(nameof(placement), placement, "unknown placement"),
+    };
+
     /// <summary>Sets (or clears, with null) the pattern; masks draw their random offsets from <paramref name="generator"/>.</summary>
     public void ApplyPattern(ConvPattern? pattern, Generator? generator)
     {
@@ -21,7 +32,10 @@ public abstract class MaskedTarget : nn.Module<Tensor, Tensor>
         for (int i = 0; i < Sites.Count; i++) Sites[i].Configure(pattern?.Sites[i], generator);
     }
 
-    /// <summary>Puts a fresh baseline module at every site (instead of a pattern); the target owns and disposes them.</summary>
+    /// <summary>
+    /// Puts a fresh baseline module at each site of its placement (instead of a pattern; the other sites stay empty);
+    /// the target owns and disposes them.
+    /// </summary>
     public void ApplyBaseline(BaselineSpec baseline, Generator generator)
     {
         if (baseline.Kind == RegulariserKind.None)
@@ -30,10 +44,10 @@ public abstract class MaskedTarget : nn.Module<Tensor, Tensor>
             return;
         }
         ApplyPattern(null, null);
-        foreach (var site in Sites)
+        foreach (int i in SitesFor(baseline.Placement))
         {
-            site.Replacement?.Dispose();
-            site.ReplaceWith(baseline.CreateModule(generator));
+            Sites[i].Replacement?.Dispose();
+            Sites[i].ReplaceWith(baseline.CreateModule(generator));
         }
     }
 
@@ -79,6 +93,9 @@ public sealed class SmallCnn : MaskedTarget
 
     public override IReadOnlyList<PatternDropout> Sites => [site1, site2];
 
+    /// <summary>Each conv layer is its own stage (a max-pool follows it).</summary>
+    public override IReadOnlyList<int> SiteGroups => [1, 2];
+
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
@@ -101,6 +118,7 @@ public sealed class WideResNet : MaskedTarget
     private readonly PatternDropout finalSite;
     private readonly Linear classifier;
     private readonly List<PatternDropout> sites = new();
+    private readonly List<int> siteGroups = new();
 
     public WideResNet(int depth, int widen, int inputChannels, int classes) : base($"WRN-{depth}-{widen}")
     {
@@ -115,16 +133,21 @@ public sealed class WideResNet : MaskedTarget
                 blocks.Add(block);
                 sites.Add(block.Site1);
                 sites.Add(block.Site2);
+                siteGroups.Add(group + 1);
+                siteGroups.Add(group + 1);
                 inWidth = widths[group + 1];
             }
         finalBn = nn.BatchNorm2d(inWidth);
         finalSite = new PatternDropout("final_site");
         sites.Add(finalSite);
+        siteGroups.Add(3); // the final BN works on group 3's output, at its resolution
         classifier = nn.Linear(inWidth, classes);
         RegisterComponents();
     }
 
     public override IReadOnlyList<PatternDropout> Sites => sites;
+
+    public override IReadOnlyList<int> SiteGroups => siteGroups;
 
     public override Tensor forward(Tensor x)
     {

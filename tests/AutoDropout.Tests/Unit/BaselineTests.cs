@@ -90,6 +90,60 @@ public class BaselineTests
         Assert.Equal($"{{\"space\":\"baseline\",\"baseline\":\"{text}\"}}", DropoutPatternJsonConverter.Serialize(new BaselinePattern(baseline)));
     }
 
+    [Theory]
+    [InlineData("dropblock:3:0.9@late", RegulariserKind.DropBlock, BaselinePlacement.Late)]
+    [InlineData("dropout:0.3@late", RegulariserKind.Dropout, BaselinePlacement.Late)]
+    [InlineData("spatial:0.2@late", RegulariserKind.Spatial, BaselinePlacement.Late)]
+    public void A_late_placement_parses_and_prints_back(string text, RegulariserKind kind, BaselinePlacement placement)
+    {
+        var baseline = BaselineSpec.Parse(text);
+        Assert.Equal((kind, placement), (baseline.Kind, baseline.Placement));
+        Assert.Equal(text, baseline.ToString());
+        Assert.Equal(baseline, BaselineSpec.Parse(baseline.ToString()));
+        Assert.Equal($"baseline {text}", new BaselinePattern(baseline).ToCompact());
+        Assert.False(baseline.FitsLanguageModels);
+    }
+
+    [Theory]
+    [InlineData("dropblock:3:0.9@all", "dropblock:3:0.9")]
+    [InlineData("dropout:0.3@all", "dropout:0.3")]
+    [InlineData("none@all", "none")]
+    public void An_every_site_placement_prints_as_before_placements_existed(string text, string printed)
+    {
+        var baseline = BaselineSpec.Parse(text);
+        Assert.Equal(BaselinePlacement.All, baseline.Placement);
+        Assert.Equal(printed, baseline.ToString());
+        Assert.Equal(BaselineSpec.Parse(printed), baseline);
+        Assert.Equal(new BaselinePattern(BaselineSpec.Parse(printed)).Hash(), new BaselinePattern(baseline).Hash());
+    }
+
+    [Theory]
+    [InlineData("dropblock:3:0.9@early")]
+    [InlineData("dropout:0.1@late@all")]
+    [InlineData("none@late")]
+    public void Bad_placements_are_refused(string text) => Assert.Throws<ArgumentException>(() => BaselineSpec.Parse(text));
+
+    /// <summary>Which sites of a freshly built target a baseline put a module at.</summary>
+    private static int[] SitesWithModules(string target, string baseline)
+    {
+        using var model = MaskedTarget.Build(TargetSpec.Parse(target), 3, 10);
+        using var g = new Generator(1);
+        model.ApplyBaseline(BaselineSpec.Parse(baseline), g);
+        return Enumerable.Range(0, model.Sites.Count).Where(i => model.Sites[i].Replacement is not null).ToArray();
+    }
+
+    [Fact]
+    public void A_late_baseline_goes_to_the_last_two_groups_of_a_wide_resnet_and_the_last_site_of_the_cnn()
+    {
+        // WRN-16-2: 2 blocks per group, 2 sites per block, then the final BN: groups 1, 2, 3 hold sites 0-3, 4-7, 8-12
+        using (var wrn = MaskedTarget.Build(TargetSpec.Parse("wrn-16-2"), 3, 10))
+            Assert.Equal([1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 3], wrn.SiteGroups);
+        Assert.Equal(Enumerable.Range(4, 9), SitesWithModules("wrn-16-2", "dropblock:3:0.9@late"));
+        Assert.Equal(Enumerable.Range(0, 13), SitesWithModules("wrn-16-2", "dropblock:3:0.9"));
+        Assert.Equal([1], SitesWithModules("cnn", "dropblock:3:0.9@late"));
+        Assert.Equal([0, 1], SitesWithModules("cnn", "dropout:0.3@all"));
+    }
+
     [Fact]
     public void A_target_trains_with_a_baseline_at_every_site()
     {

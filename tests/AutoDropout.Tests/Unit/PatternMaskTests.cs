@@ -108,12 +108,108 @@ public class PatternMaskTests
         Assert.Equal([0, 1, 2], droppedCols);
     }
 
-    [Fact]
-    public void A_pattern_that_would_drop_everything_drops_nothing_instead()
+    /// <summary>Per row of a table: how many cells it keeps and drops, and whether it is rescaled by numel / sum.</summary>
+    private static void AssertEveryRowKeepsAndDrops(Tensor table, ConvSiteTokens tokens, int side)
     {
-        // 7x7 squares at stride 1 cover every cell of a 7x7 map
-        using var table = PatternMasks.BuildTable(new ConvSiteTokens(7, 1, 5, 0, 0, 0, true, false), 7, 7, CPU);
-        Assert.True(table.eq(1).all().item<bool>());
+        string what = $"{tokens.ToCompact()} on {side}x{side}";
+        long cells = side * side;
+        var kept = table.gt(0).sum(1).data<long>().ToArray();
+        Assert.True(kept.Min() >= 1, $"{what}: a row keeps nothing");
+        Assert.True(kept.Max() < cells, $"{what}: a row drops nothing");
+        // kept cells carry numel / sum, so every row sums to numel
+        var sums = table.sum(1).data<float>().ToArray();
+        Assert.All(sums, sum => Assert.Equal(cells, sum, 2));
+    }
+
+    public static TheoryData<int> MapSides() => [28, 14, 7, 32, 16, 8, 4, 2];
+
+    [Theory]
+    [MemberData(nameof(MapSides))]
+    public void Every_default_combination_keeps_something_and_drops_something(int side)
+    {
+        var space = ConvSearchSpace.Default;
+        foreach (int size in space.Sizes)
+            foreach (int stride in space.Strides)
+                foreach (int repeat in space.Repeats)
+                {
+                    var tokens = new ConvSiteTokens(size, stride, repeat, 0, 0, 0, true, false);
+                    using var table = PatternMasks.BuildTable(tokens, side, side, CPU);
+                    AssertEveryRowKeepsAndDrops(table, tokens, side);
+                }
+    }
+
+    [Theory]
+    [MemberData(nameof(MapSides))]
+    public void Rotated_and_sheared_combinations_keep_something_and_drop_something(int side)
+    {
+        var space = ConvSearchSpace.Default;
+        var random = new Random(side);
+        for (int i = 0; i < 30; i++)
+        {
+            var tokens = new ConvSiteTokens(space.Sizes[random.Next(space.Sizes.Length)], space.Strides[random.Next(space.Strides.Length)],
+                space.Repeats[random.Next(space.Repeats.Length)], space.Rotations[1 + random.Next(space.Rotations.Length - 1)],
+                space.Shears[random.Next(space.Shears.Length)], space.Shears[random.Next(space.Shears.Length)], true, false);
+            using var table = PatternMasks.BuildTable(tokens, side, side, CPU);
+            var kept = table.gt(0).sum(1).data<long>().ToArray();
+            Assert.True(kept.Min() >= 1, $"{tokens.ToCompact()} on {side}x{side}: a row keeps nothing");
+            // rounding may hide a small square at some offsets, but the combination drops something
+            Assert.True(kept.Sum() < (long)side * side * side * side, $"{tokens.ToCompact()} on {side}x{side}: drops nothing");
+            Assert.All(table.sum(1).data<float>().ToArray(), sum => Assert.Equal(side * side, sum, 2));
+        }
+    }
+
+    [Fact]
+    public void A_tiling_that_covers_the_whole_map_keeps_one_line_per_axis_instead_of_dropping_nothing()
+    {
+        // 7x7 squares at stride 1 cover every cell of a 7x7 map; this used to become a mask of all ones
+        var tokens = new ConvSiteTokens(7, 1, 5, 0, 0, 0, true, false);
+        using var table = PatternMasks.BuildTable(tokens, 7, 7, CPU);
+        Assert.False(table.eq(1).all().item<bool>());
+        var atOrigin = Row(table, 0, 7, 7);
+        for (int y = 0; y < 7; y++)
+            for (int x = 0; x < 7; x++)
+                Assert.Equal(y == 6 || x == 6 ? 49f / 13f : 0f, atOrigin[y, x], 4); // row 6 and column 6 kept
+    }
+
+    [Fact]
+    public void Squares_that_tile_an_axis_are_cut_after_side_minus_one_cells()
+    {
+        var space = ConvSearchSpace.Default;
+        foreach (int side in new[] { 2, 4, 7, 8, 14, 16, 28, 32 })
+            foreach (int size in space.Sizes)
+                foreach (int stride in space.Strides)
+                    foreach (int repeat in space.Repeats)
+                    {
+                        var tiling = new ConvSiteTokens(size, stride, repeat, 0, 0, 0, true, false).TilingAlong(side);
+                        int covered = Enumerable.Range(0, side).Count(r => r < tiling.Extent && r % tiling.Stride < tiling.Size);
+                        Assert.InRange(covered, 1, side - 1);
+                    }
+        // 4x4 squares 4 apart, twice: the whole 8-cell axis, cut to 7
+        Assert.Equal(new AxisTiling(4, 4, 7), new ConvSiteTokens(4, 4, 2, 0, 0, 0, true, false).TilingAlong(8));
+        // gaps between the squares already keep lines: unchanged
+        Assert.Equal(new AxisTiling(2, 4, 6), new ConvSiteTokens(2, 4, 2, 0, 0, 0, true, false).TilingAlong(8));
+        // a side of 1 has no line to spare
+        Assert.Equal(new AxisTiling(1, 1, 1), new ConvSiteTokens(3, 2, 2, 0, 0, 0, true, false).TilingAlong(1));
+    }
+
+    [Fact]
+    public void A_transformed_row_that_misses_every_kept_line_shows_the_untransformed_tiling()
+    {
+        // a strong shear on a 5x5 map rounds several offsets' rows onto covered cells only
+        var sheared = new ConvSiteTokens(1, 1, 5, 0, 0.9, 0.9, true, false);
+        using var table = PatternMasks.BuildTable(sheared, 5, 5, CPU);
+        using var untransformed = PatternMasks.BuildTable(sheared with { ShearX = 0, ShearY = 0 }, 5, 5, CPU);
+        AssertEveryRowKeepsAndDrops(table, sheared, 5);
+        Assert.False(Same(table, untransformed));
+        int fallbacks = Enumerable.Range(0, 25).Count(offset => Same(table[offset], untransformed[offset]));
+        Assert.InRange(fallbacks, 1, 24);
+    }
+
+    [Fact]
+    public void A_one_cell_map_keeps_its_cell()
+    {
+        using var table = PatternMasks.BuildTable(new ConvSiteTokens(3, 1, 2, 0, 0, 0, true, false), 1, 1, CPU);
+        Assert.Equal(1f, table.item<float>());
     }
 
     [Fact]
