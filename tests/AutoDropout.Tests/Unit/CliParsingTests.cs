@@ -241,11 +241,11 @@ public sealed class CliParsingTests
     }
 
     [Fact]
-    public void Evaluate_maps_a_pattern_found_on_another_target_to_its_target()
+    public void Train_maps_a_pattern_found_on_another_target_to_its_target()
     {
         // a distinct size per site, so the mapping is visible in the trial's pattern
         var found = string.Join(" | ", Enumerable.Range(1, 13).Select(i => $"s{i} t2 r1 rot0 sx0 sy0 c1 res0"));
-        var options = EvaluateOptions.Read(CliApp.Parse(["evaluate", "--target", "wrn-28-2", "--pattern", found, "--pattern-from", "wrn-16-2"]));
+        var options = EvaluateOptions.Read(CliApp.Parse(["train", "--target", "wrn-28-2", "--pattern", found, "--pattern-from", "wrn-16-2"]));
         Assert.Equal("wrn-16-2", options.PatternFrom);
 
         var spec = EvaluateCommand.Spec(options);

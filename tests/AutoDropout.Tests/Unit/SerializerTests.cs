@@ -43,7 +43,24 @@ public class SerializerTests : IDisposable
         new SearchSnapshot(new SearchSpec("s1", Trials: 12, PolicyBatch: 4),
             [new TrialSnapshot(1, Pattern, 0, 5, TrialStatus.Completed, "t", null, 0.75, new TrialMetricsReport(0.75, 0.6, 900, 3, 80), null, 1, 1)],
             [2], [], Paused: false, Stopped: false, PolicyState: [1, 2, 3, 255]),
+        new EvaluationCreated(new EvaluationSpec("s1-eval", "s1", "wrn-16-2", "fashion-mnist", null, new TrialBudget(80, 30), 128, 1e-3,
+            [new EvaluationCandidate("pattern #7", Pattern, 7, 0.8125), new EvaluationCandidate("dropblock:3:0.9@late", new BaselinePattern(BaselineSpec.Parse("dropblock:3:0.9@late")))],
+            [11, 12, 13], new OptimizerSettings("sgd", 5e-4, "cosine"), null, 7200, "wrn-10-2")),
+        new EvaluationRegistered("s1-eval"),
+        new RequestWork("t/evaluator", "cpu", WorkKind.Evaluation),
+        new StartEvaluation(new EvaluationRequest("s1", "s1-eval", 3, 5, ["none", "dropout:0.3"], "wrn-28-2", 30, null, 3600)),
+        new GetEvaluation("s1-eval"), new ListEvaluations(),
     };
+
+    [Fact]
+    public void A_snapshot_keeps_the_policy_kind_and_the_update_history()
+    {
+        var snapshot = new SearchSnapshot(new SearchSpec("s1", Policy: new PolicyOptions(Kind: PolicyOptions.Random)),
+            [], [], [], Paused: false, Stopped: false, PolicyState: [1], ExtraTrials: 2, Updates: [new PolicyUpdateStats(1, 0.75, 0.7, 2.5)]);
+        var back = (SearchSnapshot)MessageCodec.FromBinary(MessageCodec.ToBinary(snapshot), MessageCodec.Manifest(snapshot));
+        Assert.Equal(PolicyOptions.Random, back.Spec.PolicyOrDefault.Kind);
+        Assert.Equal(snapshot.Updates, back.Updates);
+    }
 
     [Theory]
     [MemberData(nameof(Messages))]
@@ -61,7 +78,8 @@ public class SerializerTests : IDisposable
     public void Every_bound_type_is_covered_by_the_round_trip_test()
     {
         var tested = ((IEnumerable<object[]>)Messages()).Select(row => row[0].GetType()).ToHashSet();
-        var untested = MessageCodec.BoundTypes.Where(t => !tested.Contains(t) && t != typeof(SearchList) && t != typeof(SearchDetails));
+        var untested = MessageCodec.BoundTypes.Where(t => !tested.Contains(t) && t != typeof(SearchList) && t != typeof(SearchDetails)
+            && t != typeof(EvaluationList) && t != typeof(EvaluationDetails));
         Assert.Empty(untested);
     }
 
