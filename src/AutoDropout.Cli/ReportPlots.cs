@@ -46,7 +46,7 @@ public static class ReportPlots
         best.LegendText = $"{series.Search}: best so far";
     }
 
-    /// <summary>Mean entropy of the policy's token choices per update, for each search that has updates.</summary>
+    /// <summary>The policy's pattern entropy per update, for each search that has updates.</summary>
     public static void Entropy(IReadOnlyList<(string Search, IReadOnlyList<PolicyUpdateStats> Updates)> searches, string path)
     {
         var plot = new Plot();
@@ -55,7 +55,7 @@ public static class ReportPlots
             var line = plot.Add.Scatter(updates.Select(u => (double)u.Version).ToArray(), updates.Select(u => u.MeanEntropy).ToArray(), colour);
             line.LegendText = $"{search}: mean entropy";
         }
-        Finish(plot, "Policy entropy per update", "policy version (update)", "entropy of the token choices, batch mean (nats)", path);
+        Finish(plot, "Policy entropy per update", "policy version (update)", "pattern entropy, batch mean (nats)", path);
     }
 
     /// <summary>The batch's mean reward and the reward baseline after each update.</summary>

@@ -92,7 +92,7 @@ public static class SearchReport
             yield break;
         }
         ReportPlots.Entropy(searches, Path.Combine(directory, EntropyFile));
-        yield return new ReportImage(EntropyFile, "Mean entropy of the policy's token choices on each update's batch (a random control's stays flat).");
+        yield return new ReportImage(EntropyFile, "The policy's entropy over a whole pattern (nats, summed over its tokens), averaged over each update's batch; a random control's stays flat at the space's largest.");
         ReportPlots.UpdateRewards(searches, Path.Combine(directory, UpdateRewardsFile));
         yield return new ReportImage(UpdateRewardsFile, "Each update's batch mean reward, and the reward baseline after the update.");
         yield return new ReportTable(["search", "updates", "first entropy", "last entropy", "first batch mean", "last batch mean"],

@@ -14,8 +14,9 @@ public sealed class RandomPolicy(IReadOnlyList<int> vocabularies, int sites, dou
 {
     private const int StateFormat = 1;
 
-    /// <summary>The entropy of uniform choices, averaged over a pattern's tokens: the same at every update.</summary>
-    private readonly double _entropy = vocabularies.Average(v => Math.Log(v));
+    /// <summary>A whole pattern's entropy under uniform choices (summed over its tokens, as the controller reports
+    /// it): the largest any policy over this space can have, and the same at every update.</summary>
+    private readonly double _entropy = sites * vocabularies.Sum(v => Math.Log(v));
 
     public int Version { get; private set; }
     public double? Baseline { get; private set; }

@@ -100,7 +100,8 @@ public static class StatusNames
 }
 
 /// <summary>
-/// What one policy update did, for plots and views: the batch's mean reward, the baseline after it and the mean
-/// entropy of the policy's token choices on the batch. Recomputed by every replay; snapshots carry the history.
+/// What one policy update did, for plots and views: the batch's mean reward, the baseline after it and the policy's
+/// entropy over a whole pattern (summed over its tokens), averaged over the batch. Recomputed by every replay;
+/// snapshots carry the history.
 /// </summary>
 public sealed record PolicyUpdateStats(int Version, double MeanReward, double Baseline, double MeanEntropy);
