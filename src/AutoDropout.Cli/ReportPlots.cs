@@ -96,7 +96,11 @@ public static class ReportPlots
             marks.MarkerSize = 9;
             marks.LegendText = "mean ± sample std";
             plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, scored.Count).Select(i => (double)i)], [.. scored.Select(r => r.Label)]);
-            plot.Axes.SetLimitsX(-0.5, scored.Count - 0.5);
+            // labels such as "dropblock:5:0.9" overlap when level: slant them, with room below the axis
+            plot.Axes.Bottom.TickLabelStyle.Rotation = 30;
+            plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+            plot.Axes.Bottom.MinimumSize = 90;
+            plot.Axes.SetLimitsX(-0.5, scored.Count + 0.5); // room for the last slanted label
         }
         Finish(plot, title, "candidate (best first)", metric, path, integerX: false);
     }
