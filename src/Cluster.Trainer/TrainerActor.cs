@@ -113,8 +113,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             _log.Info("{0}: cancelling trial {1} of {2}: {3}", _trainerId, cancel.TrialId, cancel.Search, cancel.Reason);
             _currentTrial?.Cancel();
         });
-        Receive<WorkAssignment>(work =>
-            _log.Warning("{0}: busy, ignoring a second assignment (trial {1}); its lease will expire", _trainerId, work.TrialId));
+        Receive<WorkAssignment>(work => work.Search != current.Search || work.TrialId != current.TrialId, HandBack);
         Receive<NoWorkAvailable>(_ => { });
         Receive<Poll>(_ => { });
         Receive<TrialResultAck>(_ => { });
@@ -125,6 +124,16 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                 trained.Result.FailureReason is null ? $"reward {trained.Result.Reward:0.0000}" : $"failed ({trained.Result.FailureReason}: {trained.Result.FailureMessage})");
             BecomeReporting(trained.Result);
         });
+    }
+
+    /// <summary>
+    /// An assignment that reached a busy trainer (an earlier request answered late, e.g. while the controller was
+    /// slow) goes back to the queue at once, as a cancelled trial, instead of waiting out its lease.
+    /// </summary>
+    private void HandBack(WorkAssignment work)
+    {
+        _log.Info("{0}: busy, handing trial {1} of {2} back", _trainerId, work.TrialId, work.Search);
+        _controller.Tell(new TrialResult(work.Search, work.TrialId, _trainerId, 0, null, FailureReason.Cancelled, "the trainer was busy: handed back"));
     }
 
     private void BecomeReporting(TrialResult result)
@@ -143,7 +152,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                 else Self.Tell(new Poll());
             });
             Receive<TrialResultAck>(_ => { });
-            Receive<WorkAssignment>(work => _log.Warning("{0}: still reporting, ignoring assignment of trial {1}", _trainerId, work.TrialId));
+            Receive<WorkAssignment>(work => work.Search != result.Search || work.TrialId != result.TrialId, HandBack);
             Receive<NoWorkAvailable>(_ => { });
             Receive<Poll>(_ => { });
             Receive<CancelTrial>(_ => { });
