@@ -34,7 +34,7 @@ public static partial class CliApp
             ControllerCommands.Create(),
             EvaluationCommands.CreateEvaluate(),
             EvaluationCommands.CreateEvaluation(),
-            EvaluateOptions.CreateCommand(),
+            TrainOptions.CreateCommand(),
             ReportCommand.Create(),
             PatternCommand.Create(),
             DataCommands.Create(),

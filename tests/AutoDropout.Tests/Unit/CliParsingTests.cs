@@ -226,17 +226,17 @@ public sealed class CliParsingTests
     [Fact]
     public void Evaluate_defaults_are_todays()
     {
-        var options = EvaluateOptions.Read(CliApp.Parse(["train"]));
-        Assert.Equal(new EvaluateOptions(), options);
+        var options = TrainOptions.Read(CliApp.Parse(["train"]));
+        Assert.Equal(new TrainOptions(), options);
         Assert.Equal(("cnn", 1, 1, 1e-3, false), (options.Target, options.Seed, options.Threads, options.LearningRate, options.OnTest));
         // the step and batch defaults depend on the target family, so they are applied once the target is known
         Assert.Null(options.Steps);
         Assert.Null(options.BatchSize);
         Assert.Null(options.Optimizer);
 
-        var lm = EvaluateOptions.Read(CliApp.Parse(["train", "--target", "lm-2-64-4", "--data", "ptb", "--context", "16", "--reward-scale", "80",
+        var lm = TrainOptions.Read(CliApp.Parse(["train", "--target", "lm-2-64-4", "--data", "ptb", "--context", "16", "--reward-scale", "80",
             "--on-test", "--schedule", "cosine", "--pattern", "s2 t8 hidden on"]));
-        Assert.Equal(new EvaluateOptions("lm-2-64-4", Pattern: "s2 t8 hidden on", OnTest: true, Data: "ptb",
+        Assert.Equal(new TrainOptions("lm-2-64-4", Pattern: "s2 t8 hidden on", OnTest: true, Data: "ptb",
             Optimizer: new OptimizerSettings(Schedule: OptimizerSettings.Cosine), Context: 16, RewardScale: 80), lm);
     }
 
@@ -245,20 +245,20 @@ public sealed class CliParsingTests
     {
         // a distinct size per site, so the mapping is visible in the trial's pattern
         var found = string.Join(" | ", Enumerable.Range(1, 13).Select(i => $"s{i} t2 r1 rot0 sx0 sy0 c1 res0"));
-        var options = EvaluateOptions.Read(CliApp.Parse(["train", "--target", "wrn-28-2", "--pattern", found, "--pattern-from", "wrn-16-2"]));
+        var options = TrainOptions.Read(CliApp.Parse(["train", "--target", "wrn-28-2", "--pattern", found, "--pattern-from", "wrn-16-2"]));
         Assert.Equal("wrn-16-2", options.PatternFrom);
 
-        var spec = EvaluateCommand.Spec(options);
+        var spec = TrainCommand.Spec(options);
         Assert.Equal("wrn-28-2", spec.Target);
         Assert.Equal(PatternTransfer.Map(ConvPattern.ParseCompact(found), "wrn-16-2", "wrn-28-2"), spec.Regulariser);
         Assert.Equal(25, spec.Regulariser.SiteCount);
         Assert.Equal([1, 2, 1, 2, 3, 4, 3, 4], ((ConvPattern)spec.Regulariser).Sites.Take(8).Select(s => s.Size));
 
         // without --pattern-from the pattern must fit --target as it is
-        Assert.Throws<PatternException>(() => EvaluateCommand.Spec(options with { PatternFrom = null }));
-        Assert.Contains("different sites", Assert.Throws<UsageException>(() => EvaluateCommand.Spec(options with { PatternFrom = "cnn" })).Message,
+        Assert.Throws<PatternException>(() => TrainCommand.Spec(options with { PatternFrom = null }));
+        Assert.Contains("different sites", Assert.Throws<UsageException>(() => TrainCommand.Spec(options with { PatternFrom = "cnn" })).Message,
             StringComparison.Ordinal);
-        Assert.Throws<UsageException>(() => EvaluateCommand.Spec(options with { Pattern = null }));
+        Assert.Throws<UsageException>(() => TrainCommand.Spec(options with { Pattern = null }));
     }
 
     [Fact]

@@ -10,9 +10,9 @@ namespace AutoDropout.Cli;
 /// to compare a found pattern with hand-made ones. A language model prints its perplexity and reward c / perplexity.
 /// A pattern found on another target of the same family (--pattern-from) is mapped by <see cref="PatternTransfer"/>.
 /// </summary>
-public static class EvaluateCommand
+public static class TrainCommand
 {
-    public static int Run(EvaluateOptions options)
+    public static int Run(TrainOptions options)
     {
         var spec = Spec(options);
         TorchRuntime.UseThreads(options.Threads);
@@ -48,7 +48,7 @@ public static class EvaluateCommand
     }
 
     /// <summary>The trial the options describe; the validation split is seeded like the trial, as before.</summary>
-    public static TrialSpec Spec(EvaluateOptions options)
+    public static TrialSpec Spec(TrainOptions options)
     {
         if (options.Baseline is not null && options.Pattern is not null) throw new UsageException("give --baseline or --pattern, not both");
         if (options.PatternFrom is not null && options.Pattern is null) throw new UsageException("--pattern-from names where a --pattern was found; give --pattern too");
@@ -90,7 +90,7 @@ public static class EvaluateCommand
     }
 
     /// <summary>The --pattern, mapped from the target it was found on when --pattern-from names one.</summary>
-    private static DropoutPattern ReadPattern(EvaluateOptions options)
+    private static DropoutPattern ReadPattern(TrainOptions options)
     {
         var pattern = PatternCommand.ReadPattern(options.Pattern!);
         if (options.PatternFrom is null) return pattern;

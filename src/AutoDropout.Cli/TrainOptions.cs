@@ -7,7 +7,7 @@ namespace AutoDropout.Cli;
 /// What `autodropout train` was asked for. Null numbers were not given: their defaults depend on the target
 /// family (an image target trains 80 steps of 128 images, a language model 200 steps of 16 sequences).
 /// </summary>
-public sealed record EvaluateOptions(
+public sealed record TrainOptions(
     string Target = TargetSpec.Cnn,
     string? Baseline = null,
     string? Pattern = null,
@@ -24,13 +24,13 @@ public sealed record EvaluateOptions(
     double? RewardScale = null,
     string? PatternFrom = null)
 {
-    private static readonly EvaluateOptions Defaults = new();
+    private static readonly TrainOptions Defaults = new();
 
-    /// <summary>The `train` verb: it reads its options into an <see cref="EvaluateOptions"/> and runs <see cref="EvaluateCommand.Run"/>.</summary>
+    /// <summary>The `train` verb: it reads its options into an <see cref="TrainOptions"/> and runs <see cref="TrainCommand.Run"/>.</summary>
     public static Command CreateCommand() => new Verb();
 
     /// <summary>The options a parsed `train` command line asks for.</summary>
-    public static EvaluateOptions Read(ParseResult result) => ((Verb)result.CommandResult.Command).Read(result);
+    public static TrainOptions Read(ParseResult result) => ((Verb)result.CommandResult.Command).Read(result);
 
     private sealed class Verb : Command
     {
@@ -65,10 +65,10 @@ public sealed record EvaluateOptions(
                 foreach (var lmOnly in (Option[])[_context, _scale])
                     if (r.GetResult(lmOnly) is not null) r.AddError($"{lmOnly.Name} applies to language models (--target lm-L-W-H) only");
             });
-            SetAction(result => EvaluateCommand.Run(Read(result)));
+            SetAction(result => TrainCommand.Run(Read(result)));
         }
 
-        public EvaluateOptions Read(ParseResult result) => new(
+        public TrainOptions Read(ParseResult result) => new(
             result.GetValue(_target) ?? Defaults.Target,
             result.GetValue(_baseline),
             result.GetValue(_pattern),
