@@ -30,9 +30,9 @@ public static class EvaluationDecider
                 ? new([new TrialLeased(state.Waiting[0], offer.TrainerId, offer.Now.AddSeconds(state.Spec.LeaseSeconds))])
                 : Decision.Nothing,
             SearchCommand.Report report => Record(state, report.Result),
-            SearchCommand.ExpireLeases expire => Requeue(state.LeasedTrials.Where(t => t.LeaseUntil < expire.Now),
+            SearchCommand.ExpireLeases expire => TrialLifecycle.Requeue(state.LeasedTrials.Where(t => t.LeaseUntil < expire.Now),
                 RequeueCause.LeaseExpired, t => $"lease of {t.Trainer} expired"),
-            SearchCommand.ReleaseTrainer release => Requeue(state.LeasedTrials.Where(t => t.Trainer == release.TrainerId),
+            SearchCommand.ReleaseTrainer release => TrialLifecycle.Requeue(state.LeasedTrials.Where(t => t.Trainer == release.TrainerId),
                 RequeueCause.TrainerLost, _ => $"trainer {release.TrainerId} {release.Why}"),
             SearchCommand.Stop => state.Status is SearchStatus.Stopped or SearchStatus.Completed
                 ? Decision.Refuse(RejectionKind.Conflict, $"evaluation '{state.Spec.Name}' is {state.Status.Name()} already")
@@ -44,24 +44,9 @@ public static class EvaluationDecider
     /// <summary>A trainer's result; a resend, or a result for a trial that does not exist, changes nothing.</summary>
     private static Decision Record(EvaluationState state, TrialResult result)
     {
-        if (!state.Trials.TryGetValue(result.TrialId, out var trial) || trial.IsFinished) return Decision.Nothing;
-        ISearchEvent? outcome = result.FailureReason switch
-        {
-            null => new TrialCompleted(trial.Id, result.TrainerId, result.Reward,
-                result.Metrics ?? new TrialMetricsReport(result.Reward, double.NaN, 0, 0, 0)),
-            // a diverged run is a result: the regulariser did not train with this seed
-            { } reason when reason.IsPatternFault() => new TrialFailed(trial.Id, result.TrainerId, reason, result.FailureMessage ?? "", 0),
-            _ when trial.Status != TrialStatus.Leased || trial.Trainer != result.TrainerId => null,
-            FailureReason.Cancelled => new TrialRequeued(trial.Id, RequeueCause.Cancelled, $"cancelled: {result.FailureMessage}"),
-            { } reason when trial.Attempts >= SearchState.MaxAttempts =>
-                new TrialFailed(trial.Id, result.TrainerId, reason, result.FailureMessage ?? "", 0),
-            { } reason => new TrialRequeued(trial.Id, RequeueCause.TrainerFailure, $"{reason.Name()}: {result.FailureMessage}"),
-        };
+        var outcome = TrialLifecycle.Outcome(state.Trials.GetValueOrDefault(result.TrialId), result);
         return outcome is null ? Decision.Nothing : new([outcome]);
     }
-
-    private static Decision Requeue(IEnumerable<TrialRecord> trials, RequeueCause cause, Func<TrialRecord, string> detail) =>
-        new(trials.Select(t => (ISearchEvent)new TrialRequeued(t.Id, cause, detail(t))).ToArray());
 
     /// <summary>What a trainer needs to run one leased trial: the whole training split, scored on the test split.</summary>
     public static WorkAssignment Assignment(EvaluationState state, int trialId)

@@ -45,29 +45,7 @@ public sealed record EvaluationState
 
     public EvaluationState Apply(ISearchEvent e) => e switch
     {
-        TrialLeased l => With(Trials[l.TrialId] with
-        {
-            Status = TrialStatus.Leased,
-            Trainer = l.TrainerId,
-            LeaseUntil = l.LeaseUntil,
-            Attempts = Trials[l.TrialId].Attempts + 1,
-        }),
-        TrialRequeued r => With(Trials[r.TrialId] with { Status = TrialStatus.Proposed, Trainer = null, LeaseUntil = null }),
-        TrialCompleted c => With(Trials[c.TrialId] with
-        {
-            Status = TrialStatus.Completed,
-            Trainer = c.TrainerId,
-            LeaseUntil = null,
-            Reward = c.Reward,
-            Metrics = c.Metrics,
-        }),
-        TrialFailed f => With(Trials[f.TrialId] with
-        {
-            Status = TrialStatus.Failed,
-            Trainer = f.TrainerId,
-            LeaseUntil = null,
-            FailureReason = f.Reason,
-        }),
+        TrialLeased or TrialRequeued or TrialCompleted or TrialFailed => With(TrialLifecycle.Moved(Trials[SearchState.TrialIdOf(e)], e)!),
         SearchStopped => this with { Stopped = true },
         _ => throw new ArgumentException($"an evaluation does not know the event {e.GetType().Name}"),
     };

@@ -60,9 +60,9 @@ public static class SearchDecider
         {
             SearchCommand.Offer offer => OfferTrial(state, offer, policy ?? throw new ArgumentNullException(nameof(policy))),
             SearchCommand.Report report => Record(state, report.Result),
-            SearchCommand.ExpireLeases expire => Requeue(state.LeasedTrials.Where(t => t.LeaseUntil < expire.Now),
+            SearchCommand.ExpireLeases expire => TrialLifecycle.Requeue(state.LeasedTrials.Where(t => t.LeaseUntil < expire.Now),
                 RequeueCause.LeaseExpired, t => $"lease of {t.Trainer} expired"),
-            SearchCommand.ReleaseTrainer release => Requeue(state.LeasedTrials.Where(t => t.Trainer == release.TrainerId),
+            SearchCommand.ReleaseTrainer release => TrialLifecycle.Requeue(state.LeasedTrials.Where(t => t.Trainer == release.TrainerId),
                 RequeueCause.TrainerLost, _ => $"trainer {release.TrainerId} {release.Why}"),
             SearchCommand.Pause => state.Status == SearchStatus.Running
                 ? new([new SearchPaused()], Message: $"search '{name}' paused") : CannotBe(state, "paused"),
@@ -108,22 +108,7 @@ public static class SearchDecider
     /// <summary>A trainer's result; a resend or a result for a trial we never proposed changes nothing.</summary>
     private static Decision Record(SearchState state, TrialResult result)
     {
-        var trial = state.Find(result.TrialId);
-        if (trial is null || trial.IsFinished) return Decision.Nothing;
-        ISearchEvent? outcome = result.FailureReason switch
-        {
-            null => new TrialCompleted(trial.Id, result.TrainerId, result.Reward,
-                result.Metrics ?? new TrialMetricsReport(result.Reward, double.NaN, 0, 0, 0)),
-            { } reason when reason.IsPatternFault() => new TrialFailed(trial.Id, result.TrainerId, reason, result.FailureMessage ?? "", 0),
-            // an infrastructure failure speaks for the lease it was given: once the trial was requeued or leased to
-            // another trainer, a late report of it changes nothing
-            _ when trial.Status != TrialStatus.Leased || trial.Trainer != result.TrainerId => null,
-            // the search was paused or stopped: not the trial's fault
-            FailureReason.Cancelled => new TrialRequeued(trial.Id, RequeueCause.Cancelled, $"cancelled: {result.FailureMessage}"),
-            { } reason when trial.Attempts >= SearchState.MaxAttempts =>
-                new TrialFailed(trial.Id, result.TrainerId, reason, result.FailureMessage ?? "", 0),
-            { } reason => new TrialRequeued(trial.Id, RequeueCause.TrainerFailure, $"{reason.Name()}: {result.FailureMessage}"),
-        };
+        var outcome = TrialLifecycle.Outcome(state.Find(result.TrialId), result);
         if (outcome is null) return Decision.Nothing;
         // learning from a full batch is persisted with the result that completed it: no journal holds one without the other
         return LearnIfReady(state.Apply(outcome)) is { } update ? new([outcome, update]) : new([outcome]);
@@ -133,9 +118,6 @@ public static class SearchDecider
         state.Unlearned.Count >= state.Spec.PolicyBatch
             ? new PolicyUpdated(state.PolicyVersion + 1, state.Unlearned.Take(state.Spec.PolicyBatch).ToArray())
             : null;
-
-    private static Decision Requeue(IEnumerable<TrialRecord> trials, RequeueCause cause, Func<TrialRecord, string> detail) =>
-        new(trials.Select(t => (ISearchEvent)new TrialRequeued(t.Id, cause, detail(t))).ToArray());
 
     private static Decision ExtendSearch(SearchState state, int additional)
     {

@@ -73,36 +73,23 @@ public sealed record SearchState
     {
         SearchCreated => this,
         TrialProposed p => Propose(new TrialRecord(p.TrialId, p.Pattern, p.PolicyVersion, p.Seed)),
-        TrialLeased l => With(Trials[l.TrialId] with
-        {
-            Status = TrialStatus.Leased,
-            Trainer = l.TrainerId,
-            LeaseUntil = l.LeaseUntil,
-            Attempts = Trials[l.TrialId].Attempts + 1,
-        }),
-        TrialRequeued r => With(Trials[r.TrialId] with { Status = TrialStatus.Proposed, Trainer = null, LeaseUntil = null }),
-        TrialCompleted c => With(Trials[c.TrialId] with
-        {
-            Status = TrialStatus.Completed,
-            Trainer = c.TrainerId,
-            LeaseUntil = null,
-            Reward = c.Reward,
-            Metrics = c.Metrics,
-        }),
-        TrialFailed f => With(Trials[f.TrialId] with
-        {
-            Status = TrialStatus.Failed,
-            Trainer = f.TrainerId,
-            LeaseUntil = null,
-            FailureReason = f.Reason,
-            Reward = f.Reward,
-        }),
+        TrialLeased or TrialRequeued or TrialCompleted or TrialFailed => With(TrialLifecycle.Moved(Trials[TrialIdOf(e)], e)!),
         PolicyUpdated u => Learned(u),
         SearchPaused => this with { Paused = true },
         SearchResumed => this with { Paused = false },
         SearchStopped => this with { Stopped = true },
         SearchExtended x => this with { ExtraTrials = ExtraTrials + x.AdditionalTrials },
         _ => throw new ArgumentException($"a search does not know the event {e.GetType().Name}"),
+    };
+
+    /// <summary>The trial a lease, requeue, completion or failure is about.</summary>
+    internal static int TrialIdOf(ISearchEvent e) => e switch
+    {
+        TrialLeased l => l.TrialId,
+        TrialRequeued r => r.TrialId,
+        TrialCompleted c => c.TrialId,
+        TrialFailed f => f.TrialId,
+        _ => throw new ArgumentException($"{e.GetType().Name} is not about one trial"),
     };
 
     private SearchState Propose(TrialRecord trial)
