@@ -84,7 +84,8 @@ public static class SearchDecider
         try { spec.Validate(); }
         catch (ArgumentException e) { return Decision.Refuse(RejectionKind.Invalid, e.Message); }
         var baselines = spec.BaselineCount > 0 ? $" after {spec.BaselineCount} baseline trials" : "";
-        return new([new SearchCreated(spec)], Message: $"search '{spec.Name}' started: {spec.Trials} trials of {spec.Target}{baselines}");
+        // the policy options are written out, so a later change of defaults cannot change how this journal replays
+        return new([new SearchCreated(spec with { Policy = spec.PolicyOrDefault })], Message: $"search '{spec.Name}' started: {spec.Trials} trials of {spec.Target}{baselines}");
     }
 
     private static Decision OfferTrial(SearchState state, SearchCommand.Offer offer, IPatternPolicy policy)
