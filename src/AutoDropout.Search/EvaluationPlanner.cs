@@ -38,6 +38,7 @@ public static class EvaluationPlanner
             throw new ArgumentException($"search '{source.Name}' has no completed pattern yet: nothing to evaluate (or ask for --top 0)");
 
         string target = request.Target ?? source.Target;
+        if (request.Target is not null) CheckLimits(request.Target);
         var candidates = best.Select(t => new EvaluationCandidate($"pattern #{t.Id}", Transfer(t.Pattern, source.Target, target), t.Id, t.Reward)).ToList();
         var baselines = request.Baselines ?? (source.IsTransformer ? LanguageModelBaselines : ImageBaselines);
         foreach (var text in baselines)
@@ -88,6 +89,17 @@ public static class EvaluationPlanner
                     throw new ArgumentException($"{candidate.Label}: {pattern.SiteCount} sites, but {spec.Target} has {sites}");
             }
         }
+    }
+
+    /// <summary>A new target is held to a new search's limits (the searched one was, or predates them). A name that
+    /// does not parse is left to the transfer, which says why.</summary>
+    private static void CheckLimits(string target)
+    {
+        Action? check = null;
+        try { check = LanguageModelSpec.IsLanguageModelName(target) ? LanguageModelSpec.Parse(target).CheckLimits : TargetSpec.Parse(target).CheckLimits; }
+        catch (ArgumentException) { }
+        try { check?.Invoke(); }
+        catch (ArgumentException e) { throw new ArgumentException($"target: {e.Message}"); }
     }
 
     /// <summary>A pattern of the searched target, for the evaluated one (<see cref="PatternTransfer"/>: same family only).</summary>
