@@ -22,10 +22,13 @@ public static class EvaluationPlanner
     public static EvaluationSpec Plan(EvaluationRequest request, SearchState search, IReadOnlySet<string> taken)
     {
         var source = search.Spec;
+        if (request.Baselines?.Any(b => b is null) == true) throw new ArgumentException("baselines: an entry is null");
         if (request.Top is < 0 or > MaxTop) throw new ArgumentException($"top: from 0 to {MaxTop} patterns");
         if (request.Seeds is < 1 or > MaxSeeds) throw new ArgumentException($"seeds: from 1 to {MaxSeeds}");
-        if (request.Epochs is { } e && (!double.IsFinite(e) || e <= 0)) throw new ArgumentException("epochs: must be positive");
-        if (request.Steps is <= 0) throw new ArgumentException("steps: must be at least 1");
+        // the limits of a new search's budget and lease hold for a new evaluation too
+        if (request.Epochs is { } e && !(e is > 0 and <= SearchSpec.MaxTrainEpochs)) throw new ArgumentException($"epochs: must be positive and at most {SearchSpec.MaxTrainEpochs}");
+        if (request.Steps is <= 0 or > SearchSpec.MaxTrainSteps) throw new ArgumentException($"steps: from 1 to {SearchSpec.MaxTrainSteps}");
+        if (request.LeaseSeconds is <= 0 or > SearchSpec.MaxLeaseSeconds) throw new ArgumentException($"lease_seconds: from 1 to {SearchSpec.MaxLeaseSeconds}");
         if (request.Epochs is not null && request.Steps is not null) throw new ArgumentException("give epochs or steps, not both");
 
         var best = search.Trials.Values
