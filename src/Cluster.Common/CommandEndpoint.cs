@@ -21,6 +21,7 @@ namespace AutoDropout.Cluster;
 ///   POST /v1/searches                     start a search (body: a search spec)
 ///   POST /v1/searches/NAME/pause|resume|stop
 ///   POST /v1/searches/NAME/extend           body {"trials": N}
+///   DELETE /v1/searches/NAME              delete a stopped or completed search (journal too); the name is free again
 ///   GET  /v1/evaluations                  every evaluation job, summarised
 ///   GET  /v1/evaluations/NAME             one evaluation with its table
 ///   POST /v1/evaluations                  start an evaluation job (body: an evaluation request)
@@ -93,9 +94,9 @@ public sealed class CommandEndpoint : IDisposable
     private async Task<(int Status, string Body)> Route(HttpListenerRequest request)
     {
         var segments = (request.Url?.AbsolutePath ?? "/").Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
-        bool isGet = request.HttpMethod == "GET", isPost = request.HttpMethod == "POST";
+        bool isGet = request.HttpMethod == "GET", isPost = request.HttpMethod == "POST", isDelete = request.HttpMethod == "DELETE";
         if (segments is not ["v1", ..]) return Error(404, "unknown path; the API lives under /v1");
-        if (isPost && !Authorised(request)) return Error(401, "this command changes state: present the node's token (--token or AUTODROPOUT_TOKEN)");
+        if ((isPost || isDelete) && !Authorised(request)) return Error(401, "this command changes state: present the node's token (--token or AUTODROPOUT_TOKEN)");
 
         switch (segments[1..])
         {
@@ -112,6 +113,8 @@ public sealed class CommandEndpoint : IDisposable
                 try { spec.Validate(); }
                 catch (ArgumentException e) { return Error(400, e.Message); }
                 return await AskController(new StartSearch(spec));
+            case ["searches", var name] when isDelete:
+                return await AskController(new DeleteSearch(name));
             case ["searches", var name, "pause"] when isPost:
                 return await AskController(new PauseSearch(name));
             case ["searches", var name, "resume"] when isPost:
