@@ -47,6 +47,7 @@ public static class EvaluationPlanner
         foreach (var text in baselines)
         {
             var baseline = BaselineSpec.Parse(text); // throws with the baseline named
+            baseline.CheckLimits();
             candidates.Add(new EvaluationCandidate(baseline.ToString(), new BaselinePattern(baseline)));
         }
 

@@ -130,7 +130,7 @@ public sealed record SearchSpec(
         {
             if (baseline is null) throw new ArgumentException("baselines: an entry is null");
             BaselineSpec parsed;
-            try { parsed = BaselineSpec.Parse(baseline); }
+            try { (parsed = BaselineSpec.Parse(baseline)).CheckLimits(); }
             catch (ArgumentException e) { throw new ArgumentException($"baselines: {e.Message}"); }
             if (IsTransformer && !parsed.FitsLanguageModels)
                 throw new ArgumentException($"baselines: a language model takes dropout:P or none, not '{baseline}'");

@@ -47,6 +47,7 @@ public sealed class SpecHardeningTests
         { new SearchSpec("s", Grid: ConvSearchSpace.Default with { Sizes = [.. Enumerable.Range(1, 65)] }), "grid.sizes: at most 64 values" },
         { new SearchSpec("s", Grid: ConvSearchSpace.Default with { Strides = [1, 100_000] }), "grid.strides" },
         { new SearchSpec("s", Baselines: [.. Enumerable.Repeat("none", 101)]), "baselines: at most 100" },
+        { new SearchSpec("s", Baselines: ["dropblock:99999999999:0.9"]), "block size is at most 4096" },
     };
 
     [Theory]
