@@ -47,13 +47,14 @@ public static class ControllerBenchmark
             await manager.Ask<CommandAccepted>(new StartSearch(spec), TimeSpan.FromSeconds(30));
             // one long-lived "trainer" (an Ask's temporary actor would die and lose its lease each time)
             var trainer = Inbox.Create(system);
+            var trainerId = trainer.Receiver.Path.ToString(); // the controller takes results only from the trainer they name
             var wait = TimeSpan.FromSeconds(30);
             for (int i = 0; i < trials; i++)
             {
-                trainer.Send(manager, new RequestWork("bench", "cpu"));
+                trainer.Send(manager, new RequestWork(trainerId, "cpu"));
                 var work = (WorkAssignment)await trainer.ReceiveAsync(wait);
                 double reward = Seeds.Derive(7, work.TrialId, SeedStream.Trial) % 1000 / 1000.0;
-                trainer.Send(manager, new TrialResult(name, work.TrialId, "bench", reward, new TrialMetricsReport(reward, 0.5, 1000, 1, 10), null, null));
+                trainer.Send(manager, new TrialResult(name, work.TrialId, trainerId, reward, new TrialMetricsReport(reward, 0.5, 1000, 1, 10), null, null));
                 await trainer.ReceiveAsync(wait);
             }
             await system.Terminate();

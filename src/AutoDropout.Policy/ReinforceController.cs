@@ -14,11 +14,14 @@ public sealed record PolicySample(int[] Tokens, double LogProbability);
 public sealed record RewardedSample(int[] Tokens, double Reward);
 
 /// <summary>Summary of one REINFORCE update.</summary>
-public sealed record UpdateReport(int Version, double Loss, double MeanReward, double BaselineBefore, double BaselineAfter, double MeanEntropy);
+/// <param name="AdvantageScale">What the batch's advantages were divided by: 1 for raw advantages.</param>
+public sealed record UpdateReport(
+    int Version, double Loss, double MeanReward, double BaselineBefore, double BaselineAfter, double MeanEntropy, double AdvantageScale);
 
 /// <summary>
 /// The learning half of the controller, with no actors in it: samples patterns from the policy and updates it with
-/// REINFORCE, using a moving-average baseline and an entropy bonus, with Adam.
+/// REINFORCE, using a moving-average baseline, advantages divided by a running deviation of the rewards (so rewards
+/// on any scale learn alike; or raw, as searches of 0.2 learned) and an entropy bonus, with Adam.
 ///
 /// Everything is deterministic on CPU with a fixed thread count: initial weights come from the seed, each sample's
 /// randomness from its own seed, so a controller rebuilt by replaying the same results in the same order ends with
@@ -29,6 +32,15 @@ public sealed class ReinforceController : IDisposable
     private readonly PolicyNetwork _network;
     private readonly TorchSharp.Modules.Adam _optimizer;
     private readonly PolicyOptions _options;
+
+    /// <summary>Marks the state format that holds the reward variance; the first format began with the version (never negative).</summary>
+    private const int StateFormatWithVariance = -2;
+
+    /// <summary>
+    /// Relative to the baseline's size: keeps advantages finite when rewards barely vary (a batch of equal rewards has
+    /// zero advantage anyway) without fixing a scale; the absolute floor only guards a baseline of exactly 0.
+    /// </summary>
+    private const double RelativeEpsilon = 1e-3, AbsoluteEpsilon = 1e-12;
 
     public ReinforceController(IReadOnlyList<int> vocabularies, int length, PolicyOptions options, long seed)
     {
@@ -43,6 +55,12 @@ public sealed class ReinforceController : IDisposable
 
     /// <summary>The moving-average reward baseline; null until the first update.</summary>
     public double? Baseline { get; private set; }
+
+    /// <summary>
+    /// Moving average, with the baseline's decay, of each reward's squared distance from the baseline it met; null
+    /// until the first update with normalised advantages, and always with raw ones.
+    /// </summary>
+    public double? RewardVariance { get; private set; }
 
     /// <summary>
     /// Writes one pattern; the same policy state and seed always give the same tokens. The choice is drawn on the
@@ -97,9 +115,12 @@ public sealed class ReinforceController : IDisposable
     }
 
     /// <summary>
-    /// One REINFORCE step on a batch: advantage = reward - baseline (the baseline as it was before the batch; the
-    /// first batch uses its own mean), loss = -mean(advantage * log p) - entropy_weight * mean(entropy); then the
-    /// baseline moves towards each reward in order.
+    /// One REINFORCE step on a batch: advantage = (reward - baseline) / scale, with the baseline as it was before the
+    /// batch (the first batch uses its own mean); loss = -mean(advantage * log p) - entropy_weight * mean(entropy);
+    /// then the baseline moves towards each reward in order. With normalised advantages the scale is the square root
+    /// of the running reward variance after the batch's rewards joined it (so one surprising reward cannot blow an
+    /// advantage up), and rewards scaled by any factor give the same advantages: the entropy bonus weighs the same
+    /// against them whatever their scale. With raw advantages the scale is 1.
     /// </summary>
     public UpdateReport Update(IReadOnlyList<RewardedSample> batch)
     {
@@ -107,21 +128,33 @@ public sealed class ReinforceController : IDisposable
         using var scope = NewDisposeScope();
         _network.train();
         double baselineBefore = Baseline ?? batch.Average(r => r.Reward);
+        // the first batch (or the first after a state that did not keep it) starts the variance from its own spread
+        double variance = RewardVariance ?? batch.Average(r => (r.Reward - baselineBefore) * (r.Reward - baselineBefore));
+        double baseline = baselineBefore;
+        foreach (var result in batch)
+        {
+            double deviation = result.Reward - baseline;
+            variance = _options.BaselineDecay * variance + (1 - _options.BaselineDecay) * deviation * deviation;
+            baseline = _options.BaselineDecay * baseline + (1 - _options.BaselineDecay) * result.Reward;
+        }
+        bool normalized = _options.Advantage == PolicyOptions.Normalized;
+        double scale = normalized ? Math.Sqrt(variance) + RelativeEpsilon * Math.Abs(baselineBefore) + AbsoluteEpsilon : 1;
+
         var (logProbability, entropy) = LogProbabilityAndEntropy(batch.Select(r => r.Tokens).ToArray());
-        var advantage = tensor(batch.Select(r => (float)(r.Reward - baselineBefore)).ToArray());
+        var advantage = tensor(batch.Select(r => (float)((r.Reward - baselineBefore) / scale)).ToArray());
         var loss = advantage.mul(logProbability).mean().neg() - entropy.mean().mul(_options.EntropyWeight);
         _optimizer.zero_grad();
         loss.backward();
         _optimizer.step();
 
-        double baseline = baselineBefore;
-        foreach (var result in batch) baseline = _options.BaselineDecay * baseline + (1 - _options.BaselineDecay) * result.Reward;
         Baseline = baseline;
+        RewardVariance = normalized ? variance : null;
         Version++;
-        return new UpdateReport(Version, loss.item<float>(), batch.Average(r => r.Reward), baselineBefore, baseline, entropy.mean().item<float>());
+        return new UpdateReport(Version, loss.item<float>(), batch.Average(r => r.Reward), baselineBefore, baseline,
+            entropy.mean().item<float>(), scale);
     }
 
-    /// <summary>A hash of every parameter and optimiser buffer plus the baseline and version: equal hashes, equal state.</summary>
+    /// <summary>A hash of every parameter and optimiser buffer plus the baseline, reward variance and version: equal hashes, equal state.</summary>
     public string StateHash()
     {
         using var scope = NewDisposeScope();
@@ -131,35 +164,54 @@ public sealed class ReinforceController : IDisposable
         _optimizer.save_state_dict(new BinaryWriter(optimizerState));
         hash.AppendData(optimizerState.ToArray());
         hash.AppendData(BitConverter.GetBytes(Baseline ?? double.NaN));
+        // raw advantages keep no variance, and their hashes stay those of 0.2
+        if (RewardVariance is { } rewardVariance) hash.AppendData(BitConverter.GetBytes(rewardVariance));
         hash.AppendData(BitConverter.GetBytes(Version));
         return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
     }
 
     /// <summary>
-    /// Everything the policy's future depends on — weights, Adam's moments and step counts, baseline, version — as
-    /// bytes for a snapshot. Sampling has no hidden generator state: each sample is seeded by its trial.
+    /// Everything the policy's future depends on — weights, Adam's moments and step counts, baseline, reward
+    /// variance, version — as bytes for a snapshot. Sampling has no hidden generator state: each sample is seeded by
+    /// its trial.
     /// </summary>
     public byte[] SaveState()
     {
         var stream = new MemoryStream();
         using var writer = new BinaryWriter(stream);
+        writer.Write(StateFormatWithVariance);
         writer.Write(Version);
         writer.Write(Baseline.HasValue);
         writer.Write(Baseline ?? 0);
+        writer.Write(RewardVariance.HasValue);
+        writer.Write(RewardVariance ?? 0);
         _network.save(writer);
         _optimizer.save_state_dict(writer);
         writer.Flush();
         return stream.ToArray();
     }
 
-    /// <summary>Restores a state written by <see cref="SaveState"/> on a controller built with the same shape and options.</summary>
+    /// <summary>
+    /// Restores a state written by <see cref="SaveState"/> on a controller built with the same shape and options, in
+    /// today's format or the first one (no reward variance: searches of 0.2, which learn from raw advantages).
+    /// </summary>
     public void LoadState(byte[] state)
     {
         using var reader = new BinaryReader(new MemoryStream(state));
-        Version = reader.ReadInt32();
+        int first = reader.ReadInt32();
+        bool withVariance = first == StateFormatWithVariance;
+        if (!withVariance && first < 0) throw new InvalidDataException($"unknown policy state format {first}");
+        Version = withVariance ? reader.ReadInt32() : first;
         bool hasBaseline = reader.ReadBoolean();
         double baseline = reader.ReadDouble();
         Baseline = hasBaseline ? baseline : null;
+        RewardVariance = null;
+        if (withVariance)
+        {
+            bool hasVariance = reader.ReadBoolean();
+            double variance = reader.ReadDouble();
+            RewardVariance = hasVariance ? variance : null;
+        }
         _network.load(reader);
         _optimizer.load_state_dict(reader);
     }

@@ -30,9 +30,9 @@ public static class EvaluationDecider
                 ? new([new TrialLeased(state.Waiting[0], offer.TrainerId, offer.Now.AddSeconds(state.Spec.LeaseSeconds))])
                 : Decision.Nothing,
             SearchCommand.Report report => Record(state, report.Result),
-            SearchCommand.ExpireLeases expire => TrialLifecycle.Requeue(state.LeasedTrials.Where(t => t.LeaseUntil < expire.Now),
+            SearchCommand.ExpireLeases expire => TrialLifecycle.Release(state.LeasedTrials.Where(t => t.LeaseUntil < expire.Now),
                 RequeueCause.LeaseExpired, t => $"lease of {t.Trainer} expired"),
-            SearchCommand.ReleaseTrainer release => TrialLifecycle.Requeue(state.LeasedTrials.Where(t => t.Trainer == release.TrainerId),
+            SearchCommand.ReleaseTrainer release => TrialLifecycle.Release(state.LeasedTrials.Where(t => t.Trainer == release.TrainerId),
                 RequeueCause.TrainerLost, _ => $"trainer {release.TrainerId} {release.Why}"),
             SearchCommand.Stop => state.Status is SearchStatus.Stopped or SearchStatus.Completed
                 ? Decision.Refuse(RejectionKind.Conflict, $"evaluation '{state.Spec.Name}' is {state.Status.Name()} already")
@@ -42,11 +42,8 @@ public static class EvaluationDecider
     }
 
     /// <summary>A trainer's result; a resend, or a result for a trial that does not exist, changes nothing.</summary>
-    private static Decision Record(EvaluationState state, TrialResult result)
-    {
-        var outcome = TrialLifecycle.Outcome(state.Trials.GetValueOrDefault(result.TrialId), result);
-        return outcome is null ? Decision.Nothing : new([outcome]);
-    }
+    private static Decision Record(EvaluationState state, TrialResult result) =>
+        TrialLifecycle.Outcome(state.Trials.GetValueOrDefault(result.TrialId), result, state.MaxReward);
 
     /// <summary>What a trainer needs to run one leased trial: the whole training split, scored on the test split.</summary>
     public static WorkAssignment Assignment(EvaluationState state, int trialId)

@@ -31,6 +31,9 @@ public sealed record EvaluationState
     public SearchStatus Status =>
         Stopped ? SearchStatus.Stopped : Completed + Failed >= Trials.Count ? SearchStatus.Completed : SearchStatus.Running;
 
+    /// <summary>The largest reward a trial of this job can earn; a result above it is refused.</summary>
+    public double MaxReward => TrialLifecycle.MaxReward(Spec.IsLanguageModel, Spec.Text);
+
     public IEnumerable<TrialRecord> LeasedTrials => Leased.Select(id => Trials[id]);
 
     public static EvaluationState Create(EvaluationSpec spec)

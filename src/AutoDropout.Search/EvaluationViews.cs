@@ -19,7 +19,7 @@ public static class EvaluationViews
                 var trial = state.Trials[c * spec.Seeds.Count + s + 1];
                 double? score = trial.Status != TrialStatus.Completed ? null
                     : perplexity ? trial.Metrics?.ValidationPerplexity : trial.Metrics?.ValidationAccuracy ?? trial.Reward;
-                return new EvaluationRun(trial.Id, seed, trial.Status, score, trial.Trainer, trial.Metrics, trial.FailureReason);
+                return new EvaluationRun(trial.Id, seed, trial.Status, score, trial.Status == TrialStatus.Proposed ? null : trial.Trainer, trial.Metrics, trial.FailureReason);
             }).ToArray();
             var (mean, std) = MeanAndStandardDeviation(runs.Where(r => r.Score is not null).Select(r => r.Score!.Value).ToArray());
             return new EvaluationRow(candidate.Label, candidate.Regulariser.ToCompact(), candidate.SearchTrialId, candidate.SearchReward, runs, mean, std);

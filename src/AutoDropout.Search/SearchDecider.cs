@@ -34,8 +34,9 @@ public enum RejectionKind { NotFound, Conflict, Invalid }
 
 public sealed record Rejection(RejectionKind Kind, string Reason);
 
-/// <summary>The events to persist, or why the command was refused. No events and no rejection: nothing to do.</summary>
-public sealed record Decision(IReadOnlyList<ISearchEvent> Events, Rejection? Rejected = null, string? Message = null)
+/// <summary>The events to persist, or why the command was refused. No events and no rejection: nothing to do.
+/// <paramref name="Warning"/> is for the operator's log: a trainer's result was refused or implausible.</summary>
+public sealed record Decision(IReadOnlyList<ISearchEvent> Events, Rejection? Rejected = null, string? Message = null, string? Warning = null)
 {
     public static readonly Decision Nothing = new([]);
 
@@ -60,9 +61,9 @@ public static class SearchDecider
         {
             SearchCommand.Offer offer => OfferTrial(state, offer, policy ?? throw new ArgumentNullException(nameof(policy))),
             SearchCommand.Report report => Record(state, report.Result),
-            SearchCommand.ExpireLeases expire => TrialLifecycle.Requeue(state.LeasedTrials.Where(t => t.LeaseUntil < expire.Now),
+            SearchCommand.ExpireLeases expire => TrialLifecycle.Release(state.LeasedTrials.Where(t => t.LeaseUntil < expire.Now),
                 RequeueCause.LeaseExpired, t => $"lease of {t.Trainer} expired"),
-            SearchCommand.ReleaseTrainer release => TrialLifecycle.Requeue(state.LeasedTrials.Where(t => t.Trainer == release.TrainerId),
+            SearchCommand.ReleaseTrainer release => TrialLifecycle.Release(state.LeasedTrials.Where(t => t.Trainer == release.TrainerId),
                 RequeueCause.TrainerLost, _ => $"trainer {release.TrainerId} {release.Why}"),
             SearchCommand.Pause => state.Status == SearchStatus.Running
                 ? new([new SearchPaused()], Message: $"search '{name}' paused") : CannotBe(state, "paused"),
@@ -84,7 +85,8 @@ public static class SearchDecider
         try { spec.Validate(); }
         catch (ArgumentException e) { return Decision.Refuse(RejectionKind.Invalid, e.Message); }
         var baselines = spec.BaselineCount > 0 ? $" after {spec.BaselineCount} baseline trials" : "";
-        return new([new SearchCreated(spec)], Message: $"search '{spec.Name}' started: {spec.Trials} trials of {spec.Target}{baselines}");
+        // the policy options are written out, so a later change of defaults cannot change how this journal replays
+        return new([new SearchCreated(spec with { Policy = spec.PolicyOrDefault })], Message: $"search '{spec.Name}' started: {spec.Trials} trials of {spec.Target}{baselines}");
     }
 
     private static Decision OfferTrial(SearchState state, SearchCommand.Offer offer, IPatternPolicy policy)
@@ -108,10 +110,10 @@ public static class SearchDecider
     /// <summary>A trainer's result; a resend or a result for a trial we never proposed changes nothing.</summary>
     private static Decision Record(SearchState state, TrialResult result)
     {
-        var outcome = TrialLifecycle.Outcome(state.Find(result.TrialId), result);
-        if (outcome is null) return Decision.Nothing;
+        var outcome = TrialLifecycle.Outcome(state.Find(result.TrialId), result, state.MaxReward);
+        if (outcome.Events is not [var e]) return outcome;
         // learning from a full batch is persisted with the result that completed it: no journal holds one without the other
-        return LearnIfReady(state.Apply(outcome)) is { } update ? new([outcome, update]) : new([outcome]);
+        return LearnIfReady(state.Apply(e)) is { } update ? outcome with { Events = [e, update] } : outcome;
     }
 
     private static PolicyUpdated? LearnIfReady(SearchState state) =>

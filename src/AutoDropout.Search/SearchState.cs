@@ -11,7 +11,8 @@ namespace AutoDropout.Search;
 /// </summary>
 public sealed record SearchState
 {
-    /// <summary>An infrastructure failure (not the pattern's fault) is retried until a trial was leased this often.</summary>
+    /// <summary>A lease that ends without a result (an infrastructure failure, a lost trainer, an expired lease) is
+    /// retried until the trial has used this many attempts; then the trial fails. A cancelled lease is no attempt.</summary>
     public const int MaxAttempts = 3;
 
     private SearchState(SearchSpec spec) => Spec = spec;
@@ -64,6 +65,9 @@ public sealed record SearchState
         BaselinesProposed < Spec.BaselineCount ? BaselineSpec.Parse(Spec.Baselines![BaselinesProposed]) : null;
 
     public TrialRecord? Best => BestTrialId is { } id ? Trials[id] : null;
+
+    /// <summary>The largest reward a trial of this search can earn; a result above it is refused.</summary>
+    public double MaxReward => TrialLifecycle.MaxReward(Spec.IsTransformer, Spec.Text);
 
     public TrialRecord? Find(int trialId) => Trials.GetValueOrDefault(trialId);
 

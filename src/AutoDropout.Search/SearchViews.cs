@@ -13,7 +13,7 @@ public static class SearchViews
     /// <param name="progress">The latest progress report per running trial, kept in memory by the controller.</param>
     public static IReadOnlyList<TrialView> Trials(SearchState state, IReadOnlyDictionary<int, TrialProgress>? progress = null) =>
         state.Trials.Values.Select(t => new TrialView(t.Id, t.Status, t.Pattern.ToCompact(), t.Pattern.Hash(), t.PolicyVersion,
-            t.Reward, t.Trainer, t.FailureReason, t.Metrics, t.LearnedAtVersion - 1 - t.PolicyVersion,
+            t.Reward, t.Status == TrialStatus.Proposed ? null : t.Trainer, t.FailureReason, t.Metrics, t.LearnedAtVersion - 1 - t.PolicyVersion,
             t.Status == TrialStatus.Leased && progress is not null && progress.TryGetValue(t.Id, out var p) && p.TrainerId == t.Trainer ? p : null,
             (t.Pattern as BaselinePattern)?.Baseline.ToString())).ToArray();
 

@@ -7,13 +7,14 @@ namespace AutoDropout.Search;
 public sealed record TrialRecord(int Id, DropoutPattern Pattern, int PolicyVersion, long Seed)
 {
     public TrialStatus Status { get; init; } = TrialStatus.Proposed;
+    /// <summary>The trainer holding the lease; for a waiting trial, its last holder (null if it never had one).</summary>
     public string? Trainer { get; init; }
     public DateTimeOffset? LeaseUntil { get; init; }
     public double? Reward { get; init; }
     public TrialMetricsReport? Metrics { get; init; }
     public FailureReason? FailureReason { get; init; }
 
-    /// <summary>How many times the trial was leased.</summary>
+    /// <summary>How many of its leases count as attempts: all but those cancelled (pause, stop, a busy trainer).</summary>
     public int Attempts { get; init; }
 
     /// <summary>The policy version whose update learned from this trial's reward.</summary>

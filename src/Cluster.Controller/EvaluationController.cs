@@ -43,6 +43,13 @@ public sealed class EvaluationController : ReceivePersistentActor, IWithTimers
         Command<TrialResult>(result =>
         {
             var replyTo = Sender;
+            // acknowledged all the same: a refused result must not be resent for ever
+            if (!TrainerIds.SentBy(result.TrainerId, replyTo.Path, ((ExtendedActorSystem)Context.System).Provider.DefaultAddress))
+            {
+                _log.Warning("evaluation {0}: result of trial {1} claims trainer {2} but came from {3}: ignored", _name, result.TrialId, result.TrainerId, replyTo.Path);
+                replyTo.Tell(new TrialResultAck(result.Search, result.TrialId));
+                return;
+            }
             Carry(EvaluationDecider.Decide(_state, new Report(result)), then: () => replyTo.Tell(new TrialResultAck(result.Search, result.TrialId)));
         });
         Command<TrialProgress>(_ => { });
@@ -75,6 +82,7 @@ public sealed class EvaluationController : ReceivePersistentActor, IWithTimers
             replyTo?.Tell(new CommandRejected(rejected.Kind == RejectionKind.NotFound ? NoSuchEvaluation().Reason : rejected.Reason));
             return;
         }
+        if (decision.Warning is { } warning) _log.Warning("evaluation {0}: {1}", _name, warning);
         int left = decision.Events.Count;
         void Done()
         {

@@ -50,8 +50,15 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
         Command<OfferWork>(OnOfferWork);
         Command<TrialResult>(result =>
         {
-            _progress.Remove(result.TrialId);
             var replyTo = Sender;
+            // acknowledged all the same: a refused result must not be resent for ever
+            if (!TrainerIds.SentBy(result.TrainerId, replyTo.Path, ((ExtendedActorSystem)Context.System).Provider.DefaultAddress))
+            {
+                _log.Warning("search {0}: result of trial {1} claims trainer {2} but came from {3}: ignored", _name, result.TrialId, result.TrainerId, replyTo.Path);
+                replyTo.Tell(new TrialResultAck(result.Search, result.TrialId));
+                return;
+            }
+            _progress.Remove(result.TrialId);
             Execute(new Report(result), then: () => replyTo.Tell(new TrialResultAck(result.Search, result.TrialId)));
         });
         Command<TrialProgress>(p => _progress[p.TrialId] = p);
@@ -101,6 +108,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
             replyTo?.Tell(new CommandRejected(rejected.Kind == RejectionKind.NotFound ? NoSuchSearch().Reason : rejected.Reason));
             return;
         }
+        if (decision.Warning is { } warning) _log.Warning("search {0}: {1}", _name, warning);
         int left = decision.Events.Count;
         void Done()
         {

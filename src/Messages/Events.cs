@@ -30,9 +30,10 @@ public enum RequeueCause
     [JsonStringEnumMemberName("unknown")] Unknown,
     [JsonStringEnumMemberName("lease-expired")] LeaseExpired,
     [JsonStringEnumMemberName("trainer-lost")] TrainerLost,
-    /// <summary>The search was paused or stopped while the trial ran; no attempt is used up.</summary>
+    /// <summary>The search was paused or stopped while the trial ran, or a busy trainer handed it back; no attempt is used up.</summary>
     [JsonStringEnumMemberName("cancelled")] Cancelled,
-    /// <summary>The trainer reported an infrastructure failure (out of memory, an error) and attempts are left.</summary>
+    /// <summary>The trainer reported an infrastructure failure (out of memory, an error) or sent an impossible result,
+    /// and attempts are left.</summary>
     [JsonStringEnumMemberName("trainer-failure")] TrainerFailure,
 }
 

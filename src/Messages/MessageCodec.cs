@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Runtime.Serialization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AutoDropout.Core;
 
 namespace AutoDropout.Messages;
 
@@ -16,7 +17,7 @@ public static class MessageCodec
     private static readonly (string Manifest, Type Type)[] Bindings =
     [
         // persisted: versioned
-        ("search-created-v1", typeof(SearchCreated)),
+        ("search-created-v2", typeof(SearchCreated)),
         ("trial-proposed-v1", typeof(TrialProposed)),
         ("trial-leased-v1", typeof(TrialLeased)),
         ("trial-completed-v1", typeof(TrialCompleted)),
@@ -29,7 +30,7 @@ public static class MessageCodec
         ("search-extended-v1", typeof(SearchExtended)),
         ("search-registered-v1", typeof(SearchRegistered)),
         ("search-deleted-v1", typeof(SearchDeleted)),
-        ("search-snapshot-v1", typeof(SearchSnapshot)),
+        ("search-snapshot-v2", typeof(SearchSnapshot)),
         ("evaluation-created-v1", typeof(EvaluationCreated)),
         ("evaluation-registered-v1", typeof(EvaluationRegistered)),
         // on the wire only
@@ -63,6 +64,9 @@ public static class MessageCodec
     private static readonly (string Manifest, Type Type)[] Legacy =
     [
         ("trial-requeued-v1", typeof(TrialRequeuedV1)),
+        // the same shape as today's, written before advantages were normalised: their searches learn from raw ones
+        ("search-created-v1", typeof(SearchCreated)),
+        ("search-snapshot-v1", typeof(SearchSnapshot)),
     ];
 
     private static readonly FrozenDictionary<Type, string> ManifestByType = Bindings.ToFrozenDictionary(b => b.Type, b => b.Manifest);
@@ -90,14 +94,20 @@ public static class MessageCodec
             throw new SerializationException($"unknown manifest '{manifest}': written by a newer AutoDropout?");
         var decoded = JsonSerializer.Deserialize(bytes, MessageJsonContext.Default.GetTypeInfo(type)!)
             ?? throw new SerializationException($"'{manifest}' decoded to null");
-        return Upcast(decoded);
+        return Upcast(decoded, manifest);
     }
 
-    private static object Upcast(object decoded) => decoded switch
+    private static object Upcast(object decoded, string manifest) => (decoded, manifest) switch
     {
-        TrialRequeuedV1 old => old.Upcast(),
+        (TrialRequeuedV1 old, _) => old.Upcast(),
+        (SearchCreated created, "search-created-v1") => created with { Spec = WithRawAdvantages(created.Spec) },
+        (SearchSnapshot snapshot, "search-snapshot-v1") => snapshot with { Spec = WithRawAdvantages(snapshot.Spec) },
         _ => decoded,
     };
+
+    /// <summary>A spec written before advantages were normalised, with the policy options it ran with spelled out.</summary>
+    private static SearchSpec WithRawAdvantages(SearchSpec spec) =>
+        spec with { Policy = (spec.Policy ?? PolicyOptions.FirstRelease) with { Advantage = PolicyOptions.Raw } };
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,

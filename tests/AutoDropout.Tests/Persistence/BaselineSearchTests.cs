@@ -35,15 +35,16 @@ public sealed class BaselineSearchTests : SqliteTestKit
             Policy: new PolicyOptions(Layers: 1, Width: 16), Baselines: ["dropout:0.1", "dropblock:3:0.9"]);
         Assert.IsType<CommandAccepted>(await manager.Ask<object>(new StartSearch(spec), Wait));
         var trainer = CreateTestProbe();
+        var trainerId = trainer.Ref.Path.ToString(); // real trainers use their actor path as their id
 
         async Task<WorkAssignment> Lease()
         {
-            trainer.Send(manager, new RequestWork("trainer-a", "cpu"));
+            trainer.Send(manager, new RequestWork(trainerId, "cpu"));
             return await trainer.ExpectMsgAsync<WorkAssignment>(Wait);
         }
         async Task Report(WorkAssignment work, double reward)
         {
-            trainer.Send(manager, new TrialResult("refs", work.TrialId, "trainer-a", reward, new TrialMetricsReport(reward, 0.5, 1, 1, 5), null, null));
+            trainer.Send(manager, new TrialResult("refs", work.TrialId, trainerId, reward, new TrialMetricsReport(reward, 0.5, 1, 1, 5), null, null));
             await trainer.ExpectMsgAsync<TrialResultAck>(Wait);
         }
 

@@ -38,8 +38,9 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
         await trainer.ExpectMsgAsync<TrialResultAck>(TimeSpan.FromSeconds(20));
     }
 
-    private static TrialResult Result(WorkAssignment work, double reward) =>
-        new(work.Search, work.TrialId, "trainer-a", reward, new TrialMetricsReport(reward, 0.4, 100, 1, work.Trial.Budget.Steps), null, null);
+    /// <summary>A result as a real trainer sends it: from the actor whose path is its id.</summary>
+    private static TrialResult Result(WorkAssignment work, double reward, Akka.TestKit.TestProbe trainer) =>
+        new(work.Search, work.TrialId, trainer.Ref.Path.ToString(), reward, new TrialMetricsReport(reward, 0.4, 100, 1, work.Trial.Budget.Steps), null, null);
 
     [SkippableFact]
     public async Task A_search_recovers_its_trials_and_policy_after_a_restart()
@@ -53,13 +54,13 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
         var trainerA = CreateTestProbe();
         for (int i = 0; i < 3; i++)
         {
-            var work = await Lease(manager, trainerA, "trainer-a");
+            var work = await Lease(manager, trainerA, trainerA.Ref.Path.ToString());
             Assert.Equal(i + 1, work.TrialId);
-            await Report(manager, trainerA, Result(work, 0.5 + 0.1 * i));
+            await Report(manager, trainerA, Result(work, 0.5 + 0.1 * i, trainerA));
         }
         // a resend of an already recorded result is acknowledged and changes nothing
         var before = await manager.Ask<SearchDetails>(new GetSearch("persisted"), TimeSpan.FromSeconds(20));
-        await Report(manager, trainerA, new TrialResult("persisted", 1, "trainer-a", 0.99, null, null, null));
+        await Report(manager, trainerA, new TrialResult("persisted", 1, trainerA.Ref.Path.ToString(), 0.99, null, null, null));
         var leased = await Lease(manager, CreateTestProbe(), "trainer-b"); // trial 4, leased
         before = await manager.Ask<SearchDetails>(new GetSearch("persisted"), TimeSpan.FromSeconds(20));
         Assert.Equal(1, before.Summary.PolicyVersion);
@@ -85,9 +86,10 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
                 var now = await manager2.Ask<SearchDetails>(new GetSearch("persisted"), TimeSpan.FromSeconds(20));
                 Assert.Equal(TrialStatus.Proposed, now.Trials.Single(t => t.TrialId == 4).Status);
             }, TimeSpan.FromSeconds(10));
-            var again = await manager2.Ask<WorkAssignment>(new RequestWork("trainer-a", "cpu"), TimeSpan.FromSeconds(20));
+            var trainerC = CreateTestProbe(restarted);
+            var again = await Lease(manager2, trainerC, trainerC.Ref.Path.ToString());
             Assert.Equal((4, leased.Trial.Regulariser), (again.TrialId, again.Trial.Regulariser));
-            await manager2.Ask<TrialResultAck>(Result(again, 0.7), TimeSpan.FromSeconds(20));
+            await Report(manager2, trainerC, Result(again, 0.7, trainerC));
             var updated = await manager2.Ask<SearchDetails>(new GetSearch("persisted"), TimeSpan.FromSeconds(20));
             Assert.Equal(2, updated.Summary.PolicyVersion); // trials 3 and 4 made the second batch
             Assert.Equal(5, (await manager2.Ask<WorkAssignment>(new RequestWork("trainer-a", "cpu"), TimeSpan.FromSeconds(20))).TrialId);
@@ -107,7 +109,7 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
         await manager.Ask<CommandAccepted>(new StartSearch(spec), TimeSpan.FromSeconds(20));
         var trainer = CreateTestProbe();
         for (int i = 0; i < 7; i++) // 3 updates: a snapshot at version 2, then events after it
-            await Report(manager, trainer, Result(await Lease(manager, trainer, "trainer-a"), (i * 37 % 10) / 10.0));
+            await Report(manager, trainer, Result(await Lease(manager, trainer, trainer.Ref.Path.ToString()), (i * 37 % 10) / 10.0, trainer));
         var live = await manager.Ask<SearchDetails>(new GetSearch("snapshotted"), TimeSpan.FromSeconds(20));
         Assert.Equal(3, live.Summary.PolicyVersion);
         // snapshots are written asynchronously: wait for the one of version 2, so recovery starts from it
@@ -140,7 +142,7 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
         var manager = Sys.ActorOf(SearchManager.Props(), "search-manager");
         await manager.Ask<CommandAccepted>(new StartSearch(new SearchSpec("extended", Trials: 2, PolicyBatch: 2)), TimeSpan.FromSeconds(20));
         var trainer = CreateTestProbe();
-        for (int i = 0; i < 2; i++) await Report(manager, trainer, Result(await Lease(manager, trainer, "trainer-a"), 0.5));
+        for (int i = 0; i < 2; i++) await Report(manager, trainer, Result(await Lease(manager, trainer, trainer.Ref.Path.ToString()), 0.5, trainer));
         Assert.Equal(SearchStatus.Completed, (await manager.Ask<SearchDetails>(new GetSearch("extended"), TimeSpan.FromSeconds(20))).Summary.Status);
 
         Assert.IsType<CommandRejected>(await manager.Ask<object>(new ExtendSearch("extended", 0), TimeSpan.FromSeconds(20)));
@@ -170,7 +172,7 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
         var spec = new SearchSpec("doomed", Trials: 4, PolicyBatch: 1, Seed: 3, Policy: new PolicyOptions(Layers: 1, Width: 16));
         await manager.Ask<CommandAccepted>(new StartSearch(spec), timeout);
         var trainer = CreateTestProbe();
-        for (int i = 0; i < 2; i++) await Report(manager, trainer, Result(await Lease(manager, trainer, "trainer-a"), 0.5));
+        for (int i = 0; i < 2; i++) await Report(manager, trainer, Result(await Lease(manager, trainer, trainer.Ref.Path.ToString()), 0.5, trainer));
         await AwaitConditionAsync(() => Task.FromResult(CountSnapshots("search-doomed") == 1), timeout); // at policy version 2
         await manager.Ask<CommandAccepted>(new StartSearch(new SearchSpec("kept", Trials: 1)), timeout);
 

@@ -52,14 +52,15 @@ public sealed class TransformerSearchTests : SqliteTestKit
         var manager = Sys.ActorOf(SearchManager.Props(), "search-manager");
         Assert.IsType<CommandAccepted>(await manager.Ask<object>(new StartSearch(Spec("lm-search")), Wait));
         var trainer = CreateTestProbe();
-        trainer.Send(manager, new RequestWork("trainer-a", "cpu"));
+        var trainerId = trainer.Ref.Path.ToString(); // real trainers use their actor path as their id
+        trainer.Send(manager, new RequestWork(trainerId, "cpu"));
         var work = await trainer.ExpectMsgAsync<WorkAssignment>(Wait);
         var pattern = Assert.IsType<TransformerPattern>(work.Trial.Regulariser);
         Assert.Equal(TransformerSites.Count(1), pattern.Sites.Length);
         Assert.Equal(16, work.Trial.Text?.Context);
 
         using var worker = new TrainingWorker(TorchRuntime.ParseDevice("cpu"));
-        var result = await worker.Run(work, "trainer-a", CancellationToken.None);
+        var result = await worker.Run(work, trainerId, CancellationToken.None);
         Assert.Null(result.FailureReason);
         Assert.NotNull(result.Metrics?.ValidationPerplexity);
         Assert.Equal(1 / result.Metrics!.ValidationPerplexity!.Value, result.Reward, 10);

@@ -53,6 +53,19 @@ public sealed class TrialControlTests : SqliteTestKit
     }
 
     [Fact]
+    public async Task A_result_claiming_another_trainers_id_is_acknowledged_and_ignored()
+    {
+        var (manager, trainer, trainerId, work) = await StartAndLease("forged");
+        var forger = CreateTestProbe();
+        forger.Send(manager, new TrialResult("forged", work.TrialId, trainerId, 0.99, null, null, null));
+        await forger.ExpectMsgAsync<TrialResultAck>(Wait); // so it is not sent again and again
+        Assert.Equal(TrialStatus.Leased, (await Trial(manager, "forged", work.TrialId)).Status);
+        trainer.Send(manager, new TrialResult("forged", work.TrialId, trainerId, 0.6, null, null, null));
+        await trainer.ExpectMsgAsync<TrialResultAck>(Wait);
+        Assert.Equal(0.6, (await Trial(manager, "forged", work.TrialId)).Reward);
+    }
+
+    [Fact]
     public async Task Stopping_cancels_running_trials()
     {
         var (manager, trainer, _, work) = await StartAndLease("stopped");

@@ -148,6 +148,37 @@ public class EvaluationTests
     }
 
     [Fact]
+    public void An_evaluation_trial_fails_once_its_trainers_were_lost_as_often_as_it_has_attempts_and_a_pause_uses_none()
+    {
+        var (_, _, run, state) = Job();
+        run(new Offer("e1", T0));
+        Assert.Equal(RequeueCause.Cancelled, Assert.IsType<TrialRequeued>(run(new Report(Result(1, 0, "e1", FailureReason.Cancelled))).Events.Single()).Cause);
+        for (int attempt = 1; attempt < SearchState.MaxAttempts; attempt++)
+        {
+            Assert.Equal(1, ((TrialLeased)run(new Offer("e1", T0)).Events.Single()).TrialId);
+            Assert.IsType<TrialRequeued>(run(new ReleaseTrainer("e1", "is gone")).Events.Single());
+        }
+        run(new Offer("e1", T0));
+        var failed = Assert.IsType<TrialFailed>(run(new ReleaseTrainer("e1", "is gone")).Events.Single());
+        Assert.Equal(FailureReason.Error, failed.Reason);
+        Assert.Equal(TrialStatus.Failed, state().Trials[1].Status);
+        Assert.Equal(2, state().Waiting[0]);
+    }
+
+    [Fact]
+    public void An_impossible_score_is_not_recorded_and_a_result_from_another_evaluator_is_refused()
+    {
+        var (_, _, run, state) = Job();
+        run(new Offer("e1", T0));
+        Assert.Empty(run(new Report(Result(1, 0.8, "e2"))).Events);
+        var decision = run(new Report(Result(1, double.NaN)));
+        Assert.Equal(RequeueCause.TrainerFailure, Assert.IsType<TrialRequeued>(decision.Events.Single()).Cause);
+        Assert.Contains("e1", decision.Warning, StringComparison.Ordinal);
+        Assert.Null(state().Trials[1].Reward);
+        Assert.IsType<TrialCompleted>(run(new Report(Result(1, 0.8))).Events.Single()); // its last holder's true result
+    }
+
+    [Fact]
     public void The_table_is_computed_from_the_results()
     {
         var (_, _, run, state) = Job();

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Serialization;
 using AutoDropout.Cluster;
+using AutoDropout.Core;
 using AutoDropout.Messages;
 
 namespace AutoDropout.Tests.Unit;
@@ -49,6 +50,13 @@ public class GoldenEventTests : IDisposable
     public static TheoryData<string, object> LegacyForms() => new()
     {
         { "trial-requeued-v1", new TrialRequeued(9, RequeueCause.Unknown, "lease expired") },
+        // searches written before advantages were normalised keep learning from raw ones
+        { "search-created-v1", new SearchCreated(new SearchSpec("s1", Trials: 3, PolicyBatch: 4,
+            Policy: new PolicyOptions(Layers: 1, LearningRate: 5e-3, EntropyWeight: 1e-3, Advantage: PolicyOptions.Raw))) },
+        { "search-snapshot-v1", new SearchSnapshot(new SearchSpec("s1", Trials: 12, PolicyBatch: 4, Policy: PolicyOptions.FirstRelease),
+            [new TrialSnapshot(1, ConvSearchSpace.Default.Decode([1, 2, 3, 4, 5, 0, 1, 0, 6, 4, 4, 5, 5, 5, 0, 1]), 0, 5, TrialStatus.Completed, "t", null, 0.75,
+                new TrialMetricsReport(0.75, 0.6, 900, 3, 80), null, 1, 1)],
+            [2], [], Paused: false, Stopped: false, PolicyState: [1, 2, 3, 255]) },
     };
 
     [Theory]
@@ -57,7 +65,9 @@ public class GoldenEventTests : IDisposable
     {
         var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerFor(expected);
         var decoded = serializer.FromBinary(File.ReadAllBytes(Path.Combine(GoldenDirectory, manifest + ".json")), manifest);
-        Assert.Equal(expected, decoded);
+        Assert.Equal(expected.GetType(), decoded.GetType());
+        // compared as today's bytes: records holding lists are not equal by value
+        Assert.Equal(serializer.ToBinary(expected), serializer.ToBinary(decoded));
     }
 
     [Fact]

@@ -25,6 +25,51 @@ public class ReinforceTests
         Assert.Equal(best, policy.Greedy()[0]);
     }
 
+    /// <summary>p(best) of the first token before and after 30 updates on an accuracy-like reward times <paramref name="scale"/>.</summary>
+    private static (float[] Before, float[] After) LearnScaled(double scale, string advantage)
+    {
+        using var policy = new ReinforceController(Vocabularies, 8, new PolicyOptions(Layers: 1, Width: 16, LearningRate: 0.02, Advantage: advantage), seed: 2);
+        const int best = 4;
+        var before = policy.Probabilities([], 0);
+        long seed = 0;
+        for (int update = 0; update < 30; update++)
+        {
+            var batch = Enumerable.Range(0, 8).Select(_ => policy.Sample(seed++))
+                .Select(s => new RewardedSample(s.Tokens, scale * (s.Tokens[0] == best ? 0.8 : 0.7))).ToArray();
+            policy.Update(batch);
+        }
+        return (before, policy.Probabilities([], 0));
+    }
+
+    [Fact]
+    public void Rewards_a_thousand_times_smaller_learn_as_rewards_of_scale_one()
+    {
+        // a language model's rewards with c = 1 are ~0.005: raw advantages that small sit below the entropy bonus
+        var (before, unit) = LearnScaled(1, PolicyOptions.Normalized);
+        var (_, small) = LearnScaled(0.001, PolicyOptions.Normalized);
+        Assert.True(unit[4] > before[4] + 0.2f, $"scale 1: p(best) went from {before[4]:0.000} to {unit[4]:0.000}");
+        Assert.True(small[4] > before[4] + 0.2f, $"scale 0.001: p(best) went from {before[4]:0.000} to {small[4]:0.000}");
+        for (int i = 0; i < unit.Length; i++) Assert.Equal(unit[i], small[i], 0.01f);
+
+        // what normalising fixes: raw advantages of scale 0.001 barely move the policy
+        var (_, rawSmall) = LearnScaled(0.001, PolicyOptions.Raw);
+        Assert.True(rawSmall[4] < before[4] + 0.1f, $"raw, scale 0.001: p(best) went from {before[4]:0.000} to {rawSmall[4]:0.000}");
+    }
+
+    [Fact]
+    public void Equal_rewards_give_zero_advantages_not_exploding_ones()
+    {
+        var options = new PolicyOptions(Layers: 1, Width: 16);
+        using var policy = new ReinforceController(Vocabularies, 8, options, seed: 5);
+        for (int update = 0; update < 10; update++)
+        {
+            var report = policy.Update(Enumerable.Range(0, 4).Select(i => new RewardedSample(policy.Sample(update * 10 + i).Tokens, 0.7)).ToArray());
+            Assert.Equal(0, policy.RewardVariance);
+            // with every advantage 0 the loss is the entropy bonus alone
+            Assert.Equal(-options.EntropyWeight * report.MeanEntropy, report.Loss, 1e-6);
+        }
+    }
+
     [Fact]
     public void The_same_seed_and_results_give_bit_identical_state()
     {
@@ -84,6 +129,7 @@ public class PolicyStateTests
 
         Assert.Equal(uninterrupted.StateHash(), restored.StateHash());
         Assert.Equal(uninterrupted.Baseline, restored.Baseline);
+        Assert.Equal(uninterrupted.RewardVariance, restored.RewardVariance);
         Assert.Equal(uninterrupted.Sample(1234).Tokens, restored.Sample(1234).Tokens);
     }
 }

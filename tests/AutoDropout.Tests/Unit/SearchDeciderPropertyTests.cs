@@ -50,13 +50,14 @@ public class SearchDeciderPropertyTests
     private static SearchCommand RandomCommand(Random random, SearchModel model, DateTimeOffset now)
     {
         int NextTrial() => random.Next(1, (model.State?.ProposedCount ?? 0) + 3); // sometimes one we never proposed
-        TrialResult Result(FailureReason? reason) =>
-            new("p", NextTrial(), Trainers[random.Next(Trainers.Length)], reason is null ? Math.Round(random.NextDouble(), 3) : 0,
+        TrialResult Result(FailureReason? reason, double? reward = null) =>
+            new("p", NextTrial(), Trainers[random.Next(Trainers.Length)], reward ?? (reason is null ? Math.Round(random.NextDouble(), 3) : 0),
                 null, reason, reason is null ? null : "what happened");
         return random.Next(100) switch
         {
             < 30 => new Offer(Trainers[random.Next(Trainers.Length)], now),
-            < 55 => new Report(Result(null)),
+            < 53 => new Report(Result(null)),
+            < 55 => new Report(Result(null, random.Next(2) == 0 ? double.NaN : 1.5)), // forged or broken
             < 60 => new Report(Result(FailureReason.Diverged)),
             < 64 => new Report(Result(FailureReason.Error)),
             < 67 => new Report(Result(FailureReason.OutOfMemory)),
@@ -99,7 +100,7 @@ public class SearchDeciderPropertyTests
                     CheckEventIsAllowed(before, live.State!, e, seed, command);
                     live.Apply(e);
                     journal.Add(e);
-                    var kind = e is TrialRequeued r ? $"requeued-{r.Cause}" : e.GetType().Name;
+                    var kind = e switch { TrialRequeued r => $"requeued-{r.Cause}", TrialFailed f => $"failed-{f.Reason}", _ => e.GetType().Name };
                     seen[kind] = seen.GetValueOrDefault(kind) + 1;
                 }
                 CheckInvariants(live.State!, seed);
@@ -113,7 +114,7 @@ public class SearchDeciderPropertyTests
             foreach (var e in journal.Skip(journalAtSnapshot)) recovered.Apply(e);
             Assert.True(SameState(live, recovered), $"seed {seed}: snapshot + rest of the journal does not give the live state");
         }
-        foreach (var kind in new[] { "TrialCompleted", "TrialFailed", "PolicyUpdated", "SearchExtended", "SearchStopped",
+        foreach (var kind in new[] { "TrialCompleted", "failed-Diverged", "failed-Error", "PolicyUpdated", "SearchExtended", "SearchStopped",
                      "requeued-LeaseExpired", "requeued-TrainerLost", "requeued-Cancelled", "requeued-TrainerFailure" })
             Assert.True(seen.GetValueOrDefault(kind) >= 20, $"only {seen.GetValueOrDefault(kind)} {kind} events in all sequences");
     }
@@ -158,6 +159,9 @@ public class SearchDeciderPropertyTests
             $"{where}: the queue holds exactly the waiting trials");
         Assert.True(trials.Where(t => t.Status == TrialStatus.Leased).All(t => t.Trainer is not null && t.LeaseUntil is not null),
             $"{where}: a lease without a trainer");
+        Assert.True(trials.All(t => t.Attempts <= (t.Status == TrialStatus.Proposed ? SearchState.MaxAttempts - 1 : SearchState.MaxAttempts)),
+            $"{where}: a trial went past its attempts");
+        Assert.True(trials.Where(t => t.Status == TrialStatus.Completed).All(t => t.Reward is >= 0 and <= 1), $"{where}: an impossible reward was recorded");
         Assert.True(s.ProposedCount <= s.TotalTrials, $"{where}: too many trials");
         Assert.True(s.Completed + s.Failed <= s.TotalTrials, $"{where}: too many finished trials");
         Assert.True(trials.Take(s.Spec.BaselineCount).All(t => t.IsBaseline), $"{where}: baselines come first");

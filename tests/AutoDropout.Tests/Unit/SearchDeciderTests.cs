@@ -95,15 +95,128 @@ public class SearchDeciderTests
     }
 
     [Fact]
-    public void A_late_failure_from_a_trainer_that_lost_the_lease_changes_nothing()
+    public void A_late_result_counts_only_while_its_trial_waits_for_another_trainer()
     {
         using var model = Started(new SearchSpec("s", Trials: 3, LeaseSeconds: 10));
         int trial = Lease(model, "t1");
         Assert.Single(Run(model, new ExpireLeases(T0.AddSeconds(11))).Events);
+        // a late failure speaks for a lease that is over
+        Assert.Empty(model.Decide(new Report(Result(trial, "t1", failure: FailureReason.Error))).Events);
+        Assert.Empty(model.Decide(new Report(Result(trial, "t1", failure: FailureReason.Cancelled))).Events);
+        // nobody else holds the trial yet: its last holder's work was done, and is kept
+        var refused = model.Decide(new Report(Result(trial, "t9")));
+        Assert.Empty(refused.Events);
+        Assert.Contains("t9", refused.Warning, StringComparison.Ordinal);
+        Assert.IsType<TrialCompleted>(model.Decide(new Report(Result(trial, "t1"))).Events.Single());
+        Assert.IsType<TrialFailed>(model.Decide(new Report(Result(trial, "t1", failure: FailureReason.Diverged))).Events.Single());
+
+        // once another trainer holds it, only that trainer's result counts
         Assert.Equal(trial, Lease(model, "t2"));
-        Assert.Same(Decision.Nothing, model.Decide(new Report(Result(trial, "t1", failure: FailureReason.Error))));
-        Assert.Same(Decision.Nothing, model.Decide(new Report(Result(trial, "t1", failure: FailureReason.Cancelled))));
-        Assert.IsType<TrialCompleted>(Run(model, new Report(Result(trial, "t1"))).Events.Single()); // the work was done
+        var late = model.Decide(new Report(Result(trial, "t1")));
+        Assert.Empty(late.Events);
+        Assert.Contains("leased to t2", late.Warning, StringComparison.Ordinal);
+        Assert.Empty(model.Decide(new Report(Result(trial, "t1", failure: FailureReason.Diverged))).Events);
+        Assert.IsType<TrialCompleted>(Run(model, new Report(Result(trial, "t2"))).Events.Single());
+        Assert.Same(Decision.Nothing, model.Decide(new Report(Result(trial, "t1")))); // finished: a resend, silently
+    }
+
+    [Fact]
+    public void A_result_for_a_trial_never_leased_to_its_sender_is_refused()
+    {
+        using var model = Started(new SearchSpec("s", Trials: 3));
+        int trial = Lease(model, "t1");
+        Assert.Empty(model.Decide(new Report(Result(trial, "t2"))).Events);
+        Assert.Empty(model.Decide(new Report(Result(trial, "t2", failure: FailureReason.Diverged))).Events);
+        Assert.Empty(model.Decide(new Report(Result(trial, "t2", failure: FailureReason.Error))).Events);
+        Run(model, new Pause());
+        Run(model, new Report(Result(trial, "t1", failure: FailureReason.Cancelled)));
+        Run(model, new Resume());
+        Assert.Equal(trial, model.State!.Waiting.Single());
+        Assert.Empty(model.Decide(new Report(Result(trial, "t2"))).Events);
+    }
+
+    [Fact]
+    public void Cancelled_leases_use_no_attempt()
+    {
+        using var model = Started(new SearchSpec("s", Trials: 3));
+        for (int pause = 0; pause < SearchState.MaxAttempts + 2; pause++)
+        {
+            int trial = Lease(model);
+            Run(model, new Pause());
+            var requeued = Assert.IsType<TrialRequeued>(Run(model, new Report(Result(trial, failure: FailureReason.Cancelled))).Events.Single());
+            Assert.Equal(RequeueCause.Cancelled, requeued.Cause);
+            Run(model, new Resume());
+            Assert.Equal(0, model.State!.Trials[trial].Attempts);
+        }
+        Assert.IsType<TrialCompleted>(Run(model, new Report(Result(Lease(model)))).Events.Single());
+    }
+
+    [Theory]
+    [InlineData("lost")]
+    [InlineData("expired")]
+    public void A_trial_whose_leases_keep_ending_without_a_result_fails_after_its_attempts_and_teaches_nothing(string how)
+    {
+        using var model = Started(new SearchSpec("s", Trials: 3, PolicyBatch: 1, LeaseSeconds: 10));
+        Decision End() => how == "lost" ? Run(model, new ReleaseTrainer("t1", "is gone")) : Run(model, new ExpireLeases(T0.AddSeconds(11)));
+        int trial = Lease(model);
+        // a cancelled lease in between is not counted
+        Run(model, new Pause());
+        Run(model, new Report(Result(trial, failure: FailureReason.Cancelled)));
+        Run(model, new Resume());
+        for (int attempt = 1; attempt < SearchState.MaxAttempts; attempt++)
+        {
+            Assert.Equal(trial, Lease(model));
+            var requeued = Assert.IsType<TrialRequeued>(End().Events.Single());
+            Assert.Equal(how == "lost" ? RequeueCause.TrainerLost : RequeueCause.LeaseExpired, requeued.Cause);
+        }
+        Assert.Equal(trial, Lease(model));
+        var failed = Assert.IsType<TrialFailed>(End().Events.Single());
+        Assert.Equal((trial, "t1", FailureReason.Error, 0.0), (failed.TrialId, failed.TrainerId, failed.Reason, failed.Reward));
+        Assert.Contains($"gave up after {SearchState.MaxAttempts} attempts", failed.Message, StringComparison.Ordinal);
+        Assert.Contains(how == "lost" ? "trainer t1 is gone" : "lease of t1 expired", failed.Message, StringComparison.Ordinal);
+        Assert.Equal(1, model.State!.Failed);
+        Assert.Empty(model.State.Unlearned);
+        Assert.Equal(0, model.State.PolicyVersion);
+    }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(1e308)]
+    [InlineData(-0.5)]
+    [InlineData(1.001)]
+    public void An_impossible_reward_never_reaches_the_policy(double reward)
+    {
+        using var model = Started(new SearchSpec("s", Trials: 3, PolicyBatch: 1));
+        int trial = Lease(model, "t1");
+        var decision = Run(model, new Report(Result(trial, "t1", reward)));
+        var requeued = Assert.IsType<TrialRequeued>(decision.Events.Single()); // no PolicyUpdated with it
+        Assert.Equal(RequeueCause.TrainerFailure, requeued.Cause);
+        Assert.Contains("t1", decision.Warning, StringComparison.Ordinal);
+        Assert.Contains("reward", decision.Warning, StringComparison.Ordinal);
+        Assert.Equal(0, model.State!.Completed);
+        Assert.Empty(model.State.Unlearned);
+
+        // it counts as an attempt: a trainer that keeps sending such results uses them up
+        for (int attempt = 2; attempt <= SearchState.MaxAttempts; attempt++)
+        {
+            Assert.Equal(trial, Lease(model, "t1"));
+            decision = Run(model, new Report(Result(trial, "t1", reward)));
+        }
+        Assert.IsType<TrialFailed>(decision.Events.Single());
+        Assert.Equal(0, model.State.PolicyVersion);
+        Assert.Null(model.State.BestTrialId);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.0)]
+    public void A_reward_on_its_bound_is_accepted(double reward)
+    {
+        using var model = Started(new SearchSpec("s", Trials: 3, PolicyBatch: 1));
+        var events = Run(model, new Report(Result(Lease(model), reward: reward))).Events;
+        Assert.Equal(reward, Assert.IsType<TrialCompleted>(events[0]).Reward);
+        Assert.IsType<PolicyUpdated>(events[1]);
     }
 
     [Fact]

@@ -15,7 +15,8 @@ public class SerializerTests : IDisposable
     public static TheoryData<object> Messages() => new()
     {
         // values spelled out, not left to defaults: GoldenEventTests compares them with bytes written long ago
-        new SearchCreated(new SearchSpec("s1", Trials: 3, PolicyBatch: 4, Policy: new PolicyOptions(Layers: 1))),
+        new SearchCreated(new SearchSpec("s1", Trials: 3, PolicyBatch: 4,
+            Policy: new PolicyOptions(Layers: 1, LearningRate: 5e-3, EntropyWeight: 1e-3, Advantage: PolicyOptions.Normalized))),
         new TrialProposed(7, Pattern, 2, 123456789012345L),
         new TrialLeased(7, "akka.tcp://autodropout@127.0.0.1:1/user/trainer-0", new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero)),
         new TrialCompleted(7, "t", 0.8125, new TrialMetricsReport(0.8125, 0.5, 1000, 12.5, 80)),
@@ -98,7 +99,7 @@ public class SerializerTests : IDisposable
         var serializer = (AutoDropoutSerializer)_system.Serialization.FindSerializerForType(typeof(TrialProposed));
         foreach (var e in ((IEnumerable<object[]>)Messages()).Select(r => r[0]).Where(m => m is ISearchEvent or SearchRegistered or SearchDeleted))
             Assert.Matches(@"-v[0-9]+$", serializer.Manifest(e));
-        Assert.Equal("search-snapshot-v1", serializer.Manifest(((IEnumerable<object[]>)Messages()).Select(r => r[0]).OfType<SearchSnapshot>().Single()));
+        Assert.Equal("search-snapshot-v2", serializer.Manifest(((IEnumerable<object[]>)Messages()).Select(r => r[0]).OfType<SearchSnapshot>().Single()));
     }
 
     [Fact]
