@@ -21,6 +21,7 @@ namespace AutoDropout.Cluster;
 ///   POST /v1/searches                     start a search (body: a search spec)
 ///   POST /v1/searches/NAME/pause|resume|stop
 ///   POST /v1/searches/NAME/extend           body {"trials": N}
+///   DELETE /v1/searches/NAME              delete a stopped or completed search (journal too); the name is free again
 ///   GET  /v1/evaluations                  every evaluation job, summarised
 ///   GET  /v1/evaluations/NAME             one evaluation with its table
 ///   POST /v1/evaluations                  start an evaluation job (body: an evaluation request)
@@ -75,7 +76,14 @@ public sealed class CommandEndpoint : IDisposable
         catch (Exception e)
         {
             _log.Warning(e, "command endpoint failed on {0} {1}", context.Request.HttpMethod, context.Request.Url?.AbsolutePath);
-            try { response.StatusCode = 500; } catch (InvalidOperationException) { }
+            try
+            {
+                // a body too, so the client can say more than "500"
+                response.StatusCode = 500;
+                response.ContentType = "application/json";
+                await response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(Error(500, $"the node failed on this request: {e.Message}").Item2));
+            }
+            catch (Exception) { /* the response was under way or the client went away */ }
         }
         finally
         {
@@ -86,9 +94,9 @@ public sealed class CommandEndpoint : IDisposable
     private async Task<(int Status, string Body)> Route(HttpListenerRequest request)
     {
         var segments = (request.Url?.AbsolutePath ?? "/").Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
-        bool isGet = request.HttpMethod == "GET", isPost = request.HttpMethod == "POST";
+        bool isGet = request.HttpMethod == "GET", isPost = request.HttpMethod == "POST", isDelete = request.HttpMethod == "DELETE";
         if (segments is not ["v1", ..]) return Error(404, "unknown path; the API lives under /v1");
-        if (isPost && !Authorised(request)) return Error(401, "this command changes state: present the node's token (--token or AUTODROPOUT_TOKEN)");
+        if ((isPost || isDelete) && !Authorised(request)) return Error(401, "this command changes state: present the node's token (--token or AUTODROPOUT_TOKEN)");
 
         switch (segments[1..])
         {
@@ -99,19 +107,14 @@ public sealed class CommandEndpoint : IDisposable
             case ["searches", var name] when isGet:
                 return await AskController(new GetSearch(name));
             case ["searches"] when isPost:
-                SearchSpec? spec;
-                try
-                {
-                    spec = await JsonSerializer.DeserializeAsync(request.InputStream, SpecJsonContext.Default.SearchSpec);
-                }
-                catch (JsonException e)
-                {
-                    return Error(400, $"the body is not a search spec: {e.Message}");
-                }
-                if (spec is null) return Error(400, "the body is not a search spec");
+                SearchSpec spec;
+                try { spec = SpecInput.ReadSearchSpec(await Body(request)); }
+                catch (FormatException e) { return Error(400, $"the body is {e.Message}"); }
                 try { spec.Validate(); }
                 catch (ArgumentException e) { return Error(400, e.Message); }
                 return await AskController(new StartSearch(spec));
+            case ["searches", var name] when isDelete:
+                return await AskController(new DeleteSearch(name));
             case ["searches", var name, "pause"] when isPost:
                 return await AskController(new PauseSearch(name));
             case ["searches", var name, "resume"] when isPost:
@@ -130,19 +133,19 @@ public sealed class CommandEndpoint : IDisposable
             case ["evaluations", var name] when isGet:
                 return await AskController(new GetEvaluation(name));
             case ["evaluations"] when isPost:
-                EvaluationRequest? evaluation;
-                try
-                {
-                    evaluation = await JsonSerializer.DeserializeAsync(request.InputStream, SpecJsonContext.Default.EvaluationRequest);
-                }
-                catch (JsonException e)
-                {
-                    return Error(400, $"the body is not an evaluation request: {e.Message}");
-                }
-                return evaluation is null ? Error(400, "the body is not an evaluation request") : await AskController(new StartEvaluation(evaluation));
+                EvaluationRequest evaluation;
+                try { evaluation = SpecInput.ReadEvaluationRequest(await Body(request)); }
+                catch (FormatException e) { return Error(400, $"the body is {e.Message}"); }
+                return await AskController(new StartEvaluation(evaluation));
             default:
                 return Error(404, $"no such command: {request.HttpMethod} {request.Url?.AbsolutePath}");
         }
+    }
+
+    private static async Task<string> Body(HttpListenerRequest request)
+    {
+        using var reader = new StreamReader(request.InputStream, Encoding.UTF8);
+        return await reader.ReadToEndAsync();
     }
 
     private async Task<(int, string)> AskController(object command)

@@ -15,7 +15,7 @@ internal sealed record GetSearchState;
 /// evaluation, and routes trainers' requests and operators' commands to them. Search and evaluation names share one
 /// namespace, because results come back addressed by name.
 /// </summary>
-public sealed class SearchManager : ReceivePersistentActor
+public sealed partial class SearchManager : ReceivePersistentActor
 {
     private static readonly TimeSpan SummaryTimeout = TimeSpan.FromSeconds(5);
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -30,6 +30,8 @@ public sealed class SearchManager : ReceivePersistentActor
     {
         Recover<SearchRegistered>(Register);
         Recover<EvaluationRegistered>(Register);
+        Recover<SearchDeleted>(Unregister);
+        Recover<RecoveryCompleted>(_ => StartRecoveredSearches());
 
         Command<RequestWork>(OfferWork);
         Command<TrialResult>(result =>
@@ -44,6 +46,7 @@ public sealed class SearchManager : ReceivePersistentActor
         Command<TrialProgress>(progress => Find(progress.Search)?.Forward(progress));
         Command<StartSearch>(OnStart);
         Command<StartEvaluation>(OnStartEvaluation);
+        Command<DeleteSearch>(OnDelete);
         Command<ListSearches>(_ => ListAll(_names.Select(n => _searches[n]), all => new SearchList(all.OfType<SearchSummary>().ToArray())));
         Command<ListEvaluations>(_ => ListAll(_evaluationNames.Select(n => _evaluations[n]), all => new EvaluationList(all.OfType<EvaluationSummary>().ToArray())));
         Command<GetEvaluation>(get =>
@@ -67,10 +70,13 @@ public sealed class SearchManager : ReceivePersistentActor
 
     private void Register(SearchRegistered registered)
     {
-        if (_searches.ContainsKey(registered.Name)) return;
+        if (_names.Contains(registered.Name)) return;
         _names.Add(registered.Name);
-        _searches[registered.Name] = Context.ActorOf(SearchController.Props(registered.Name), $"search-{registered.Name}");
+        // after recovery: a name deleted and registered again later in the journal would otherwise start twice
+        if (!IsRecovering) StartSearchActor(registered.Name);
     }
+
+    private void StartSearchActor(string name) => _searches[name] = Context.ActorOf(SearchController.Props(name), $"search-{name}");
 
     private void Register(EvaluationRegistered registered)
     {

@@ -24,6 +24,10 @@ public sealed record StopSearch(string Search) : ISearchCommand;
 
 public sealed record ExtendSearch(string Search, int AdditionalTrials) : ISearchCommand;
 
+/// <summary>Forget a stopped or completed search: its journal and snapshots are deleted and its name is free again.
+/// The registry handles it, not the search, so it is not an <see cref="ISearchCommand"/>.</summary>
+public sealed record DeleteSearch(string Search) : IAutoDropoutMessage;
+
 public sealed record ListSearches : IAutoDropoutMessage;
 
 public sealed record CommandAccepted(string Message) : IAutoDropoutMessage;
