@@ -70,6 +70,15 @@ public sealed class LocalCluster : IDisposable
         ControllerCommandPort = await Controller.WaitReady(readyTimeout);
     }
 
+    /// <summary>Starts the seed again on its address (e.g. after <see cref="NodeProcess.Crash"/>), with a command
+    /// port this time; returns that port.</summary>
+    public async Task<int> RestartSeed(TimeSpan readyTimeout)
+    {
+        Seed?.Dispose();
+        Seed = NodeProcess.Start("seed", NodeRole.Seed, ["--port", _seedAddress.Split(':')[1], "--cmd-port", "0"], WorkDirectory, _environment);
+        return await Seed.WaitReady(readyTimeout);
+    }
+
     private NodeProcess StartTrainer(int index) =>
         NodeProcess.Start($"trainer-{index + 1}", NodeRole.Trainer,
             ["--port", "0", "--seed-nodes", _seedAddress, "--cmd-port", "-1", "--devices", "cpu"],

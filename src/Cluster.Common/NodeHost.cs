@@ -72,8 +72,14 @@ public static class NodeHost
         int commandPort, string token, IHostApplicationLifetime lifetime)
     {
         var cluster = ClusterExtension.Get(system);
-        // a seed with no other seeds to join starts the cluster on its own
-        if (system.Settings.Config.GetStringList("akka.cluster.seed-nodes").Count == 0) cluster.Join(cluster.SelfAddress);
+        if (system.Settings.Config.GetStringList("akka.cluster.seed-nodes").Count == 0)
+        {
+            // a seed restarted on its address asks the members it last saw first (with itself first in the list it
+            // joins itself only when none of them answers within seed-node-timeout); with none it starts the cluster
+            var known = role == NodeRole.Seed ? SeedMemory.Read(cluster.SelfAddress.Port ?? 0) : [];
+            if (known.Count > 0) cluster.JoinSeedNodes([cluster.SelfAddress, .. known]);
+            else cluster.Join(cluster.SelfAddress);
+        }
 
         var commandHost = node.CommandHost ?? "127.0.0.1";
         var endpoint = commandPort >= 0
