@@ -266,10 +266,10 @@ public sealed class CliParsingTests
     [Fact]
     public void Node_options_are_parsed_by_the_role_and_bench_gets_every_token_after_its_name()
     {
-        var parsed = CliApp.Parse(["node", "seed", "--port", "4053", "--cmd-port", "-1", "--ready-file", "r.json", "--token=abc"]);
+        var parsed = CliApp.Parse(["node", "seed", "--port", "4053", "--cmd-port", "-1", "--ready-file", "r.json", "--token-file=t"]);
         Assert.Empty(parsed.Errors);
         var options = AutoDropout.Cluster.NodeCommandLine.Options(parsed);
-        Assert.Equal((4053, -1, "r.json", "abc"), (options.Port, options.CommandPort, options.ReadyFile, options.Token));
+        Assert.Equal((4053, -1, "r.json", "t"), (options.Port, options.CommandPort, options.ReadyFile, options.TokenFile));
         Assert.Null(options.Host); // not given: the environment, then the HOCON files decide
 
         Assert.Empty(CliApp.Parse(["bench", "soak", "--trials", "3", "--no-trim"]).Errors);
