@@ -105,8 +105,8 @@ public class NodeHostingTests : IDisposable
         Assert.Equal($"Data Source={fromOption}", config.GetString("akka.persistence.snapshot-store.sql.connection-string"));
         Assert.Equal(["controller"], config.GetStringList("akka.cluster.roles"));
         Assert.Equal("keep-oldest", config.GetString("akka.cluster.split-brain-resolver.active-strategy"));
-        // decided by the controllers, never by the stateless seed (the oldest node of most clusters)
-        Assert.Equal("controller", config.GetString("akka.cluster.split-brain-resolver.keep-oldest.role"));
+        // by every member's age, not the controller role: a lone controller's crash must not down the survivors
+        Assert.Equal("", config.GetString("akka.cluster.split-brain-resolver.keep-oldest.role", ""));
         Assert.True(config.GetBoolean("akka.cluster.split-brain-resolver.keep-oldest.down-if-alone"));
         Assert.Equal("Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster", config.GetString("akka.cluster.downing-provider-class"));
 
