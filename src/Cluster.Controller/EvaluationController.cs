@@ -35,7 +35,6 @@ public sealed class EvaluationController : ReceivePersistentActor, IWithTimers
         Recover<ISearchEvent>(e => _state = _state!.Apply(e));
         Recover<RecoveryCompleted>(_ =>
         {
-            Context.Parent.Tell(new JobRecovered());
             if (_state is not { } s) return;
             _log.Info("evaluation {0} recovered: {1} of {2} trials completed, {3} failed", _name, s.Completed, s.Trials.Count, s.Failed);
             foreach (var trainerId in s.LeasedTrials.Select(t => t.Trainer!).Distinct()) _trainers.Tell(new TrainerWatch.Find(trainerId));

@@ -2,10 +2,7 @@ using System.Runtime.Serialization;
 
 namespace AutoDropout.Cluster.Controller;
 
-/// <summary>A job actor tells the registry its recovery finished (local message: never serialised).</summary>
-internal sealed record JobRecovered;
-
-/// <summary>A job actor tells the registry why its recovery failed, just before it stops (local message).</summary>
+/// <summary>A job actor tells the registry why its recovery failed, just before it stops (local message: never serialised).</summary>
 /// <param name="Undecodable">The journal or snapshot holds something the codec cannot read: retrying will not help.</param>
 internal sealed record JobRecoveryFailed(string Reason, bool Undecodable)
 {
@@ -34,6 +31,8 @@ internal sealed record JobRecoveryFailed(string Reason, bool Undecodable)
 internal sealed class JobHealth
 {
     public bool Down { get; set; }
+
+    public DateTime StartedAt { get; set; }
 
     public int Restarts { get; set; }
 

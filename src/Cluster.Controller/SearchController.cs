@@ -46,7 +46,6 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
         Recover<ISearchEvent>(_search.Apply);
         Recover<RecoveryCompleted>(_ =>
         {
-            Context.Parent.Tell(new JobRecovered());
             if (_search.State is not { } s) return;
             _log.Info("search {0} recovered: {1} trials proposed, {2} completed, {3} failed, policy version {4}",
                 _name, s.ProposedCount, s.Completed, s.Failed, s.PolicyVersion);

@@ -120,6 +120,7 @@ public sealed class SearchManager : ReceivePersistentActor, IWithTimers
     {
         var health = _health.TryGetValue(name, out var h) ? h : _health[name] = new JobHealth();
         health.Down = false;
+        health.StartedAt = DateTime.UtcNow;
         var job = evaluation
             ? Context.ActorOf(EvaluationController.Props(name, health.SkipSnapshots), $"evaluation-{name}")
             : Context.ActorOf(SearchController.Props(name, health.SkipSnapshots), $"search-{name}");
@@ -134,10 +135,6 @@ public sealed class SearchManager : ReceivePersistentActor, IWithTimers
     /// </summary>
     private void Supervise()
     {
-        Command<JobRecovered>(_ =>
-        {
-            if (NameOf(Sender) is { } name) { _health[name].Restarts = 0; _health[name].LastFailure = null; }
-        });
         Command<JobPersistFailed>(failed =>
         {
             if (NameOf(Sender) is { } name) _health[name].LastFailure = $"journal write failed: {failed.Reason}";
@@ -160,6 +157,7 @@ public sealed class SearchManager : ReceivePersistentActor, IWithTimers
                 _log.Error("{0} is broken and stays down: {1}", name, why);
                 return;
             }
+            if (DateTime.UtcNow - health.StartedAt > 2 * _maxRestart) health.Restarts = 0; // it ran a good while: start the delays over
             health.Restarts++;
             var delay = JobHealth.Delay(health.Restarts, _minRestart, _maxRestart);
             _log.Warning("{0} stopped ({1}); starting it again from its journal in {2:0.#} s", name, health.LastFailure ?? "no reason given", delay.TotalSeconds);
