@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts a seed, a controller and N trainers on this machine in the background, each logging to $DIR/<node>.log.
 # Usage: deploy/local/start-cluster.sh [DIR] [TRAINERS]      Stop with deploy/local/stop-cluster.sh [DIR]
+# Remoting runs TLS with the cluster certificate $DIR/cluster.pfx (made on first start, owner-only, no password):
+# only processes that can read that file can join.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 dir="${1:-$root/run}"
@@ -11,6 +13,8 @@ seed_port="${AUTODROPOUT_SEED_PORT:-4053}"
 cmd_port="${AUTODROPOUT_CMD_PORT:-9110}"
 
 "$root/autodropout" data info >/dev/null   # builds once, before the nodes start in parallel
+[ -f "$dir/cluster.pfx" ] || "$root/autodropout" tls make-cert --out "$dir/cluster.pfx" --name autodropout-local >/dev/null
+export AUTODROPOUT_TLS_CERT="$dir/cluster.pfx"
 printf 'seed_port=%s\ncmd_port=%s\n' "$seed_port" "$cmd_port" > "$dir/cluster.env"
 start() { # name, node args...
   local name="$1"; shift
@@ -26,4 +30,4 @@ for i in $(seq 1 "$trainers"); do
   start "trainer-$i" trainer --seed-nodes "127.0.0.1:$seed_port" --cmd-port -1 --devices cpu
 done
 echo "cluster starting in $dir; commands: $root/autodropout --endpoint 127.0.0.1:$cmd_port cluster show"
-echo "token: $dir/token (AUTODROPOUT_HOME=$dir)"
+echo "token: $dir/token (AUTODROPOUT_HOME=$dir); cluster certificate: $dir/cluster.pfx"

@@ -38,6 +38,7 @@ public static partial class CliApp
             ReportCommand.Create(),
             PatternCommand.Create(),
             DataCommands.Create(),
+            TlsCommands.Create(),
             NodeCommand.Create(),
             AutoDropout.Bench.BenchCommands.Create(),
         };

@@ -16,6 +16,9 @@ public static class CliOptions
     public static Option<int?> Int(string name, string description, string helpName = "N") =>
         new(name) { Description = description, HelpName = helpName, CustomParser = r => ParseInt(r, name) };
 
+    public static Option<long?> Long(string name, string description, string helpName = "N") =>
+        new(name) { Description = description, HelpName = helpName, CustomParser = r => ParseLong(r, name) };
+
     public static Option<double?> Double(string name, string description, string helpName = "X") =>
         new(name) { Description = description, HelpName = helpName, CustomParser = r => ParseDouble(r, name) };
 
@@ -33,7 +36,18 @@ public static class CliOptions
         if (result.Tokens.Count == 0) return null;
         var text = result.Tokens[^1].Value;
         if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)) return value;
-        result.AddError($"{name}: '{text}' is not a whole number");
+        result.AddError(long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)
+            ? $"{name}: {text} is too large" : $"{name}: '{text}' is not a whole number");
+        return null;
+    }
+
+    private static long? ParseLong(ArgumentResult result, string name)
+    {
+        if (result.Tokens.Count == 0) return null;
+        var text = result.Tokens[^1].Value;
+        if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)) return value;
+        result.AddError(System.Numerics.BigInteger.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)
+            ? $"{name}: {text} is too large" : $"{name}: '{text}' is not a whole number");
         return null;
     }
 

@@ -17,6 +17,13 @@ public sealed class ControlClient(string endpoint, string? token) : IDisposable
 
     public Task<T> Get<T>(string path, JsonTypeInfo<T> type) => Send(new HttpRequestMessage(HttpMethod.Get, path), type);
 
+    public Task<T> Delete<T>(string path, JsonTypeInfo<T> type)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Delete, path);
+        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return Send(request, type);
+    }
+
     public Task<T> Post<T>(string path, string? jsonBody, JsonTypeInfo<T> type)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path)

@@ -5,7 +5,8 @@ namespace AutoDropout.Cli;
 /// <summary>
 /// A seed, a controller and N trainers as separate processes on loopback, with random ports, for the demo and for
 /// tests. Trainers run one torch thread each with OMP_WAIT_POLICY=PASSIVE in their launch environment: busy-waiting
-/// OpenMP threads of several trainers would otherwise starve each other on a small machine.
+/// OpenMP threads of several trainers would otherwise starve each other on a small machine. The nodes share a
+/// throw-away cluster certificate made in the work directory, so their remoting runs TLS as a deployment's would.
 /// </summary>
 public sealed class LocalCluster : IDisposable
 {
@@ -21,9 +22,18 @@ public sealed class LocalCluster : IDisposable
         WorkDirectory = workDirectory;
         Token = token;
         _seedAddress = $"127.0.0.1:{seedPort}";
+        var password = Tokens.NewToken();
+        var certificate = Path.Combine(workDirectory, "cluster.pfx");
+        File.Delete(certificate); // a reused work directory: its old certificate's password is gone
+        using (var made = ClusterTls.Create("autodropout-local", TimeSpan.FromDays(30))) ClusterTls.Write(made, certificate, password);
         _environment = new()
         {
+            // secrets through the environment (readable by this user only), never argv
             ["AUTODROPOUT_TOKEN"] = token,
+            [NodeEnvironment.TlsCertificate] = certificate,
+            [NodeEnvironment.TlsPassword] = password,
+            [NodeEnvironment.TlsPasswordFile] = "", // empty counts as unset: the caller's own must not win
+            [NodeEnvironment.TokenFile] = "",
             ["OMP_WAIT_POLICY"] = "PASSIVE",
             ["OMP_NUM_THREADS"] = "1",
             ["AUTODROPOUT_HOME"] = workDirectory,
@@ -68,6 +78,15 @@ public sealed class LocalCluster : IDisposable
             ["--port", "0", "--seed-nodes", _seedAddress, "--cmd-port", "0", "--db", DatabasePath, .. _controllerArgs],
             WorkDirectory, _environment);
         ControllerCommandPort = await Controller.WaitReady(readyTimeout);
+    }
+
+    /// <summary>Starts the seed again on its address (e.g. after <see cref="NodeProcess.Crash"/>), with a command
+    /// port this time; returns that port.</summary>
+    public async Task<int> RestartSeed(TimeSpan readyTimeout)
+    {
+        Seed?.Dispose();
+        Seed = NodeProcess.Start("seed", NodeRole.Seed, ["--port", _seedAddress.Split(':')[1], "--cmd-port", "0"], WorkDirectory, _environment);
+        return await Seed.WaitReady(readyTimeout);
     }
 
     private NodeProcess StartTrainer(int index) =>

@@ -22,6 +22,7 @@ public static class SearchCommands
                      ("resume", "resume a paused search"), ("stop", "stop a search for good (running trials are cancelled)")])
             search.Add(Control(endpoint, verb, does));
         search.Add(Extend(endpoint));
+        search.Add(Delete(endpoint));
         return search;
     }
 
@@ -149,6 +150,19 @@ public static class SearchCommands
             if (more <= 0) throw new UsageException("search extend needs --trials N (N >= 1)");
             using var client = Client(endpoint, result);
             var reply = await client.Post($"v1/searches/{Uri.EscapeDataString(command.SearchName(result))}/extend", $"{{\"trials\": {more}}}", MessageJsonContext.Default.CommandAccepted);
+            Console.WriteLine(result.GetValue(endpoint.Json) ? JsonSerializer.Serialize(reply, MessageJsonContext.Default.CommandAccepted) : reply.Message);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Delete(EndpointOptions endpoint)
+    {
+        var command = new SearchVerb("delete", "delete a stopped or completed search and its journal; its name can be used again");
+        command.SetAction(async (result, _) =>
+        {
+            using var client = Client(endpoint, result);
+            var reply = await client.Delete($"v1/searches/{Uri.EscapeDataString(command.SearchName(result))}", MessageJsonContext.Default.CommandAccepted);
             Console.WriteLine(result.GetValue(endpoint.Json) ? JsonSerializer.Serialize(reply, MessageJsonContext.Default.CommandAccepted) : reply.Message);
             return ExitCodes.Ok;
         });

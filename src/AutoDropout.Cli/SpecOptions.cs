@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using AutoDropout.Cluster;
 using AutoDropout.Core;
 using AutoDropout.Messages;
@@ -32,7 +31,7 @@ public sealed class SpecOptions
         "hand-made regularisers trained first as reference trials; each at every mask site, or with @late only in the last two groups of a WRN (the cnn's last site), as DropBlock was published", "dropout:0.1,dropblock:3:0.9@late");
     public Option<int?> BatchSize { get; } = CliOptions.Int("--batch-size", $"batch size (default {Defaults.BatchSize})");
     public Option<double?> LearningRate { get; } = CliOptions.Double("--lr", $"learning rate (default {Defaults.LearningRate})");
-    public Option<int?> Seed { get; } = CliOptions.Int("--seed", $"the search's seed (default {Defaults.Seed})");
+    public Option<long?> Seed { get; } = CliOptions.Long("--seed", $"the search's seed (default {Defaults.Seed})");
     public Option<string?> Policy { get; } = CliOptions.Text("--policy",
         $"who writes the patterns: {PolicyOptions.Reinforce} (the learned controller, default) or {PolicyOptions.Random} (uniform samples: the control to compare with)",
         $"{PolicyOptions.Reinforce}|{PolicyOptions.Random}");
@@ -53,16 +52,9 @@ public sealed class SpecOptions
         var defaults = new SearchSpec(name);
         if (result.GetValue(Spec) is { } file)
         {
-            try
-            {
-                defaults = (JsonSerializer.Deserialize(File.ReadAllText(file), SpecJsonContext.Default.SearchSpec)
-                    ?? throw new UsageException($"--spec {file}: empty")) with
-                { Name = name };
-            }
-            catch (Exception e) when (e is JsonException or IOException)
-            {
-                throw new UsageException($"--spec {file}: {e.Message}");
-            }
+            try { defaults = SpecInput.ReadSearchSpec(File.ReadAllText(file)) with { Name = name }; }
+            catch (FormatException e) { throw new UsageException($"--spec {file}: {e.Message}"); }
+            catch (IOException e) { throw new UsageException($"--spec {file}: {e.Message}"); }
         }
         var target = result.GetValue(Target) ?? defaults.Target;
         // a language-model target implies the Transformer space and a text corpus unless said otherwise
@@ -87,7 +79,7 @@ public sealed class SpecOptions
                 : defaults.Baselines,
             BatchSize = result.GetValue(BatchSize) ?? defaults.BatchSize,
             LearningRate = result.GetValue(LearningRate) ?? defaults.LearningRate,
-            Seed = result.GetValue(Seed) ?? (int)defaults.Seed,
+            Seed = result.GetValue(Seed) ?? defaults.Seed,
             Policy = result.GetValue(Policy) is { } kind ? defaults.PolicyOrDefault with { Kind = kind } : defaults.Policy,
             PolicyBatch = result.GetValue(PolicyBatch) ?? defaults.PolicyBatch,
             LeaseSeconds = result.GetValue(LeaseSeconds) ?? defaults.LeaseSeconds,

@@ -1,7 +1,7 @@
 namespace AutoDropout.Cli;
 
 /// <summary>
-/// The command token. A node without --token / AUTODROPOUT_TOKEN uses the one in the state directory
+/// The command token. A node without --token-file / AUTODROPOUT_TOKEN uses the one in the state directory
 /// (~/.autodropout/token, created on first use, readable by its owner only), and so does the CLI on the same host.
 /// </summary>
 public static class Tokens

@@ -39,6 +39,13 @@ public sealed record BaselineSpec(RegulariserKind Kind, double Rate = 0, int Blo
 {
     public static readonly BaselineSpec None = new(RegulariserKind.None);
 
+    /// <summary>Refuses a block larger than any feature map here; not part of <see cref="Parse"/>, which reads persisted
+    /// baselines too. A size too large for an int came out of Parse as int.MaxValue.</summary>
+    public void CheckLimits()
+    {
+        if (BlockSize > GridLimits.MaxValue) throw new ArgumentException($"baseline '{this}': the block size is at most {GridLimits.MaxValue}");
+    }
+
     private const string Known = "none, dropout:P, spatial:P or dropblock:SIZE:KEEP, optionally followed by @all or @late";
 
     /// <summary>

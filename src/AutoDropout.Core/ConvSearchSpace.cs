@@ -35,13 +35,15 @@ public sealed record ConvSearchSpace(
         static void Check<T>(string name, ImmutableArray<T> grid, Func<T, bool> valid, string rule)
         {
             if (grid.IsDefaultOrEmpty) throw new ArgumentException($"grid.{name}: needs at least one value");
+            // each value is a choice the policy has an output for
+            if (grid.Length > GridLimits.MaxValues) throw new ArgumentException($"grid.{name}: at most {GridLimits.MaxValues} values");
             if (grid.Distinct().Count() != grid.Length) throw new ArgumentException($"grid.{name}: values must be distinct");
             foreach (var value in grid)
                 if (!valid(value)) throw new ArgumentException($"grid.{name}: {value} is not {rule}");
         }
-        Check("sizes", Sizes, v => v >= 1, "a size of at least 1");
-        Check("strides", Strides, v => v >= 1, "a stride of at least 1");
-        Check("repeats", Repeats, v => v >= 1, "a repeat count of at least 1");
+        Check("sizes", Sizes, v => v is >= 1 and <= GridLimits.MaxValue, $"a size from 1 to {GridLimits.MaxValue}");
+        Check("strides", Strides, v => v is >= 1 and <= GridLimits.MaxValue, $"a stride from 1 to {GridLimits.MaxValue}");
+        Check("repeats", Repeats, v => v is >= 1 and <= GridLimits.MaxValue, $"a repeat count from 1 to {GridLimits.MaxValue}");
         Check("rotations", Rotations, v => v is >= 0 and < 360, "an angle in [0, 360) degrees");
         Check("shears", Shears, v => v is >= 0 and < 1 && double.IsFinite(v), "a shear in [0, 1)");
     }
@@ -150,3 +152,13 @@ public sealed record ConvSearchSpace(
 }
 
 public sealed class PatternException(string message) : Exception(message);
+
+/// <summary>Limits on a new search's grids; replayed grids are not checked again.</summary>
+public static class GridLimits
+{
+    /// <summary>Values per grid.</summary>
+    public const int MaxValues = 64;
+
+    /// <summary>A size, stride or repeat count in pixels or tokens: larger than any feature map or context here.</summary>
+    public const int MaxValue = 4096;
+}

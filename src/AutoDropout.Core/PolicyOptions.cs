@@ -31,6 +31,9 @@ public sealed record PolicyOptions(
     public const string Normalized = "normalized";
     public const string Raw = "raw";
 
+    /// <summary>The controller samples on one CPU thread between messages: a policy bigger than this would stall it.</summary>
+    public const int MaxLayers = 8, MaxWidth = 256, MaxHeads = 32;
+
     /// <summary>
     /// What a spec without policy options meant when it was written by 0.2 or earlier: that release's defaults,
     /// spelled out so a later change of defaults cannot change how an old journal replays.
@@ -39,14 +42,14 @@ public sealed record PolicyOptions(
 
     public void Validate()
     {
-        if (Layers < 1) throw new ArgumentException("policy.layers must be at least 1");
-        if (Width < 4) throw new ArgumentException("policy.width must be at least 4");
-        if (Heads < 1 || Width % Heads != 0) throw new ArgumentException("policy.heads must divide policy.width");
-        if (LearningRate <= 0) throw new ArgumentException("policy.learning_rate must be positive");
-        if (EntropyWeight < 0) throw new ArgumentException("policy.entropy_weight must not be negative");
-        if (BaselineDecay is < 0 or >= 1) throw new ArgumentException("policy.baseline_decay must be in [0, 1)");
-        if (Temperature <= 0) throw new ArgumentException("policy.temperature must be positive");
-        if (TanhCap <= 0) throw new ArgumentException("policy.tanh_cap must be positive");
+        if (Layers is < 1 or > MaxLayers) throw new ArgumentException($"policy.layers must be from 1 to {MaxLayers}");
+        if (Width is < 4 or > MaxWidth) throw new ArgumentException($"policy.width must be from 4 to {MaxWidth}");
+        if (Heads is < 1 or > MaxHeads || Width % Heads != 0) throw new ArgumentException($"policy.heads must divide policy.width and be at most {MaxHeads}");
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentException("policy.learning_rate must be positive");
+        if (!(EntropyWeight >= 0) || !double.IsFinite(EntropyWeight)) throw new ArgumentException("policy.entropy_weight must not be negative");
+        if (BaselineDecay is < 0 or >= 1 || double.IsNaN(BaselineDecay)) throw new ArgumentException("policy.baseline_decay must be in [0, 1)");
+        if (!(Temperature > 0) || !double.IsFinite(Temperature)) throw new ArgumentException("policy.temperature must be positive");
+        if (!(TanhCap > 0) || !double.IsFinite(TanhCap)) throw new ArgumentException("policy.tanh_cap must be positive");
         if (Kind is not (Reinforce or Random)) throw new ArgumentException($"policy.kind: '{Kind}' is not {Reinforce} or {Random}");
         if (Advantage is not (Normalized or Raw)) throw new ArgumentException($"policy.advantage: '{Advantage}' is not {Normalized} or {Raw}");
     }

@@ -11,6 +11,10 @@ public sealed partial record TargetSpec(string Name, int Depth, int Widen)
 {
     public const string Cnn = "cnn";
 
+    /// <summary>Largest WRN a new search may name: deeper nets make patterns of hundreds more tokens that the
+    /// controller samples one by one (WRN-100 has 97 sites, 776 tokens); wider ones only cost trainers memory.</summary>
+    public const int MaxDepth = 100, MaxWiden = 20;
+
     public bool IsWideResNet => Depth > 0;
 
     /// <summary>Residual blocks per group of a WRN-D-K: (D - 4) / 6.</summary>
@@ -26,7 +30,7 @@ public sealed partial record TargetSpec(string Name, int Depth, int Widen)
         var match = WrnName().Match(lower);
         if (match.Success)
         {
-            int depth = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), widen = int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture);
+            int depth = Number(name, match.Groups[1].Value, "depth"), widen = Number(name, match.Groups[2].Value, "widen factor");
             if (depth < 10 || (depth - 4) % 6 != 0)
                 throw new ArgumentException($"target '{name}': WRN depth must be 6n+4 and at least 10 (10, 16, 22, 28, ...)");
             if (widen < 1) throw new ArgumentException($"target '{name}': WRN widen factor must be at least 1");
@@ -34,6 +38,19 @@ public sealed partial record TargetSpec(string Name, int Depth, int Widen)
         }
         throw new ArgumentException($"unknown target '{name}': expected 'cnn' or 'wrn-D-K' (e.g. wrn-16-2)");
     }
+
+    /// <summary>Refuses a WRN larger than a new search may train; not part of <see cref="Parse"/>, so specs persisted
+    /// before the limits existed still load.</summary>
+    public void CheckLimits()
+    {
+        if (Depth > MaxDepth) throw new ArgumentException($"target '{Name}': WRN depth at most {MaxDepth}");
+        if (Widen > MaxWiden) throw new ArgumentException($"target '{Name}': WRN widen factor at most {MaxWiden}");
+    }
+
+    /// <summary>A number of a target's name; one too large for an int is a bad name, not a crash.</summary>
+    internal static int Number(string name, string digits, string what) =>
+        int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            ? value : throw new ArgumentException($"target '{name}': the {what} {digits} is too large");
 
     [GeneratedRegex(@"^wrn-(\d+)-(\d+)$")]
     private static partial Regex WrnName();

@@ -172,9 +172,12 @@ public sealed record TransformerSearchSpace(ImmutableArray<int> Sizes, Immutable
         static void Check(string name, ImmutableArray<int> grid, int minimum)
         {
             if (grid.IsDefaultOrEmpty) throw new ArgumentException($"grid.{name}: needs at least one value");
+            // each value is a choice the policy has an output for
+            if (grid.Length > GridLimits.MaxValues) throw new ArgumentException($"grid.{name}: at most {GridLimits.MaxValues} values");
             if (grid.Distinct().Count() != grid.Length) throw new ArgumentException($"grid.{name}: values must be distinct");
             foreach (var value in grid)
                 if (value < minimum) throw new ArgumentException($"grid.{name}: {value} is below {minimum}");
+                else if (value > GridLimits.MaxValue) throw new ArgumentException($"grid.{name}: {value} is above {GridLimits.MaxValue}");
         }
         Check("sizes", Sizes, 1);
         Check("strides", Strides, 2);

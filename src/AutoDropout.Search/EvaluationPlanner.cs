@@ -22,10 +22,13 @@ public static class EvaluationPlanner
     public static EvaluationSpec Plan(EvaluationRequest request, SearchState search, IReadOnlySet<string> taken)
     {
         var source = search.Spec;
+        if (request.Baselines?.Any(b => b is null) == true) throw new ArgumentException("baselines: an entry is null");
         if (request.Top is < 0 or > MaxTop) throw new ArgumentException($"top: from 0 to {MaxTop} patterns");
         if (request.Seeds is < 1 or > MaxSeeds) throw new ArgumentException($"seeds: from 1 to {MaxSeeds}");
-        if (request.Epochs is { } e && (!double.IsFinite(e) || e <= 0)) throw new ArgumentException("epochs: must be positive");
-        if (request.Steps is <= 0) throw new ArgumentException("steps: must be at least 1");
+        // the limits of a new search's budget and lease hold for a new evaluation too
+        if (request.Epochs is { } e && !(e is > 0 and <= SearchSpec.MaxTrainEpochs)) throw new ArgumentException($"epochs: must be positive and at most {SearchSpec.MaxTrainEpochs}");
+        if (request.Steps is <= 0 or > SearchSpec.MaxTrainSteps) throw new ArgumentException($"steps: from 1 to {SearchSpec.MaxTrainSteps}");
+        if (request.LeaseSeconds is <= 0 or > SearchSpec.MaxLeaseSeconds) throw new ArgumentException($"lease_seconds: from 1 to {SearchSpec.MaxLeaseSeconds}");
         if (request.Epochs is not null && request.Steps is not null) throw new ArgumentException("give epochs or steps, not both");
 
         var best = search.Trials.Values
@@ -38,11 +41,13 @@ public static class EvaluationPlanner
             throw new ArgumentException($"search '{source.Name}' has no completed pattern yet: nothing to evaluate (or ask for --top 0)");
 
         string target = request.Target ?? source.Target;
+        if (request.Target is not null) CheckLimits(request.Target);
         var candidates = best.Select(t => new EvaluationCandidate($"pattern #{t.Id}", Transfer(t.Pattern, source.Target, target), t.Id, t.Reward)).ToList();
         var baselines = request.Baselines ?? (source.IsTransformer ? LanguageModelBaselines : ImageBaselines);
         foreach (var text in baselines)
         {
             var baseline = BaselineSpec.Parse(text); // throws with the baseline named
+            baseline.CheckLimits();
             candidates.Add(new EvaluationCandidate(baseline.ToString(), new BaselinePattern(baseline)));
         }
 
@@ -88,6 +93,17 @@ public static class EvaluationPlanner
                     throw new ArgumentException($"{candidate.Label}: {pattern.SiteCount} sites, but {spec.Target} has {sites}");
             }
         }
+    }
+
+    /// <summary>A new target is held to a new search's limits (the searched one was, or predates them). A name that
+    /// does not parse is left to the transfer, which says why.</summary>
+    private static void CheckLimits(string target)
+    {
+        Action? check = null;
+        try { check = LanguageModelSpec.IsLanguageModelName(target) ? LanguageModelSpec.Parse(target).CheckLimits : TargetSpec.Parse(target).CheckLimits; }
+        catch (ArgumentException) { }
+        try { check?.Invoke(); }
+        catch (ArgumentException e) { throw new ArgumentException($"target: {e.Message}"); }
     }
 
     /// <summary>A pattern of the searched target, for the evaluated one (<see cref="PatternTransfer"/>: same family only).</summary>

@@ -124,6 +124,9 @@ public static class SearchDecider
     private static Decision ExtendSearch(SearchState state, int additional)
     {
         if (additional <= 0) return Decision.Refuse(RejectionKind.Invalid, "trials: an extension adds at least 1 trial");
+        // the count is folded into an int on every replay: keep it far from overflowing
+        if ((long)state.Spec.Trials + state.ExtraTrials + additional > SearchSpec.MaxTrials)
+            return Decision.Refuse(RejectionKind.Invalid, $"trials: a search runs at most {SearchSpec.MaxTrials} trials besides its baselines");
         if (state.Stopped) return Decision.Refuse(RejectionKind.Conflict, $"search '{state.Spec.Name}' is stopped; start a new one");
         return new([new SearchExtended(additional)],
             Message: $"search '{state.Spec.Name}' extended by {additional} trials to {state.TotalTrials + additional}");

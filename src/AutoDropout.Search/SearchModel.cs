@@ -9,10 +9,26 @@ namespace AutoDropout.Search;
 /// </summary>
 public sealed class SearchModel(Func<SearchSpec, IPatternPolicy> newPolicy) : IDisposable
 {
+    // the policy built to check a new spec, used by the SearchCreated that follows instead of building it twice
+    private (SearchSpec Spec, IPatternPolicy Policy)? _built;
+
     public SearchState? State { get; private set; }
     public IPatternPolicy? Policy { get; private set; }
 
-    public Decision Decide(SearchCommand command) => SearchDecider.Decide(State, command, Policy);
+    /// <summary>Decides; a new spec whose policy cannot be built is refused here, before it is persisted, because a
+    /// persisted one would fail again at every recovery.</summary>
+    public Decision Decide(SearchCommand command)
+    {
+        var decision = SearchDecider.Decide(State, command, Policy);
+        if (decision.Events is not [SearchCreated created]) return decision;
+        DisposeBuilt();
+        try { _built = (created.Spec, newPolicy(created.Spec)); }
+        catch (Exception e) // whatever the policy's library throws: the spec is refused, the controller lives on
+        {
+            return Decision.Refuse(RejectionKind.Invalid, $"policy: cannot be built for this spec: {e.Message}");
+        }
+        return decision;
+    }
 
     public void Apply(ISearchEvent e)
     {
@@ -20,7 +36,12 @@ public sealed class SearchModel(Func<SearchSpec, IPatternPolicy> newPolicy) : ID
         {
             Policy?.Dispose();
             State = SearchState.Create(created.Spec);
-            Policy = newPolicy(created.Spec);
+            if (_built is { } built && ReferenceEquals(built.Spec, created.Spec))
+            {
+                Policy = built.Policy;
+                _built = null;
+            }
+            else Policy = newPolicy(created.Spec);
             return;
         }
         var state = State ?? throw new InvalidOperationException($"{e.GetType().Name} before SearchCreated");
@@ -56,5 +77,15 @@ public sealed class SearchModel(Func<SearchSpec, IPatternPolicy> newPolicy) : ID
         return model;
     }
 
-    public void Dispose() => Policy?.Dispose();
+    private void DisposeBuilt()
+    {
+        _built?.Policy.Dispose();
+        _built = null;
+    }
+
+    public void Dispose()
+    {
+        DisposeBuilt();
+        Policy?.Dispose();
+    }
 }

@@ -11,17 +11,19 @@ public static class SearchViews
             state.Best?.Reward, state.Best?.Pattern.Hash());
 
     /// <param name="progress">The latest progress report per running trial, kept in memory by the controller.</param>
-    public static IReadOnlyList<TrialView> Trials(SearchState state, IReadOnlyDictionary<int, TrialProgress>? progress = null) =>
-        state.Trials.Values.Select(t => new TrialView(t.Id, t.Status, t.Pattern.ToCompact(), t.Pattern.Hash(), t.PolicyVersion,
+    public static IReadOnlyList<TrialView> Trials(SearchState state, IReadOnlyDictionary<int, TrialProgress>? progress = null,
+        int from = 0, int? limit = null) =>
+        state.Trials.Values.Skip(from).Take(limit ?? int.MaxValue).Select(t => new TrialView(t.Id, t.Status, t.Pattern.ToCompact(), t.Pattern.Hash(), t.PolicyVersion,
             t.Reward, t.Status == TrialStatus.Proposed ? null : t.Trainer, t.FailureReason, t.Metrics, t.LearnedAtVersion - 1 - t.PolicyVersion,
             t.Status == TrialStatus.Leased && progress is not null && progress.TryGetValue(t.Id, out var p) && p.TrainerId == t.Trainer ? p : null,
             (t.Pattern as BaselinePattern)?.Baseline.ToString())).ToArray();
 
-    public static SearchDetails Details(SearchModel model, IReadOnlyDictionary<int, TrialProgress>? progress = null)
+    /// <summary>A search with its trials from <paramref name="from"/> on (at most <paramref name="limit"/>, all when null).</summary>
+    public static SearchDetails Details(SearchModel model, IReadOnlyDictionary<int, TrialProgress>? progress = null, int from = 0, int? limit = null)
     {
         var state = model.State!;
-        return new(Summary(state), state.Spec, Trials(state, progress), state.Best?.Pattern, model.Policy!.Baseline, model.Policy.StateHash(),
-            state.Updates);
+        return new(Summary(state), state.Spec, Trials(state, progress, Math.Max(0, from), limit), state.Best?.Pattern, model.Policy!.Baseline,
+            model.Policy.StateHash(), state.Updates, Math.Max(0, from), state.Trials.Count);
     }
 
     /// <summary>A log line for an event worth one, or null.</summary>

@@ -21,6 +21,7 @@ namespace AutoDropout.Cluster;
 ///   POST /v1/searches                     start a search (body: a search spec)
 ///   POST /v1/searches/NAME/pause|resume|stop
 ///   POST /v1/searches/NAME/extend           body {"trials": N}
+///   DELETE /v1/searches/NAME              delete a stopped or completed search (journal too); the name is free again
 ///   GET  /v1/evaluations                  every evaluation job, summarised
 ///   GET  /v1/evaluations/NAME             one evaluation with its table
 ///   POST /v1/evaluations                  start an evaluation job (body: an evaluation request)
@@ -75,7 +76,14 @@ public sealed class CommandEndpoint : IDisposable
         catch (Exception e)
         {
             _log.Warning(e, "command endpoint failed on {0} {1}", context.Request.HttpMethod, context.Request.Url?.AbsolutePath);
-            try { response.StatusCode = 500; } catch (InvalidOperationException) { }
+            try
+            {
+                // a body too, so the client can say more than "500"
+                response.StatusCode = 500;
+                response.ContentType = "application/json";
+                await response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(Error(500, $"the node failed on this request: {e.Message}").Item2));
+            }
+            catch (Exception) { /* the response was under way or the client went away */ }
         }
         finally
         {
@@ -86,9 +94,9 @@ public sealed class CommandEndpoint : IDisposable
     private async Task<(int Status, string Body)> Route(HttpListenerRequest request)
     {
         var segments = (request.Url?.AbsolutePath ?? "/").Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
-        bool isGet = request.HttpMethod == "GET", isPost = request.HttpMethod == "POST";
+        bool isGet = request.HttpMethod == "GET", isPost = request.HttpMethod == "POST", isDelete = request.HttpMethod == "DELETE";
         if (segments is not ["v1", ..]) return Error(404, "unknown path; the API lives under /v1");
-        if (isPost && !Authorised(request)) return Error(401, "this command changes state: present the node's token (--token or AUTODROPOUT_TOKEN)");
+        if ((isPost || isDelete) && !Authorised(request)) return Error(401, "this command changes state: present the node's token (--token or AUTODROPOUT_TOKEN)");
 
         switch (segments[1..])
         {
@@ -97,21 +105,16 @@ public sealed class CommandEndpoint : IDisposable
             case ["searches"] when isGet:
                 return await AskController(new ListSearches());
             case ["searches", var name] when isGet:
-                return await AskController(new GetSearch(name));
+                return await GetSearchInPages(name);
             case ["searches"] when isPost:
-                SearchSpec? spec;
-                try
-                {
-                    spec = await JsonSerializer.DeserializeAsync(request.InputStream, SpecJsonContext.Default.SearchSpec);
-                }
-                catch (JsonException e)
-                {
-                    return Error(400, $"the body is not a search spec: {e.Message}");
-                }
-                if (spec is null) return Error(400, "the body is not a search spec");
+                SearchSpec spec;
+                try { spec = SpecInput.ReadSearchSpec(await Body(request)); }
+                catch (FormatException e) { return Error(400, $"the body is {e.Message}"); }
                 try { spec.Validate(); }
                 catch (ArgumentException e) { return Error(400, e.Message); }
                 return await AskController(new StartSearch(spec));
+            case ["searches", var name] when isDelete:
+                return await AskController(new DeleteSearch(name));
             case ["searches", var name, "pause"] when isPost:
                 return await AskController(new PauseSearch(name));
             case ["searches", var name, "resume"] when isPost:
@@ -130,35 +133,60 @@ public sealed class CommandEndpoint : IDisposable
             case ["evaluations", var name] when isGet:
                 return await AskController(new GetEvaluation(name));
             case ["evaluations"] when isPost:
-                EvaluationRequest? evaluation;
-                try
-                {
-                    evaluation = await JsonSerializer.DeserializeAsync(request.InputStream, SpecJsonContext.Default.EvaluationRequest);
-                }
-                catch (JsonException e)
-                {
-                    return Error(400, $"the body is not an evaluation request: {e.Message}");
-                }
-                return evaluation is null ? Error(400, "the body is not an evaluation request") : await AskController(new StartEvaluation(evaluation));
+                EvaluationRequest evaluation;
+                try { evaluation = SpecInput.ReadEvaluationRequest(await Body(request)); }
+                catch (FormatException e) { return Error(400, $"the body is {e.Message}"); }
+                return await AskController(new StartEvaluation(evaluation));
             default:
                 return Error(404, $"no such command: {request.HttpMethod} {request.Url?.AbsolutePath}");
         }
     }
 
+    private static async Task<string> Body(HttpListenerRequest request)
+    {
+        using var reader = new StreamReader(request.InputStream, Encoding.UTF8);
+        return await reader.ReadToEndAsync();
+    }
+
     private async Task<(int, string)> AskController(object command)
     {
-        object reply;
-        try { reply = await _controller.Ask<object>(command, AskTimeout); }
-        catch (AskTimeoutException)
-        {
-            return Error(503, $"the controller did not answer within {AskTimeout.TotalSeconds:0} s (is a controller node up and in the cluster?)");
-        }
-        return reply switch
-        {
-            CommandRejected r => Error(r.Reason.StartsWith("no such ", StringComparison.Ordinal) ? 404 : 409, r.Reason),
-            _ => (200, Json(reply)),
-        };
+        try { return Reply(await _controller.Ask<object>(command, AskTimeout)); }
+        catch (AskTimeoutException) { return ControllerSilent(); }
     }
+
+    /// <summary>
+    /// A search's trials, asked for <see cref="TrialPage"/> at a time and answered whole: one reply holding every
+    /// trial of a large search would outgrow remoting's frame (4 MiB, about 9,000 CNN trials) between nodes.
+    /// </summary>
+    private async Task<(int, string)> GetSearchInPages(string name)
+    {
+        SearchDetails? first = null;
+        var trials = new List<TrialView>();
+        while (true)
+        {
+            object reply;
+            try { reply = await _controller.Ask<object>(new GetSearch(name, trials.Count, TrialPage), AskTimeout); }
+            catch (AskTimeoutException) { return ControllerSilent(); }
+            if (reply is not SearchDetails page) return Reply(reply);
+            first ??= page;
+            trials.AddRange(page.Trials);
+            // trials are only ever added, in id order, so pages read later only find more of them
+            if (page.Trials.Count < TrialPage || trials.Count >= (page.TrialsTotal ?? 0)) break;
+        }
+        return (200, Json(first with { Trials = trials, TrialsFrom = 0, TrialsTotal = trials.Count }));
+    }
+
+    /// <summary>Trials per page: 2,000 CNN trials are about 1 MiB of JSON.</summary>
+    public const int TrialPage = 2000;
+
+    private static (int, string) Reply(object reply) => reply switch
+    {
+        CommandRejected r => Error(r.Reason.StartsWith("no such ", StringComparison.Ordinal) ? 404 : 409, r.Reason),
+        _ => (200, Json(reply)),
+    };
+
+    private static (int, string) ControllerSilent() =>
+        Error(503, $"the controller did not answer within {AskTimeout.TotalSeconds:0} s (is a controller node up and in the cluster?)");
 
     private string ClusterJson()
     {

@@ -1,8 +1,10 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Akka;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Configuration;
+using Akka.Event;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,13 +32,20 @@ public static class NodeHost
     public static IHost Create(NodeRole role, NodeOptions options, Func<string, string?>? environment,
         IEnumerable<string> roleFiles, Action<AkkaConfigurationBuilder> configureRole)
     {
-        var node = options.Over(NodeOptions.FromEnvironment(environment ?? NodeEnvironment.Process));
+        environment ??= NodeEnvironment.Process;
+        var fromEnvironment = NodeOptions.FromEnvironment(environment);
+        var node = options.Over(fromEnvironment);
         int commandPort = node.CommandPort ?? 0;
-        var token = commandPort < 0 ? "" : node.Token ?? NodeState.LoadOrCreateToken();
+        var token = commandPort < 0 ? "" : Token(options, fromEnvironment);
+        var certificate = node.TlsCertificate is { } certificatePath
+            ? ClusterTls.Load(certificatePath, ClusterTls.Password(environment))
+            : null;
         var files = new List<Config>();
         if (node.ConfigFile is not null) files.Add(ConfigurationFactory.ParseString(File.ReadAllText(node.ConfigFile)));
         files.AddRange(roleFiles.Select(NodeConfig.EmbeddedConfig));
         files.Add(NodeConfig.EmbeddedConfig("base.conf"));
+        var seedNodes = node.SeedNodes?.Select(s => SeedAddress(s, certificate is not null)).ToArray()
+            ?? (certificate is null ? null : SeedsOverTls(files));
 
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Services.AddAkka(NodeOptions.SystemName, (akka, services) =>
@@ -46,15 +55,11 @@ public static class NodeHost
             foreach (var file in files) akka.AddHocon(file, HoconAddMode.Append);
             // every member advertises its version; VersionWatch compares them as nodes join
             akka.AddHocon($"akka.cluster.app-version = \"{ProductVersion.Version}\"", HoconAddMode.Prepend);
-            akka.WithRemoting(new RemoteOptions { HostName = node.Host, Port = node.Port });
-            akka.WithClustering(new ClusterOptions
-            {
-                Roles = [RoleName(role)],
-                SeedNodes = node.SeedNodes?.Select(SeedAddress).ToArray(),
-            });
+            akka.WithRemoting(Remoting(node, certificate));
+            akka.WithClustering(new ClusterOptions { Roles = [RoleName(role)], SeedNodes = seedNodes });
             configureRole(akka);
             var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
-            akka.AddStartup((system, registry) => Started(system, registry, role, node, commandPort, token, lifetime));
+            akka.AddStartup((system, registry) => Started(system, registry, role, node, certificate, commandPort, token, lifetime));
         });
         return builder.Build();
     }
@@ -66,14 +71,64 @@ public static class NodeHost
         return Environment.ExitCode;
     }
 
-    public static string SeedAddress(string hostAndPort) => $"akka.tcp://{NodeOptions.SystemName}@{hostAndPort}";
+    /// <summary>A seed's address; with TLS, Akka's scheme is akka.ssl.tcp.</summary>
+    public static string SeedAddress(string hostAndPort, bool tls = false) =>
+        $"{(tls ? "akka.ssl.tcp" : "akka.tcp")}://{NodeOptions.SystemName}@{hostAndPort}";
+
+    /// <summary>
+    /// The command-line layer's --token-file, then AUTODROPOUT_TOKEN, then AUTODROPOUT_TOKEN_FILE, then the state
+    /// directory's token file (created when missing).
+    /// </summary>
+    private static string Token(NodeOptions commandLine, NodeOptions environment) =>
+        commandLine.TokenFile is { } file ? NodeState.ReadToken(file)
+        : commandLine.Token ?? environment.Token
+        ?? (environment.TokenFile is { } envFile ? NodeState.ReadToken(envFile) : NodeState.LoadOrCreateToken());
+
+    /// <summary>
+    /// Remoting with TLS when the node has the cluster certificate: both ends must present it (mutual
+    /// authentication), and a peer is accepted only if its certificate is the same one.
+    /// </summary>
+    private static RemoteOptions Remoting(NodeOptions node, X509Certificate2? certificate) =>
+        certificate is null
+            ? new RemoteOptions { HostName = node.Host, Port = node.Port }
+            : new RemoteOptions
+            {
+                HostName = node.Host,
+                Port = node.Port,
+                EnableSsl = true,
+                Ssl = new SslOptions
+                {
+                    X509Certificate = certificate,
+                    SuppressValidation = false,
+                    RequireMutualAuthentication = true,
+                    ValidateCertificateHostname = false,
+                    CustomValidator = ClusterTls.Pinned(certificate),
+                },
+            };
+
+    /// <summary>The HOCON files' seeds (base.conf's default among them) in the TLS scheme.</summary>
+    private static string[]? SeedsOverTls(IEnumerable<Config> files)
+    {
+        var merged = files.Aggregate((stronger, weaker) => stronger.WithFallback(weaker));
+        var seeds = merged.GetStringList("akka.cluster.seed-nodes");
+        return seeds.Count == 0 ? null
+            : seeds.Select(s => s.Replace("akka.tcp://", "akka.ssl.tcp://", StringComparison.Ordinal)).ToArray();
+    }
 
     private static void Started(ActorSystem system, IActorRegistry registry, NodeRole role, NodeOptions node,
-        int commandPort, string token, IHostApplicationLifetime lifetime)
+        X509Certificate2? certificate, int commandPort, string token, IHostApplicationLifetime lifetime)
     {
         var cluster = ClusterExtension.Get(system);
-        // a seed with no other seeds to join starts the cluster on its own
-        if (system.Settings.Config.GetStringList("akka.cluster.seed-nodes").Count == 0) cluster.Join(cluster.SelfAddress);
+        if (certificate is null) system.Log.Warning(ClusterTls.PlainWarning(cluster.SelfAddress.Host, cluster.SelfAddress.Port));
+        else system.Log.Info("remoting over TLS; peers must present the cluster certificate {0}", ClusterTls.Fingerprint(certificate));
+        if (system.Settings.Config.GetStringList("akka.cluster.seed-nodes").Count == 0)
+        {
+            // a seed restarted on its address asks the members it last saw first (with itself first in the list it
+            // joins itself only when none of them answers within seed-node-timeout); with none it starts the cluster
+            var known = role == NodeRole.Seed ? SeedMemory.Read(cluster.SelfAddress.Port ?? 0) : [];
+            if (known.Count > 0) cluster.JoinSeedNodes([cluster.SelfAddress, .. known]);
+            else cluster.Join(cluster.SelfAddress);
+        }
 
         var commandHost = node.CommandHost ?? "127.0.0.1";
         var endpoint = commandPort >= 0

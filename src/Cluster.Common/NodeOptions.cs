@@ -24,8 +24,14 @@ public sealed record NodeOptions
     /// <summary>Interface of the command endpoint (loopback by default).</summary>
     public string? CommandHost { get; init; }
 
-    /// <summary>Bearer token that state-changing commands must present (default: the state directory's token file).</summary>
+    /// <summary>Bearer token that state-changing commands must present; only from the environment, never argv.</summary>
     public string? Token { get; init; }
+
+    /// <summary>A file holding the token (default: the state directory's token file).</summary>
+    public string? TokenFile { get; init; }
+
+    /// <summary>The cluster certificate (PKCS#12); none means plain TCP remoting. Its password never comes from argv.</summary>
+    public string? TlsCertificate { get; init; }
 
     /// <summary>A HOCON file layered over the role's files.</summary>
     public string? ConfigFile { get; init; }
@@ -45,6 +51,8 @@ public sealed record NodeOptions
         CommandPort = CommandPort ?? lower.CommandPort,
         CommandHost = CommandHost ?? lower.CommandHost,
         Token = Token ?? lower.Token,
+        TokenFile = TokenFile ?? lower.TokenFile,
+        TlsCertificate = TlsCertificate ?? lower.TlsCertificate,
         ConfigFile = ConfigFile ?? lower.ConfigFile,
         ParentProcessId = ParentProcessId ?? lower.ParentProcessId,
         ReadyFile = ReadyFile ?? lower.ReadyFile,
@@ -59,6 +67,8 @@ public sealed record NodeOptions
         CommandPort = NodeEnvironment.GetInt(environment, NodeEnvironment.CommandPort),
         CommandHost = NodeEnvironment.Get(environment, NodeEnvironment.CommandHost),
         Token = NodeEnvironment.Get(environment, NodeEnvironment.Token),
+        TokenFile = NodeEnvironment.Get(environment, NodeEnvironment.TokenFile),
+        TlsCertificate = NodeEnvironment.Get(environment, NodeEnvironment.TlsCertificate),
         ConfigFile = NodeEnvironment.Get(environment, NodeEnvironment.Config),
     };
 
@@ -75,6 +85,10 @@ public static class NodeEnvironment
     public const string CommandPort = "AUTODROPOUT_CMD_PORT";
     public const string CommandHost = "AUTODROPOUT_CMD_HOST";
     public const string Token = "AUTODROPOUT_TOKEN";
+    public const string TokenFile = "AUTODROPOUT_TOKEN_FILE";
+    public const string TlsCertificate = "AUTODROPOUT_TLS_CERT";
+    public const string TlsPasswordFile = "AUTODROPOUT_TLS_PASSWORD_FILE";
+    public const string TlsPassword = "AUTODROPOUT_TLS_PASSWORD";
     public const string Config = "AUTODROPOUT_CONFIG";
     public const string Home = "AUTODROPOUT_HOME";
     public const string Database = "AUTODROPOUT_DB";

@@ -69,7 +69,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
             Execute(new Report(result), then: () => replyTo.Tell(new TrialResultAck(result.Search, result.TrialId)));
         });
         Command<TrialProgress>(p => _progress[p.TrialId] = p);
-        Command<GetSearch>(_ => Sender.Tell(_search.State is null ? NoSuchSearch() : SearchViews.Details(_search, _progress)));
+        Command<GetSearch>(get => Sender.Tell(_search.State is null ? NoSuchSearch() : SearchViews.Details(_search, _progress, get.TrialsFrom, get.TrialsLimit)));
         Command<GetSearchState>(_ => Sender.Tell(_search.State is { } state ? state : NoSuchSearch()));
         Command<GetSummary>(_ => Sender.Tell(_search.State is { } s ? SearchViews.Summary(s) : NoSuchSearch()));
         Command<PauseSearch>(_ => Execute(new Pause(), Sender, () => CancelRunningTrials("the search was paused")));

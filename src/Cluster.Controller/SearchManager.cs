@@ -19,7 +19,7 @@ internal sealed record RestartJob(string Name, IActorRef Stopped);
 /// evaluation, and routes trainers' requests and operators' commands to them. Search and evaluation names share one
 /// namespace, because results come back addressed by name.
 /// </summary>
-public sealed class SearchManager : ReceivePersistentActor, IWithTimers
+public sealed partial class SearchManager : ReceivePersistentActor, IWithTimers
 {
     private static readonly TimeSpan SummaryTimeout = TimeSpan.FromSeconds(5);
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -40,6 +40,8 @@ public sealed class SearchManager : ReceivePersistentActor, IWithTimers
         _maxRestart = config.GetTimeSpan("autodropout.controller.restart-max-backoff", TimeSpan.FromSeconds(30));
         Recover<SearchRegistered>(Register);
         Recover<EvaluationRegistered>(Register);
+        Recover<SearchDeleted>(Unregister);
+        Recover<RecoveryCompleted>(_ => StartRecoveredSearches());
 
         Command<RequestWork>(OfferWork);
         Command<TrialResult>(result =>
@@ -61,6 +63,7 @@ public sealed class SearchManager : ReceivePersistentActor, IWithTimers
         Command<TrialProgress>(progress => Find(progress.Search)?.Forward(progress));
         Command<StartSearch>(OnStart);
         Command<StartEvaluation>(OnStartEvaluation);
+        Command<DeleteSearch>(OnDelete);
         Command<ListSearches>(_ => ListAll(_names, _searches, (name, status, problem) => new SearchSummary(name, status, 0, 0, 0, 0, 0, null, null, problem),
             all => new SearchList(all.OfType<SearchSummary>().ToArray())));
         Command<ListEvaluations>(_ => ListAll(_evaluationNames, _evaluations, (name, status, problem) => new EvaluationSummary(name, "", status, 0, 0, 0, 0, problem),
@@ -104,10 +107,13 @@ public sealed class SearchManager : ReceivePersistentActor, IWithTimers
 
     private void Register(SearchRegistered registered)
     {
-        if (_searches.ContainsKey(registered.Name)) return;
+        if (_names.Contains(registered.Name)) return;
         _names.Add(registered.Name);
-        _searches[registered.Name] = Spawn(registered.Name, evaluation: false);
+        // after recovery: a name deleted and registered again later in the journal would otherwise start twice
+        if (!IsRecovering) StartSearchActor(registered.Name);
     }
+
+    private void StartSearchActor(string name) => _searches[name] = Spawn(name, evaluation: false);
 
     private void Register(EvaluationRegistered registered)
     {

@@ -24,13 +24,32 @@ public static class SeedNode
         NodeCommandLine.Create(NodeRole.Seed, "the node others join: stateless, port 4053 by default", [],
             (_, options) => NodeHost.Run(CreateHost(options)));
 
+    /// <summary>Logs who comes and goes, and keeps <see cref="SeedMemory"/> up to date for a restart of this seed.</summary>
     private sealed class MembershipLog : ReceiveActor
     {
         public MembershipLog()
         {
             var log = Context.GetLogger();
-            Receive<MemberUp>(m => log.Info("member up: {0} {1}", m.Member.Address, string.Join(",", m.Member.Roles)));
-            Receive<MemberRemoved>(m => log.Info("member removed: {0} (was {1})", m.Member.Address, m.PreviousStatus));
+            var cluster = ClusterExtension.Get(Context.System);
+            void Remember()
+            {
+                try
+                {
+                    SeedMemory.Write(cluster.SelfAddress.Port ?? 0, cluster.State.Members
+                        .Where(m => m.Status == Akka.Cluster.MemberStatus.Up && m.Address != cluster.SelfAddress).Select(m => m.Address));
+                }
+                catch (IOException e) { log.Warning("could not record the cluster's members for a restart: {0}", e.Message); }
+            }
+            Receive<MemberUp>(m =>
+            {
+                log.Info("member up: {0} {1}", m.Member.Address, string.Join(",", m.Member.Roles));
+                Remember();
+            });
+            Receive<MemberRemoved>(m =>
+            {
+                log.Info("member removed: {0} (was {1})", m.Member.Address, m.PreviousStatus);
+                Remember();
+            });
             Receive<UnreachableMember>(m => log.Warning("member unreachable: {0}", m.Member.Address));
             Receive<ReachableMember>(m => log.Info("member reachable again: {0}", m.Member.Address));
             Receive<IClusterDomainEvent>(_ => { });

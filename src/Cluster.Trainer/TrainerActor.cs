@@ -26,25 +26,28 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private readonly DeviceChoice _device;
     private readonly TimeSpan _idlePoll;
     private readonly TimeSpan _resendInterval;
+    private readonly TimeSpan _requestTimeout;
     private readonly WorkKind _kind;
     private readonly DeviceTurn _turn;
     private readonly bool _ownsWorker;
     private readonly CancellationTokenSource _stopping = new();
     private CancellationTokenSource? _currentTrial; // cancelled when the controller abandons the trial (pause/stop)
     private TrainingWorker? _worker;
+    private DateTime? _requestedAt; // the one request for work that has not been answered yet
 
-    public TrainerActor(IActorRef controller, string trainerId, DeviceChoice device, TimeSpan idlePoll, TimeSpan resendInterval)
-        : this(controller, trainerId, device, idlePoll, resendInterval, WorkKind.Search, new DeviceTurn(), null) { }
+    public TrainerActor(IActorRef controller, string trainerId, DeviceChoice device, TimeSpan idlePoll, TimeSpan resendInterval, TimeSpan requestTimeout)
+        : this(controller, trainerId, device, idlePoll, resendInterval, requestTimeout, WorkKind.Search, new DeviceTurn(), null) { }
 
     /// <summary>The evaluator's constructor (public: Akka creates actors through public constructors).</summary>
     public TrainerActor(IActorRef controller, string trainerId, DeviceChoice device, TimeSpan idlePoll, TimeSpan resendInterval,
-        WorkKind kind, DeviceTurn turn, TrainingWorker? worker)
+        TimeSpan requestTimeout, WorkKind kind, DeviceTurn turn, TrainingWorker? worker)
     {
         _controller = controller;
         _trainerId = trainerId;
         _device = device;
         _idlePoll = idlePoll;
         _resendInterval = resendInterval;
+        _requestTimeout = requestTimeout;
         _kind = kind;
         _turn = turn;
         _worker = worker;
@@ -54,8 +57,14 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IActorRef controller, string trainerId, DeviceChoice device, TimeSpan idlePoll, TimeSpan resendInterval) =>
-        Akka.Actor.Props.Create(() => new TrainerActor(controller, trainerId, device, idlePoll, resendInterval));
+    /// <param name="requestTimeout">How long a request for work may go unanswered before another is sent (default
+    /// 30 s): one at a time, so requests buffered during a controller outage do not each become a lease.</param>
+    public static Props Props(IActorRef controller, string trainerId, DeviceChoice device, TimeSpan idlePoll, TimeSpan resendInterval,
+        TimeSpan? requestTimeout = null)
+    {
+        var timeout = requestTimeout ?? TimeSpan.FromSeconds(30);
+        return Akka.Actor.Props.Create(() => new TrainerActor(controller, trainerId, device, idlePoll, resendInterval, timeout));
+    }
 
     protected override void PreStart()
     {
@@ -64,7 +73,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             _worker = new TrainingWorker(_device);
             var evaluatorId = $"{_trainerId}/{EvaluatorName}";
             Context.ActorOf(Akka.Actor.Props.Create(() => new TrainerActor(_controller, evaluatorId, _device, _idlePoll, _resendInterval,
-                WorkKind.Evaluation, _turn, _worker)), EvaluatorName);
+                _requestTimeout, WorkKind.Evaluation, _turn, _worker)), EvaluatorName);
         }
         Self.Tell(new Poll());
     }
@@ -80,17 +89,32 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         if (_ownsWorker) _worker?.Dispose();
     }
 
-    /// <summary>Asking for work; the poll timer also covers a request or reply lost on the way.</summary>
+    /// <summary>
+    /// Asking for work, one request at a time; the poll timer also covers a request or reply lost on the way (after
+    /// the request timeout).
+    /// </summary>
     private void Idle()
     {
         Receive<Poll>(_ =>
         {
-            if (_turn.TryTake(_kind)) _controller.Tell(new RequestWork(_trainerId, _device.Name, _kind));
+            bool waitingForAnswer = _requestedAt is { } at && DateTime.UtcNow - at < _requestTimeout;
+            if (!waitingForAnswer && _turn.TryTake(_kind))
+            {
+                _controller.Tell(new RequestWork(_trainerId, _device.Name, _kind));
+                _requestedAt = DateTime.UtcNow;
+            }
             Timers.StartSingleTimer("poll", new Poll(), _idlePoll);
         });
-        Receive<NoWorkAvailable>(_ => _turn.Release(_kind));
+        Receive<NoWorkAvailable>(_ =>
+        {
+            _requestedAt = null;
+            _turn.Release(_kind);
+        });
+        // a late answer while the sibling holds the device would wait behind its trial with its lease running
+        Receive<WorkAssignment>(_ => !_turn.TryTake(_kind), HandBack);
         Receive<WorkAssignment>(work =>
         {
+            _requestedAt = null;
             Timers.Cancel("poll");
             _log.Info("{0}: {1} trial {2} of {3}: {4}", _trainerId, _kind == WorkKind.Evaluation ? "evaluating" : "training",
                 work.TrialId, work.Search, work.Trial.Regulariser.ToCompact());
@@ -127,8 +151,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// An assignment that reached a busy trainer (an earlier request answered late, e.g. while the controller was
-    /// slow) goes back to the queue at once, as a cancelled trial, instead of waiting out its lease.
+    /// An assignment that reached a busy trainer, or one whose device the sibling holds (an earlier request answered
+    /// late, e.g. while the controller was slow), goes back to the queue at once, as a cancelled trial, instead of
+    /// waiting out its lease.
     /// </summary>
     private void HandBack(WorkAssignment work)
     {

@@ -37,6 +37,7 @@ public static class TrainerNode
         var settings = system.Settings.Config.GetConfig("autodropout.trainer");
         var idlePoll = settings.GetTimeSpan("idle-poll", TimeSpan.FromSeconds(2));
         var resend = settings.GetTimeSpan("result-resend", TimeSpan.FromSeconds(3));
+        var requestTimeout = settings.GetTimeSpan("request-timeout", TimeSpan.FromSeconds(30));
         var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
         // a trainer's id is its full actor path, so a recovered controller can find (and watch) the trainers that
         // hold its leases
@@ -44,7 +45,7 @@ public static class TrainerNode
         {
             var name = $"trainer-{i}";
             var id = new RootActorPath(self) / "user" / name;
-            system.ActorOf(TrainerActor.Props(controllerProxy, id.ToString(), devices[i], idlePoll, resend), name);
+            system.ActorOf(TrainerActor.Props(controllerProxy, id.ToString(), devices[i], idlePoll, resend, requestTimeout), name);
         }
     }
 }

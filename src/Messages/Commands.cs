@@ -14,7 +14,9 @@ public sealed record StartSearch(SearchSpec Spec) : ISearchCommand
     public string Search => Spec.Name;
 }
 
-public sealed record GetSearch(string Search) : ISearchCommand;
+/// <summary>One search with its trials from <paramref name="TrialsFrom"/> on, at most <paramref name="TrialsLimit"/>
+/// of them (all when null): remote callers page, as a large search's trials outgrow remoting's frame.</summary>
+public sealed record GetSearch(string Search, int TrialsFrom = 0, int? TrialsLimit = null) : ISearchCommand;
 
 public sealed record PauseSearch(string Search) : ISearchCommand;
 
@@ -23,6 +25,10 @@ public sealed record ResumeSearch(string Search) : ISearchCommand;
 public sealed record StopSearch(string Search) : ISearchCommand;
 
 public sealed record ExtendSearch(string Search, int AdditionalTrials) : ISearchCommand;
+
+/// <summary>Forget a stopped or completed search: its journal and snapshots are deleted and its name is free again.
+/// The registry handles it, not the search, so it is not an <see cref="ISearchCommand"/>.</summary>
+public sealed record DeleteSearch(string Search) : IAutoDropoutMessage;
 
 public sealed record ListSearches : IAutoDropoutMessage;
 
@@ -49,4 +55,5 @@ public sealed record TrialView(
 /// <param name="Updates">Every policy update so far, oldest first.</param>
 public sealed record SearchDetails(
     SearchSummary Summary, SearchSpec Spec, IReadOnlyList<TrialView> Trials, AutoDropout.Core.DropoutPattern? BestPattern,
-    double? Baseline, string PolicyHash, IReadOnlyList<PolicyUpdateStats>? Updates = null) : IAutoDropoutMessage;
+    double? Baseline, string PolicyHash, IReadOnlyList<PolicyUpdateStats>? Updates = null, int TrialsFrom = 0, int? TrialsTotal = null)
+    : IAutoDropoutMessage;

@@ -58,6 +58,9 @@ public sealed record SearchExtended(int AdditionalTrials) : ISearchEvent;
 /// <summary>Event of the search registry (the singleton), so it knows every search after a restart.</summary>
 public sealed record SearchRegistered(string Name) : IAutoDropoutMessage;
 
+/// <summary>Event of the search registry: the search was deleted (its journal first), so its name is free.</summary>
+public sealed record SearchDeleted(string Name) : IAutoDropoutMessage;
+
 /// <summary>One trial as stored in a snapshot.</summary>
 /// <param name="LearnedAtVersion">The policy version whose update used this trial's reward, if any.</param>
 public sealed record TrialSnapshot(

@@ -29,6 +29,7 @@ public static class MessageCodec
         ("search-stopped-v1", typeof(SearchStopped)),
         ("search-extended-v1", typeof(SearchExtended)),
         ("search-registered-v1", typeof(SearchRegistered)),
+        ("search-deleted-v1", typeof(SearchDeleted)),
         ("search-snapshot-v2", typeof(SearchSnapshot)),
         ("evaluation-created-v1", typeof(EvaluationCreated)),
         ("evaluation-registered-v1", typeof(EvaluationRegistered)),
@@ -46,6 +47,7 @@ public static class MessageCodec
         ("resume-search", typeof(ResumeSearch)),
         ("stop-search", typeof(StopSearch)),
         ("extend-search", typeof(ExtendSearch)),
+        ("delete-search", typeof(DeleteSearch)),
         ("list-searches", typeof(ListSearches)),
         ("command-accepted", typeof(CommandAccepted)),
         ("command-rejected", typeof(CommandRejected)),
@@ -124,6 +126,8 @@ public static class MessageCodec
 [JsonSerializable(typeof(SearchExtended))]
 [JsonSerializable(typeof(ExtendSearch))]
 [JsonSerializable(typeof(SearchRegistered))]
+[JsonSerializable(typeof(SearchDeleted))]
+[JsonSerializable(typeof(DeleteSearch))]
 [JsonSerializable(typeof(SearchSnapshot))]
 [JsonSerializable(typeof(RequestWork))]
 [JsonSerializable(typeof(NoWorkAvailable))]

@@ -54,6 +54,13 @@ public sealed record SearchSpec(
     public const string CifarTen = "cifar-10";
     public const string TextDataset = "text";
 
+    /// <summary>Limits of a new search (docs/operations.md says why each is where it is). They are checked when a
+    /// search starts, never on replay: a search persisted before a limit existed still loads.</summary>
+    public const int MaxTrials = 100_000, MaxTrainSteps = 1_000_000, MaxBatchSize = 8192, MaxPolicyBatch = 1024,
+        MaxLeaseSeconds = 7 * 24 * 3600, MaxBaselines = 100;
+
+    public const double MaxTrainEpochs = 1000;
+
     [JsonIgnore]
     public bool IsTransformer => Space == TransformerSpace;
 
@@ -80,6 +87,10 @@ public sealed record SearchSpec(
     /// <summary>Rejects a bad spec with a message that names the field, before anything is persisted.</summary>
     public void Validate()
     {
+        // JSON may say null where the record does not allow it
+        if (Target is null) throw new ArgumentException("target: required");
+        if (Dataset is null) throw new ArgumentException("dataset: required");
+        if (Space is null) throw new ArgumentException("space: required");
         if (string.IsNullOrWhiteSpace(Name) || !Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') || Name.Length > 64)
             throw new ArgumentException("name: 1-64 characters of letters, digits, '-' or '_'");
         // a search's journal is "search-NAME", and the registry of searches keeps its own as "search-registry"
@@ -88,8 +99,8 @@ public sealed record SearchSpec(
             throw new ArgumentException($"space: unknown search space '{Space}' (known: {ConvSpace}, {TransformerSpace})");
         try
         {
-            if (IsTransformer) LanguageModelSpec.Parse(Target);
-            else TargetSpec.Parse(Target);
+            if (IsTransformer) LanguageModelSpec.Parse(Target).CheckLimits();
+            else TargetSpec.Parse(Target).CheckLimits();
         }
         catch (ArgumentException e)
         {
@@ -103,20 +114,23 @@ public sealed record SearchSpec(
         }
         else if (Dataset is not (FashionMnist or CifarTen))
             throw new ArgumentException($"dataset: unknown image dataset '{Dataset}' (known: {FashionMnist}, {CifarTen})");
-        if (Trials <= 0) throw new ArgumentException("trials: must be at least 1");
-        if (TrainSteps <= 0) throw new ArgumentException("train_steps: must be at least 1");
-        if (TrainEpochs is { } epochs && (!(epochs > 0) || !double.IsFinite(epochs))) throw new ArgumentException("train_epochs: must be positive");
-        if (BatchSize <= 0) throw new ArgumentException("batch_size: must be at least 1");
-        if (!(LearningRate > 0)) throw new ArgumentException("learning_rate: must be positive");
-        if (PolicyBatch <= 0) throw new ArgumentException("policy_batch: must be at least 1");
-        if (ValidationFraction is <= 0 or >= 1) throw new ArgumentException("validation_fraction: must be in (0, 1)");
-        if (LeaseSeconds <= 0) throw new ArgumentException("lease_seconds: must be at least 1");
+        if (Trials is <= 0 or > MaxTrials) throw new ArgumentException($"trials: from 1 to {MaxTrials}");
+        if (TrainSteps is <= 0 or > MaxTrainSteps) throw new ArgumentException($"train_steps: from 1 to {MaxTrainSteps}");
+        if (TrainEpochs is { } epochs && (!(epochs > 0) || !(epochs <= MaxTrainEpochs)))
+            throw new ArgumentException($"train_epochs: must be positive and at most {MaxTrainEpochs}");
+        if (BatchSize is <= 0 or > MaxBatchSize) throw new ArgumentException($"batch_size: from 1 to {MaxBatchSize}");
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentException("learning_rate: must be positive");
+        if (PolicyBatch is <= 0 or > MaxPolicyBatch) throw new ArgumentException($"policy_batch: from 1 to {MaxPolicyBatch}");
+        if (!(ValidationFraction is > 0 and < 1)) throw new ArgumentException("validation_fraction: must be in (0, 1)");
+        if (LeaseSeconds is <= 0 or > MaxLeaseSeconds) throw new ArgumentException($"lease_seconds: from 1 to {MaxLeaseSeconds} (7 days)");
         Grid?.Validate();
         TransformerGrid?.Validate();
+        if (BaselineCount > MaxBaselines) throw new ArgumentException($"baselines: at most {MaxBaselines}");
         foreach (var baseline in Baselines ?? [])
         {
+            if (baseline is null) throw new ArgumentException("baselines: an entry is null");
             BaselineSpec parsed;
-            try { parsed = BaselineSpec.Parse(baseline); }
+            try { (parsed = BaselineSpec.Parse(baseline)).CheckLimits(); }
             catch (ArgumentException e) { throw new ArgumentException($"baselines: {e.Message}"); }
             if (IsTransformer && !parsed.FitsLanguageModels)
                 throw new ArgumentException($"baselines: a language model takes dropout:P or none, not '{baseline}'");

@@ -164,6 +164,60 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [SkippableFact]
+    public async Task A_deleted_search_stays_deleted_after_a_restart_and_its_name_starts_clean()
+    {
+        RequireBackend();
+        var timeout = TimeSpan.FromSeconds(20);
+        var manager = Sys.ActorOf(SearchManager.Props(), "search-manager");
+        var spec = new SearchSpec("doomed", Trials: 4, PolicyBatch: 1, Seed: 3, Policy: new PolicyOptions(Layers: 1, Width: 16));
+        await manager.Ask<CommandAccepted>(new StartSearch(spec), timeout);
+        var trainer = CreateTestProbe();
+        for (int i = 0; i < 2; i++) await Report(manager, trainer, Result(await Lease(manager, trainer, trainer.Ref.Path.ToString()), 0.5, trainer));
+        await AwaitConditionAsync(() => Task.FromResult(CountSnapshots("search-doomed") == 1), timeout); // at policy version 2
+        await manager.Ask<CommandAccepted>(new StartSearch(new SearchSpec("kept", Trials: 1)), timeout);
+
+        var running = await manager.Ask<CommandRejected>(new DeleteSearch("doomed"), timeout);
+        Assert.Contains("stop it first", running.Reason);
+        Assert.Contains("no such search", (await manager.Ask<CommandRejected>(new DeleteSearch("never"), timeout)).Reason);
+        await manager.Ask<CommandAccepted>(new StopSearch("doomed"), timeout);
+        Assert.Equal("search 'doomed' deleted", (await manager.Ask<CommandAccepted>(new DeleteSearch("doomed"), timeout)).Message);
+        Assert.Equal(["kept"], (await manager.Ask<SearchList>(new ListSearches(), timeout)).Searches.Select(s => s.Name));
+        Assert.Contains("no such search", (await manager.Ask<CommandRejected>(new GetSearch("doomed"), timeout)).Reason);
+        Assert.Equal(0L, CountSnapshots("search-doomed"));
+        Shutdown(Sys, TimeSpan.FromSeconds(30), verifySystemShutdown: true);
+
+        using var restarted = ActorSystem.Create("persistence-5", SystemConfig());
+        try
+        {
+            var manager2 = restarted.ActorOf(SearchManager.Props(), "search-manager");
+            Assert.Equal(["kept"], (await manager2.Ask<SearchList>(new ListSearches(), timeout)).Searches.Select(s => s.Name));
+            Assert.Contains("no such search", (await manager2.Ask<CommandRejected>(new GetSearch("doomed"), timeout)).Reason);
+            // the name is free, and the new search has nothing of the old one
+            await manager2.Ask<CommandAccepted>(new StartSearch(spec with { Trials = 7 }), timeout);
+            var fresh = await manager2.Ask<SearchDetails>(new GetSearch("doomed"), timeout);
+            Assert.Equal((7, 0, SearchStatus.Running), (fresh.Summary.Trials, fresh.Trials.Count, fresh.Summary.Status));
+        }
+        finally
+        {
+            await restarted.Terminate();
+        }
+
+        // registered, deleted and registered again in one registry journal: the last search is the one that recovers
+        using var third = ActorSystem.Create("persistence-6", SystemConfig());
+        try
+        {
+            var manager3 = third.ActorOf(SearchManager.Props(), "search-manager");
+            var again = await manager3.Ask<SearchDetails>(new GetSearch("doomed"), timeout);
+            Assert.Equal((7, 0), (again.Summary.Trials, again.Trials.Count));
+            Assert.Equal(["doomed", "kept"], (await manager3.Ask<SearchList>(new ListSearches(), timeout)).Searches.Select(s => s.Name).Order());
+        }
+        finally
+        {
+            await third.Terminate();
+        }
+    }
+
+    [SkippableFact]
     public async Task A_bad_spec_is_rejected_naming_the_field_before_anything_is_persisted()
     {
         RequireBackend();

@@ -30,6 +30,7 @@ public sealed class CliParsingTests
     [InlineData("search resume", "NAME --endpoint --token")]
     [InlineData("search stop", "NAME --endpoint --token")]
     [InlineData("search extend", "NAME --trials --endpoint --token")]
+    [InlineData("search delete", "NAME --endpoint --token --json")]
     [InlineData("cluster show", "--endpoint --json")]
     [InlineData("controller verify", "NAME --db --persistence --endpoint --json")]
     [InlineData("train", "--baseline --pattern --target --steps --epochs --seed --data --on-test --optimizer --weight-decay --schedule --context --reward-scale")]
@@ -112,6 +113,7 @@ public sealed class CliParsingTests
     [InlineData("controller verify", "NAME")]
     [InlineData("search show", "search show needs a search name")]
     [InlineData("search stop --json", "search stop needs a search name")]
+    [InlineData("search delete", "search delete needs a search name")]
     [InlineData("search start", "search start needs a search name")]
     [InlineData("pattern render --out x.png", "PATTERN")]
     [InlineData("pattern render s3", "--out")]
@@ -264,10 +266,10 @@ public sealed class CliParsingTests
     [Fact]
     public void Node_options_are_parsed_by_the_role_and_bench_gets_every_token_after_its_name()
     {
-        var parsed = CliApp.Parse(["node", "seed", "--port", "4053", "--cmd-port", "-1", "--ready-file", "r.json", "--token=abc"]);
+        var parsed = CliApp.Parse(["node", "seed", "--port", "4053", "--cmd-port", "-1", "--ready-file", "r.json", "--token-file=t"]);
         Assert.Empty(parsed.Errors);
         var options = AutoDropout.Cluster.NodeCommandLine.Options(parsed);
-        Assert.Equal((4053, -1, "r.json", "abc"), (options.Port, options.CommandPort, options.ReadyFile, options.Token));
+        Assert.Equal((4053, -1, "r.json", "t"), (options.Port, options.CommandPort, options.ReadyFile, options.TokenFile));
         Assert.Null(options.Host); // not given: the environment, then the HOCON files decide
 
         Assert.Empty(CliApp.Parse(["bench", "soak", "--trials", "3", "--no-trim"]).Errors);

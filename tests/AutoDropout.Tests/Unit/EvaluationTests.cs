@@ -67,6 +67,15 @@ public class EvaluationTests
         Assert.Throws<ArgumentException>(() => EvaluationPlanner.Plan(new EvaluationRequest("s", Baselines: ["none", "none"]), search, new HashSet<string>()));
         Assert.Throws<ArgumentException>(() => EvaluationPlanner.Plan(new EvaluationRequest("s", Epochs: 2, Steps: 3), search, new HashSet<string>()));
         Assert.Throws<ArgumentException>(() => EvaluationPlanner.Plan(new EvaluationRequest("s", Name: "bad name"), search, new HashSet<string>()));
+        // a null baseline used to throw NullReferenceException in the controller's registry
+        Assert.StartsWith("baselines", Assert.Throws<ArgumentException>(() =>
+            EvaluationPlanner.Plan(new EvaluationRequest("s", Baselines: [null!]), search, new HashSet<string>())).Message, StringComparison.Ordinal);
+        Assert.StartsWith("steps", Assert.Throws<ArgumentException>(() =>
+            EvaluationPlanner.Plan(new EvaluationRequest("s", Steps: 1_000_001), search, new HashSet<string>())).Message, StringComparison.Ordinal);
+        Assert.StartsWith("lease_seconds", Assert.Throws<ArgumentException>(() =>
+            EvaluationPlanner.Plan(new EvaluationRequest("s", LeaseSeconds: int.MaxValue), search, new HashSet<string>())).Message, StringComparison.Ordinal);
+        Assert.StartsWith("target", Assert.Throws<ArgumentException>(() =>
+            EvaluationPlanner.Plan(new EvaluationRequest("s", Target: "wrn-106-1"), search, new HashSet<string>())).Message, StringComparison.Ordinal);
         var empty = SearchState.Create(new SearchSpec("e"));
         Assert.Contains("no completed pattern", Assert.Throws<ArgumentException>(() =>
             EvaluationPlanner.Plan(new EvaluationRequest("e"), empty, new HashSet<string>())).Message, StringComparison.Ordinal);

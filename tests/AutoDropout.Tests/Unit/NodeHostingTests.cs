@@ -105,6 +105,9 @@ public class NodeHostingTests : IDisposable
         Assert.Equal($"Data Source={fromOption}", config.GetString("akka.persistence.snapshot-store.sql.connection-string"));
         Assert.Equal(["controller"], config.GetStringList("akka.cluster.roles"));
         Assert.Equal("keep-oldest", config.GetString("akka.cluster.split-brain-resolver.active-strategy"));
+        // decided by the controllers, never by the stateless seed (the oldest node of most clusters)
+        Assert.Equal("controller", config.GetString("akka.cluster.split-brain-resolver.keep-oldest.role"));
+        Assert.True(config.GetBoolean("akka.cluster.split-brain-resolver.keep-oldest.down-if-alone"));
         Assert.Equal("Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster", config.GetString("akka.cluster.downing-provider-class"));
 
         Assert.Throws<ArgumentException>(() => ControllerNode.CreateHost(Quiet, environment: Environment((NodeEnvironment.Persistence, "mysql"))));

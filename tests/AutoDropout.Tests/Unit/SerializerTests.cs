@@ -25,6 +25,7 @@ public class SerializerTests : IDisposable
         new PolicyUpdated(3, [1, 2, 3, 4]),
         new SearchPaused(), new SearchResumed(), new SearchStopped(), new SearchExtended(5),
         new SearchRegistered("s1"),
+        new SearchDeleted("s1"),
         new RequestWork("t", "cpu"),
         new NoWorkAvailable(2000),
         new WorkAssignment("s1", 7, new TrialSpec("cnn", "fashion-mnist", null, new TrialBudget(80), 128, 1e-3, Pattern, 0.1, 42, 43),
@@ -39,7 +40,7 @@ public class SerializerTests : IDisposable
         new CancelTrial("s1", 7, "the search was paused"),
         new StartSearch(new SearchSpec("s2")),
         new StartSearch(new SearchSpec("s3", Optimizer: new OptimizerSettings("sgd", 5e-4, "cosine"), TrainEpochs: 2.5, Baselines: ["dropout:0.1"])),
-        new GetSearch("s1"), new PauseSearch("s1"), new ResumeSearch("s1"), new StopSearch("s1"), new ExtendSearch("s1", 5), new ListSearches(),
+        new GetSearch("s1"), new PauseSearch("s1"), new ResumeSearch("s1"), new StopSearch("s1"), new ExtendSearch("s1", 5), new DeleteSearch("s1"), new ListSearches(),
         new CommandAccepted("ok"), new CommandRejected("no"),
         new SearchSnapshot(new SearchSpec("s1", Trials: 12, PolicyBatch: 4),
             [new TrialSnapshot(1, Pattern, 0, 5, TrialStatus.Completed, "t", null, 0.75, new TrialMetricsReport(0.75, 0.6, 900, 3, 80), null, 1, 1)],
@@ -96,7 +97,7 @@ public class SerializerTests : IDisposable
     public void Persisted_events_have_versioned_manifests()
     {
         var serializer = (AutoDropoutSerializer)_system.Serialization.FindSerializerForType(typeof(TrialProposed));
-        foreach (var e in ((IEnumerable<object[]>)Messages()).Select(r => r[0]).Where(m => m is ISearchEvent or SearchRegistered))
+        foreach (var e in ((IEnumerable<object[]>)Messages()).Select(r => r[0]).Where(m => m is ISearchEvent or SearchRegistered or SearchDeleted))
             Assert.Matches(@"-v[0-9]+$", serializer.Manifest(e));
         Assert.Equal("search-snapshot-v2", serializer.Manifest(((IEnumerable<object[]>)Messages()).Select(r => r[0]).OfType<SearchSnapshot>().Single()));
     }

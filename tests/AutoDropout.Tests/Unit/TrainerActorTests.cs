@@ -26,4 +26,38 @@ public class TrainerActorTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(FailureReason.Cancelled, handedBack.FailureReason);
         Sys.Stop(trainer);
     }
+
+    [Fact]
+    public void A_trainer_has_one_request_for_work_out_at_a_time()
+    {
+        var controller = CreateTestProbe();
+        // polls every 50 ms, but waits up to a minute for an answer before asking again
+        var trainer = Sys.ActorOf(TrainerActor.Props(controller, "t1", TorchRuntime.ParseDevice("cpu"),
+            TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(3), TimeSpan.FromMinutes(1)));
+        controller.ExpectMsg<RequestWork>(TimeSpan.FromSeconds(10));
+        var asker = controller.LastSender; // the trainer or its evaluator, whichever took the device first
+        // no second request while the first is unanswered, from it or from the other (which waits for the device)
+        controller.ExpectNoMsg(TimeSpan.FromSeconds(1));
+        asker.Tell(new NoWorkAvailable(50), controller);
+        controller.ExpectMsg<RequestWork>(TimeSpan.FromSeconds(10));
+        Sys.Stop(trainer);
+    }
+
+    [Fact]
+    public void A_late_assignment_for_a_device_the_evaluator_holds_is_handed_back_at_once()
+    {
+        var controller = CreateTestProbe();
+        var device = TorchRuntime.ParseDevice("cpu");
+        var turn = new DeviceTurn();
+        Assert.True(turn.TryTake(WorkKind.Evaluation)); // the evaluator is training
+        using var worker = new TrainingWorker(device);
+        var trainer = Sys.ActorOf(Props.Create(() => new TrainerActor(controller, "t1", device, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(3),
+            TimeSpan.FromMinutes(1), WorkKind.Search, turn, worker)));
+        trainer.Tell(Work(3, steps: 10), controller);
+
+        var handedBack = (TrialResult)controller.FishForMessage(m => m is TrialResult, TimeSpan.FromSeconds(10));
+        Assert.Equal(3, handedBack.TrialId);
+        Assert.Equal(FailureReason.Cancelled, handedBack.FailureReason);
+        Sys.Stop(trainer);
+    }
 }
