@@ -30,7 +30,35 @@ public static class ControllerCommands
             result.GetValue(db) ?? CliOptions.Environment("AUTODROPOUT_DB") ?? Path.Combine(Tokens.StateDirectory, "autodropout.db"),
             result.GetValue(endpoint.Json)));
         controller.Add(verify);
+        controller.Add(Doctor());
         return controller;
+    }
+
+    /// <summary>`controller doctor`: decodes every event and snapshot of a journal offline and names what cannot be read.</summary>
+    private static Command Doctor()
+    {
+        var doctor = new Command("doctor", "read every event and snapshot of a journal with this version's codec and name what cannot be read; exits 1 when something cannot");
+        var persistence = CliOptions.Text("--persistence", "the journal's back-end (default sqlite, or AUTODROPOUT_PERSISTENCE)", "sqlite|postgres");
+        var db = CliOptions.Text("--db", "the SQLite file or PostgreSQL connection string (default the state directory's autodropout.db, or AUTODROPOUT_DB)", "FILE|CONNSTR");
+        doctor.Add(persistence);
+        doctor.Add(db);
+        doctor.SetAction((result, _) =>
+        {
+            var backend = ControllerNode.ParseBackend(result.GetValue(persistence) ?? CliOptions.Environment("AUTODROPOUT_PERSISTENCE") ?? "sqlite");
+            var database = result.GetValue(db) ?? CliOptions.Environment("AUTODROPOUT_DB") ?? Path.Combine(Tokens.StateDirectory, "autodropout.db");
+            if (backend == PersistenceBackend.Sqlite && !database.Contains('=') && !File.Exists(database))
+                throw new UsageException($"--db: no such file: {database}");
+            var report = JournalDoctor.Examine(backend, database);
+            foreach (var id in report)
+            {
+                Console.WriteLine($"{id.PersistenceId}: {id.Events} events, {id.Snapshots} snapshots: {(id.Healthy ? "all readable" : $"{id.Unreadable.Count} unreadable")}");
+                foreach (var row in id.Unreadable)
+                    Console.WriteLine($"  {(row.Table == "journal" ? "event" : "snapshot")} {row.SequenceNr} ({row.Manifest}): {row.Error}");
+            }
+            Console.WriteLine(report.Count == 0 ? "the journal is empty" : report.All(r => r.Healthy) ? "everything reads" : "some rows cannot be read: see above");
+            return Task.FromResult(report.All(r => r.Healthy) ? ExitCodes.Ok : ExitCodes.Failed);
+        });
+        return doctor;
     }
 
     private static async Task<int> Verify(string name, string endpoint, PersistenceBackend backend, string db, bool json)

@@ -70,7 +70,7 @@ public static class EvaluationCommands
             var all = await client.Get("v1/evaluations", MessageJsonContext.Default.EvaluationList);
             if (result.GetValue(endpoint.Json)) { Console.WriteLine(JsonSerializer.Serialize(all, MessageJsonContext.Default.EvaluationList)); return ExitCodes.Ok; }
             Table.Print(["evaluation", "search", "status", "done", "failed", "running"],
-                all.Evaluations.Select(e => new[] { e.Name, e.Search, e.Status.Name(), $"{e.Completed}/{e.Trials}", Int(e.Failed), Int(e.Running) }));
+                all.Evaluations.Select(e => new[] { e.Name, e.Search, e.Problem is { } p ? $"{e.Status.Name()}: {p}" : e.Status.Name(), $"{e.Completed}/{e.Trials}", Int(e.Failed), Int(e.Running) }));
             return ExitCodes.Ok;
         });
         palette.Add(list);

@@ -106,7 +106,7 @@ public static class SearchCommands
             var list = await client.Get("v1/searches", MessageJsonContext.Default.SearchList);
             if (result.GetValue(endpoint.Json)) { Console.WriteLine(JsonSerializer.Serialize(list, MessageJsonContext.Default.SearchList)); return ExitCodes.Ok; }
             Table.Print(["search", "status", "done", "failed", "running", "policy", "best"],
-                list.Searches.Select(s => new[] { s.Name, s.Status.Name(), $"{s.Completed}/{s.Trials}", s.Failed.ToString(CultureInfo.InvariantCulture), s.Running.ToString(CultureInfo.InvariantCulture), $"v{s.PolicyVersion}", Format(s.BestReward) }));
+                list.Searches.Select(s => new[] { s.Name, s.Problem is { } p ? $"{s.Status.Name()}: {p}" : s.Status.Name(), $"{s.Completed}/{s.Trials}", s.Failed.ToString(CultureInfo.InvariantCulture), s.Running.ToString(CultureInfo.InvariantCulture), $"v{s.PolicyVersion}", Format(s.BestReward) }));
             return ExitCodes.Ok;
         });
         return command;

@@ -47,7 +47,7 @@ public static class ControllerNode
         var (journal, snapshots) = PersistenceOptions(chosen, connection);
         return NodeHost.Create(NodeRole.Controller, options, environment, RoleFiles, akka => akka
             .WithSqlPersistence(journal, snapshots)
-            .WithSingleton<ControllerProxy>(ControllerProxy.SingletonName, SearchManager.Props(), ControllerProxy.SingletonOptions()));
+            .WithSingleton<ControllerProxy>(ControllerProxy.SingletonName, SearchManager.Supervised(), ControllerProxy.SingletonOptions()));
     }
 
     public static Command Command() =>

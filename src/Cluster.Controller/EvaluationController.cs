@@ -22,11 +22,13 @@ public sealed class EvaluationController : ReceivePersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _trainers = Context.ActorOf(Akka.Actor.Props.Create(() => new TrainerWatch()), "trainers");
     private readonly string _name;
+    private readonly bool _skipSnapshots;
     private EvaluationState? _state;
 
-    public EvaluationController(string name)
+    public EvaluationController(string name, bool skipSnapshots)
     {
         _name = name;
+        _skipSnapshots = skipSnapshots;
         PersistenceId = PersistenceIdFor(name);
 
         Recover<EvaluationCreated>(created => _state = EvaluationState.Create(created.Spec));
@@ -67,7 +69,22 @@ public sealed class EvaluationController : ReceivePersistentActor, IWithTimers
     /// <summary>A prefix of its own, so no evaluation shares a journal with a search or the registry.</summary>
     public static string PersistenceIdFor(string name) => $"evaluation-{name}";
 
-    public static Props Props(string name) => Akka.Actor.Props.Create(() => new EvaluationController(name));
+    /// <param name="skipSnapshots">Ignore snapshots on recovery (it saves none today; kept like a search's for the registry).</param>
+    public static Props Props(string name, bool skipSnapshots = false) => Akka.Actor.Props.Create(() => new EvaluationController(name, skipSnapshots));
+
+    public override Recovery Recovery => _skipSnapshots ? new Recovery(SnapshotSelectionCriteria.None) : base.Recovery;
+
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        Context.Parent.Tell(JobRecoveryFailed.From(reason));
+        base.OnRecoveryFailure(reason, message);
+    }
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        Context.Parent.Tell(new JobPersistFailed(cause.GetBaseException().Message));
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
 
     protected override void PreStart()
     {

@@ -28,14 +28,21 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
     private readonly SearchModel _search = new(SearchPolicies.Create);
     private readonly string _name;
     private readonly int _snapshotEvery;
+    private readonly bool _skipSnapshots;
+    private long _previousSnapshot; // kept when a newer one is saved, in case the newer one cannot be read
 
-    public SearchController(string name)
+    public SearchController(string name, bool skipSnapshots)
     {
         _name = name;
+        _skipSnapshots = skipSnapshots;
         PersistenceId = PersistenceIdFor(name);
         _snapshotEvery = Math.Max(1, Context.System.Settings.Config.GetInt("autodropout.controller.snapshot-every-updates", 10));
 
-        Recover<SnapshotOffer>(offer => _search.Restore((SearchSnapshot)offer.Snapshot));
+        Recover<SnapshotOffer>(offer =>
+        {
+            _search.Restore((SearchSnapshot)offer.Snapshot);
+            _previousSnapshot = offer.Metadata.SequenceNr;
+        });
         Recover<ISearchEvent>(_search.Apply);
         Recover<RecoveryCompleted>(_ =>
         {
@@ -71,7 +78,11 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
         Command<ExtendSearch>(extend => Execute(new Extend(extend.AdditionalTrials), Sender));
         Command<CheckLeases>(_ => Execute(new ExpireLeases(DateTimeOffset.UtcNow)));
         Command<TrainerWatch.Lost>(lost => Execute(new ReleaseTrainer(lost.TrainerId, lost.Why)));
-        Command<SaveSnapshotSuccess>(saved => DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotSuccess>(saved =>
+        {
+            if (_previousSnapshot > 0) DeleteSnapshots(new SnapshotSelectionCriteria(_previousSnapshot - 1));
+            _previousSnapshot = saved.Metadata.SequenceNr;
+        });
         Command<SaveSnapshotFailure>(failed => _log.Warning(failed.Cause, "search {0}: snapshot failed; recovery will replay more events", _name));
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(failed => _log.Warning(failed.Cause, "search {0}: could not delete old snapshots", _name));
@@ -83,7 +94,24 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
 
     public static string PersistenceIdFor(string name) => $"search-{name}";
 
-    public static Props Props(string name) => Akka.Actor.Props.Create(() => new SearchController(name));
+    /// <param name="skipSnapshots">Recover from the events alone: the last recovery failed, maybe on a bad snapshot.</param>
+    public static Props Props(string name, bool skipSnapshots = false) => Akka.Actor.Props.Create(() => new SearchController(name, skipSnapshots));
+
+    public override Recovery Recovery => _skipSnapshots ? new Recovery(SnapshotSelectionCriteria.None) : base.Recovery;
+
+    /// <summary>The registry restarts it (from the events alone) or, when its journal cannot be decoded, calls it broken.</summary>
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        Context.Parent.Tell(JobRecoveryFailed.From(reason));
+        base.OnRecoveryFailure(reason, message);
+    }
+
+    /// <summary>The actor stops (its state may be ahead of its journal); the registry restarts it from the journal.</summary>
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        Context.Parent.Tell(new JobPersistFailed(cause.GetBaseException().Message));
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
 
     protected override void PreStart()
     {

@@ -26,12 +26,18 @@ public sealed partial class SearchManager
     private void Unregister(SearchDeleted deleted)
     {
         _names.Remove(deleted.Name);
+        _health.Remove(deleted.Name);
         if (_searches.Remove(deleted.Name, out var search)) Context.Stop(search);
     }
 
     private void OnDelete(DeleteSearch delete)
     {
         var name = delete.Search;
+        if (Down(name) is { } down)
+        {
+            Sender.Tell(new CommandRejected(down.Rejection("search", name)));
+            return;
+        }
         if (!_searches.TryGetValue(name, out var search))
         {
             Sender.Tell(new CommandRejected(_evaluations.ContainsKey(name)

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Akka.Pattern;
 using Akka.Persistence;
 using AutoDropout.Messages;
 using AutoDropout.Search;
@@ -9,13 +10,16 @@ namespace AutoDropout.Cluster.Controller;
 /// <summary>The registry asks a search for its state to plan an evaluation of it (a local message: never serialised).</summary>
 internal sealed record GetSearchState;
 
+/// <summary>Time to start a stopped search or evaluation actor again (local).</summary>
+internal sealed record RestartJob(string Name, IActorRef Stopped);
+
 /// <summary>
 /// The controller singleton: knows every search and evaluation job (persisted, so it knows them after a restart),
 /// hosts one <see cref="SearchController"/> child per search and one <see cref="EvaluationController"/> per
 /// evaluation, and routes trainers' requests and operators' commands to them. Search and evaluation names share one
 /// namespace, because results come back addressed by name.
 /// </summary>
-public sealed partial class SearchManager : ReceivePersistentActor
+public sealed partial class SearchManager : ReceivePersistentActor, IWithTimers
 {
     private static readonly TimeSpan SummaryTimeout = TimeSpan.FromSeconds(5);
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -23,11 +27,17 @@ public sealed partial class SearchManager : ReceivePersistentActor
     private readonly Dictionary<string, IActorRef> _searches = new();
     private readonly List<string> _evaluationNames = new();
     private readonly Dictionary<string, IActorRef> _evaluations = new();
+    private readonly Dictionary<string, JobHealth> _health = new();
+    private readonly TimeSpan _minRestart;
+    private readonly TimeSpan _maxRestart;
     private int _nextOffer;
     private int _nextEvaluationOffer;
 
     public SearchManager()
     {
+        var config = Context.System.Settings.Config;
+        _minRestart = config.GetTimeSpan("autodropout.controller.restart-min-backoff", TimeSpan.FromSeconds(1));
+        _maxRestart = config.GetTimeSpan("autodropout.controller.restart-max-backoff", TimeSpan.FromSeconds(30));
         Recover<SearchRegistered>(Register);
         Recover<EvaluationRegistered>(Register);
         Recover<SearchDeleted>(Unregister);
@@ -36,7 +46,14 @@ public sealed partial class SearchManager : ReceivePersistentActor
         Command<RequestWork>(OfferWork);
         Command<TrialResult>(result =>
         {
-            if (Find(result.Search) is { } job) job.Forward(result);
+            if (Down(result.Search) is { } down)
+            {
+                // a restarting job gets it from the trainer's next resend; a broken one never will
+                if (down.Broken is null) return;
+                _log.Warning("result for broken job {0} (trial {1}) acknowledged and dropped", result.Search, result.TrialId);
+                Sender.Tell(new TrialResultAck(result.Search, result.TrialId));
+            }
+            else if (Find(result.Search) is { } job) job.Forward(result);
             else
             {
                 _log.Warning("result for unknown search {0} (trial {1}) acknowledged and dropped", result.Search, result.TrialId);
@@ -47,26 +64,46 @@ public sealed partial class SearchManager : ReceivePersistentActor
         Command<StartSearch>(OnStart);
         Command<StartEvaluation>(OnStartEvaluation);
         Command<DeleteSearch>(OnDelete);
-        Command<ListSearches>(_ => ListAll(_names.Select(n => _searches[n]), all => new SearchList(all.OfType<SearchSummary>().ToArray())));
-        Command<ListEvaluations>(_ => ListAll(_evaluationNames.Select(n => _evaluations[n]), all => new EvaluationList(all.OfType<EvaluationSummary>().ToArray())));
+        Command<ListSearches>(_ => ListAll(_names, _searches, (name, status, problem) => new SearchSummary(name, status, 0, 0, 0, 0, 0, null, null, problem),
+            all => new SearchList(all.OfType<SearchSummary>().ToArray())));
+        Command<ListEvaluations>(_ => ListAll(_evaluationNames, _evaluations, (name, status, problem) => new EvaluationSummary(name, "", status, 0, 0, 0, 0, problem),
+            all => new EvaluationList(all.OfType<EvaluationSummary>().ToArray())));
         Command<GetEvaluation>(get =>
         {
-            if (_evaluations.TryGetValue(get.Name, out var evaluation)) evaluation.Forward(get);
+            if (Down(get.Name) is { } down) Sender.Tell(new CommandRejected(down.Rejection("evaluation", get.Name)));
+            else if (_evaluations.TryGetValue(get.Name, out var evaluation)) evaluation.Forward(get);
             else Sender.Tell(new CommandRejected($"no such evaluation: '{get.Name}'"));
         });
         Command<ISearchCommand>(command =>
         {
-            if (_searches.TryGetValue(command.Search, out var search)) search.Forward(command);
+            if (Down(command.Search) is { } down)
+                Sender.Tell(new CommandRejected(down.Rejection(_searches.ContainsKey(command.Search) ? "search" : "evaluation", command.Search)));
+            else if (_searches.TryGetValue(command.Search, out var search)) search.Forward(command);
             else if (command is StopSearch && _evaluations.TryGetValue(command.Search, out var evaluation)) evaluation.Forward(command);
             else Sender.Tell(new CommandRejected($"no such search: '{command.Search}'"));
         });
+        Supervise();
     }
 
     public override string PersistenceId => "search-registry";
 
+    public ITimerScheduler Timers { get; set; } = null!;
+
     public static Props Props() => Akka.Actor.Props.Create(() => new SearchManager());
 
-    private IActorRef? Find(string name) => _searches.GetValueOrDefault(name) ?? _evaluations.GetValueOrDefault(name);
+    /// <summary>
+    /// The registry as the controller runs it: started again, with growing delays, when a journal failure stops it.
+    /// Meanwhile commands are told to try again; trainers resend their results anyway.
+    /// </summary>
+    public static Props Supervised(TimeSpan? minBackoff = null, TimeSpan? maxBackoff = null) =>
+        BackoffSupervisor.Props(Backoff.OnStop(Props(), "registry", minBackoff ?? TimeSpan.FromSeconds(1), maxBackoff ?? TimeSpan.FromSeconds(30), 0.2, -1)
+            .WithReplyWhileStopped(new CommandRejected("the controller's registry is restarting after a journal failure; try again in a few seconds")));
+
+    private IActorRef? Find(string name) =>
+        Down(name) is not null ? null : _searches.GetValueOrDefault(name) ?? _evaluations.GetValueOrDefault(name);
+
+    /// <summary>The job's health when its actor is not running (restarting or broken); null when it runs or is unknown.</summary>
+    private JobHealth? Down(string name) => _health.TryGetValue(name, out var health) && health.Down ? health : null;
 
     private void Register(SearchRegistered registered)
     {
@@ -76,14 +113,74 @@ public sealed partial class SearchManager : ReceivePersistentActor
         if (!IsRecovering) StartSearchActor(registered.Name);
     }
 
-    private void StartSearchActor(string name) => _searches[name] = Context.ActorOf(SearchController.Props(name), $"search-{name}");
+    private void StartSearchActor(string name) => _searches[name] = Spawn(name, evaluation: false);
 
     private void Register(EvaluationRegistered registered)
     {
         if (_evaluations.ContainsKey(registered.Name)) return;
         _evaluationNames.Add(registered.Name);
-        _evaluations[registered.Name] = Context.ActorOf(EvaluationController.Props(registered.Name), $"evaluation-{registered.Name}");
+        _evaluations[registered.Name] = Spawn(registered.Name, evaluation: true);
     }
+
+    private IActorRef Spawn(string name, bool evaluation)
+    {
+        var health = _health.TryGetValue(name, out var h) ? h : _health[name] = new JobHealth();
+        health.Down = false;
+        health.StartedAt = DateTime.UtcNow;
+        var job = evaluation
+            ? Context.ActorOf(EvaluationController.Props(name, health.SkipSnapshots), $"evaluation-{name}")
+            : Context.ActorOf(SearchController.Props(name, health.SkipSnapshots), $"search-{name}");
+        Context.Watch(job);
+        return job;
+    }
+
+    /// <summary>
+    /// A job actor stops when its journal fails (a write, or reading it back). It is started again after a growing
+    /// delay, from its journal; one whose journal cannot be decoded even without snapshots is broken and stays down,
+    /// while every other job runs on.
+    /// </summary>
+    private void Supervise()
+    {
+        Command<JobPersistFailed>(failed =>
+        {
+            if (NameOf(Sender) is { } name) _health[name].LastFailure = $"journal write failed: {failed.Reason}";
+        });
+        Command<JobRecoveryFailed>(failed =>
+        {
+            if (NameOf(Sender) is not { } name) return;
+            var health = _health[name];
+            health.LastFailure = $"recovery failed: {failed.Reason}";
+            if (failed.Undecodable && health.SkipSnapshots) health.Broken = failed.Reason;
+            health.SkipSnapshots = true; // a bad snapshot is skipped next time; the events say the same
+        });
+        Command<Terminated>(terminated =>
+        {
+            if (NameOf(terminated.ActorRef) is not { } name) return;
+            var health = _health[name];
+            health.Down = true;
+            if (health.Broken is { } why)
+            {
+                _log.Error("{0} is broken and stays down: {1}", name, why);
+                return;
+            }
+            if (DateTime.UtcNow - health.StartedAt > 2 * _maxRestart) health.Restarts = 0; // it ran a good while: start the delays over
+            health.Restarts++;
+            var delay = JobHealth.Delay(health.Restarts, _minRestart, _maxRestart);
+            _log.Warning("{0} stopped ({1}); starting it again from its journal in {2:0.#} s", name, health.LastFailure ?? "no reason given", delay.TotalSeconds);
+            Timers.StartSingleTimer($"restart-{name}", new RestartJob(name, terminated.ActorRef), delay);
+        });
+        Command<RestartJob>(restart =>
+        {
+            if (Down(restart.Name) is null) return;
+            if (_searches.TryGetValue(restart.Name, out var search) && search.Equals(restart.Stopped))
+                _searches[restart.Name] = Spawn(restart.Name, evaluation: false);
+            else if (_evaluations.TryGetValue(restart.Name, out var evaluation) && evaluation.Equals(restart.Stopped))
+                _evaluations[restart.Name] = Spawn(restart.Name, evaluation: true);
+        });
+    }
+
+    private string? NameOf(IActorRef job) =>
+        _searches.FirstOrDefault(kv => kv.Value.Equals(job)).Key ?? _evaluations.FirstOrDefault(kv => kv.Value.Equals(job)).Key;
 
     private void OnStart(StartSearch start)
     {
@@ -96,6 +193,11 @@ public sealed partial class SearchManager : ReceivePersistentActor
         if (_evaluations.ContainsKey(start.Spec.Name))
         {
             Sender.Tell(new CommandRejected($"name: '{start.Spec.Name}' is an evaluation's; a search needs a name of its own"));
+            return;
+        }
+        if (Down(start.Spec.Name) is { } down)
+        {
+            Sender.Tell(new CommandRejected(down.Rejection("search", start.Spec.Name)));
             return;
         }
         if (_searches.TryGetValue(start.Spec.Name, out var existing))
@@ -118,6 +220,11 @@ public sealed partial class SearchManager : ReceivePersistentActor
         if (!_searches.TryGetValue(request.Search, out var search))
         {
             Sender.Tell(new CommandRejected($"no such search: '{request.Search}'"));
+            return;
+        }
+        if (Down(request.Search) is { } down)
+        {
+            Sender.Tell(new CommandRejected(down.Rejection("search", request.Search)));
             return;
         }
         if (request.Name is { } name && (_searches.ContainsKey(name) || _evaluations.ContainsKey(name)))
@@ -172,7 +279,8 @@ public sealed partial class SearchManager : ReceivePersistentActor
     /// <summary>Searches take turns offering work, so several running searches share the trainers; so do evaluations.</summary>
     private void OfferWork(RequestWork request)
     {
-        var (names, jobs) = request.Kind == WorkKind.Evaluation ? (_evaluationNames, _evaluations) : (_names, _searches);
+        var (all, jobs) = request.Kind == WorkKind.Evaluation ? (_evaluationNames, _evaluations) : (_names, _searches);
+        var names = all.Where(n => Down(n) is null).ToList();
         if (names.Count == 0)
         {
             Sender.Tell(new NoWorkAvailable(2000));
@@ -183,11 +291,16 @@ public sealed partial class SearchManager : ReceivePersistentActor
         order[0].Tell(new OfferWork(request, Sender, order[1..]));
     }
 
-    private void ListAll(IEnumerable<IActorRef> jobs, Func<object[], object> reply)
+    /// <summary>Always answers: a job that is down, or does not answer in time, is listed as broken or unavailable.</summary>
+    private void ListAll(IReadOnlyList<string> names, Dictionary<string, IActorRef> jobs, Func<string, SearchStatus, string, object> placeholder,
+        Func<object[], object> reply)
     {
         var replyTo = Sender;
-        var asks = jobs.Select(j => j.Ask<object>(new GetSummary(), SummaryTimeout)).ToArray();
-        Task.WhenAll(asks).ContinueWith(done => done.IsFaulted ? new CommandRejected("a search did not answer in time; try again") : reply(done.Result))
-            .PipeTo(replyTo);
+        var asks = names.Select(name => Down(name) is { } down
+            ? Task.FromResult(placeholder(name, down.Broken is null ? SearchStatus.Unavailable : SearchStatus.Broken, down.Problem))
+            : jobs[name].Ask<object>(new GetSummary(), SummaryTimeout).ContinueWith(ask => ask.IsCompletedSuccessfully
+                ? ask.Result
+                : placeholder(name, SearchStatus.Unavailable, $"did not answer within {SummaryTimeout.TotalSeconds:0} s"), TaskScheduler.Default)).ToArray();
+        Task.WhenAll(asks).ContinueWith(done => reply(done.Result), TaskScheduler.Default).PipeTo(replyTo);
     }
 }

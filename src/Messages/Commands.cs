@@ -36,9 +36,10 @@ public sealed record CommandAccepted(string Message) : IAutoDropoutMessage;
 
 public sealed record CommandRejected(string Reason) : IAutoDropoutMessage;
 
+/// <param name="Problem">Why a broken or unavailable search cannot say more; null otherwise.</param>
 public sealed record SearchSummary(
     string Name, SearchStatus Status, int Trials, int Completed, int Failed, int Running, int PolicyVersion,
-    double? BestReward, string? BestPatternHash);
+    double? BestReward, string? BestPatternHash, string? Problem = null);
 
 public sealed record SearchList(IReadOnlyList<SearchSummary> Searches) : IAutoDropoutMessage;
 

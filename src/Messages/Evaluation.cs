@@ -76,7 +76,9 @@ public sealed record GetEvaluation(string Name) : IAutoDropoutMessage;
 
 public sealed record ListEvaluations : IAutoDropoutMessage;
 
-public sealed record EvaluationSummary(string Name, string Search, SearchStatus Status, int Trials, int Completed, int Failed, int Running);
+/// <param name="Problem">Why a broken or unavailable job cannot say more; null otherwise.</param>
+public sealed record EvaluationSummary(string Name, string Search, SearchStatus Status, int Trials, int Completed, int Failed, int Running,
+    string? Problem = null);
 
 public sealed record EvaluationList(IReadOnlyList<EvaluationSummary> Evaluations) : IAutoDropoutMessage;
 

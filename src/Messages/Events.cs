@@ -93,6 +93,10 @@ public enum SearchStatus
     [JsonStringEnumMemberName("paused")] Paused,
     [JsonStringEnumMemberName("stopped")] Stopped,
     [JsonStringEnumMemberName("completed")] Completed,
+    /// <summary>Its journal cannot be read back (never persisted: the registry's view only).</summary>
+    [JsonStringEnumMemberName("broken")] Broken,
+    /// <summary>Restarting after a journal failure, or not answering (never persisted: the registry's view only).</summary>
+    [JsonStringEnumMemberName("unavailable")] Unavailable,
 }
 
 public static class StatusNames
