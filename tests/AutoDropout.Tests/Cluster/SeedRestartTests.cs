@@ -4,6 +4,7 @@ using AutoDropout.Cluster;
 namespace AutoDropout.Tests.Cluster;
 
 /// <summary>A seed killed and started again on its address joins the cluster that kept running, not a new one of its own.</summary>
+[Collection(nameof(ProcessTests))]
 public sealed class SeedRestartTests : IDisposable
 {
     private static readonly TimeSpan Ready = TimeSpan.FromSeconds(90);

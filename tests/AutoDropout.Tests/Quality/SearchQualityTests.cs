@@ -12,6 +12,7 @@ namespace AutoDropout.Tests.Quality;
 /// (16 with raw ones, as 0.2 learned), so the bar has a margin of 2 seeds; 20 seeds because 10 were too few to tell
 /// the two apart (9 of 10 against 8 of 10).
 /// </summary>
+[Collection(nameof(SearchQualityTests))]
 public class SearchQualityTests(ITestOutputHelper output)
 {
     private const int Samples = 640, Batch = 8, Seeds = 20, MustReach = 13, CheckEvery = 40;
@@ -85,3 +86,10 @@ public class SearchQualityTests(ITestOutputHelper output)
         Assert.Contains(unit, r => r.GreedyFoundAt is not null);
     }
 }
+
+/// <summary>
+/// The quality tests keep every core busy for a minute or two; alone, they do not starve the actor tests' dispatchers
+/// into timeouts.
+/// </summary>
+[CollectionDefinition(nameof(SearchQualityTests), DisableParallelization = true)]
+public class SearchQualityCollection;
