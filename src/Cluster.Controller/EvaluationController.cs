@@ -15,21 +15,15 @@ internal sealed record CreateEvaluation(EvaluationSpec Spec);
 /// (<see cref="EvaluationDecider"/>) what each message means, persists the events, folds them and replies; recovery
 /// folds the same events, so a job resumes after a crash with every finished result kept.
 /// </summary>
-public sealed class EvaluationController : ReceivePersistentActor, IWithTimers
+public sealed class EvaluationController : JobActor
 {
-    private const int IdleRetryMilliseconds = 2000;
-    private static readonly TimeSpan LeaseCheckInterval = TimeSpan.FromSeconds(5);
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly IActorRef _trainers = Context.ActorOf(Akka.Actor.Props.Create(() => new TrainerWatch()), "trainers");
     private readonly string _name;
-    private readonly bool _skipSnapshots;
     private EvaluationState? _state;
 
-    public EvaluationController(string name, bool skipSnapshots)
+    public EvaluationController(string name, bool skipSnapshots) : base(PersistenceIdFor(name), skipSnapshots)
     {
         _name = name;
-        _skipSnapshots = skipSnapshots;
-        PersistenceId = PersistenceIdFor(name);
 
         Recover<EvaluationCreated>(created => _state = EvaluationState.Create(created.Spec));
         Recover<ISearchEvent>(e => _state = _state!.Apply(e));
@@ -37,7 +31,7 @@ public sealed class EvaluationController : ReceivePersistentActor, IWithTimers
         {
             if (_state is not { } s) return;
             _log.Info("evaluation {0} recovered: {1} of {2} trials completed, {3} failed", _name, s.Completed, s.Trials.Count, s.Failed);
-            foreach (var trainerId in s.LeasedTrials.Select(t => t.Trainer!).Distinct()) _trainers.Tell(new TrainerWatch.Find(trainerId));
+            foreach (var trainerId in s.LeasedTrials.Select(t => t.Trainer!).Distinct()) TrainerWatcher.Tell(new TrainerWatch.Find(trainerId));
         });
 
         Command<CreateEvaluation>(create => Carry(EvaluationDecider.Start(_state, create.Spec), Sender));
@@ -62,35 +56,11 @@ public sealed class EvaluationController : ReceivePersistentActor, IWithTimers
         Command<TrainerWatch.Lost>(lost => Carry(EvaluationDecider.Decide(_state, new ReleaseTrainer(lost.TrainerId, lost.Why))));
     }
 
-    public override string PersistenceId { get; }
-
-    public ITimerScheduler Timers { get; set; } = null!;
-
     /// <summary>A prefix of its own, so no evaluation shares a journal with a search or the registry.</summary>
     public static string PersistenceIdFor(string name) => $"evaluation-{name}";
 
     /// <param name="skipSnapshots">Ignore snapshots on recovery (it saves none today; kept like a search's for the registry).</param>
     public static Props Props(string name, bool skipSnapshots = false) => Akka.Actor.Props.Create(() => new EvaluationController(name, skipSnapshots));
-
-    public override Recovery Recovery => _skipSnapshots ? new Recovery(SnapshotSelectionCriteria.None) : base.Recovery;
-
-    protected override void OnRecoveryFailure(Exception reason, object? message = null)
-    {
-        Context.Parent.Tell(JobRecoveryFailed.From(reason));
-        base.OnRecoveryFailure(reason, message);
-    }
-
-    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
-    {
-        Context.Parent.Tell(new JobPersistFailed(cause.GetBaseException().Message));
-        base.OnPersistFailure(cause, @event, sequenceNr);
-    }
-
-    protected override void PreStart()
-    {
-        Timers.StartPeriodicTimer("leases", new CheckLeases(), LeaseCheckInterval);
-        base.PreStart();
-    }
 
     private void Carry(Decision decision, IActorRef? replyTo = null, Action? then = null)
     {
@@ -130,7 +100,7 @@ public sealed class EvaluationController : ReceivePersistentActor, IWithTimers
             else offer.Next[0].Tell(offer with { Next = offer.Next.Skip(1).ToArray() });
             return;
         }
-        _trainers.Tell(new TrainerWatch.Watch(offer.Trainer, offer.Request.TrainerId));
+        TrainerWatcher.Tell(new TrainerWatch.Watch(offer.Trainer, offer.Request.TrainerId));
         Carry(decision, then: () => offer.Trainer.Tell(EvaluationDecider.Assignment(_state!, leased.TrialId)));
     }
 

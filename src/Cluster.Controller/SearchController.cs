@@ -18,24 +18,18 @@ internal sealed record CheckLeases;
 /// One search as a persistent actor: it asks <see cref="SearchDecider"/> what each message means, persists the events
 /// it returns, folds them into its <see cref="SearchModel"/> and replies. Recovery folds the same events.
 /// </summary>
-public sealed class SearchController : ReceivePersistentActor, IWithTimers
+public sealed class SearchController : JobActor
 {
-    private const int IdleRetryMilliseconds = 2000;
-    private static readonly TimeSpan LeaseCheckInterval = TimeSpan.FromSeconds(5);
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly IActorRef _trainers = Context.ActorOf(Akka.Actor.Props.Create(() => new TrainerWatch()), "trainers");
     private readonly Dictionary<int, TrialProgress> _progress = new(); // in memory only: refilled by trainers after a restart
     private readonly SearchModel _search = new(SearchPolicies.Create);
     private readonly string _name;
     private readonly int _snapshotEvery;
-    private readonly bool _skipSnapshots;
     private long _previousSnapshot; // kept when a newer one is saved, in case the newer one cannot be read
 
-    public SearchController(string name, bool skipSnapshots)
+    public SearchController(string name, bool skipSnapshots) : base(PersistenceIdFor(name), skipSnapshots)
     {
         _name = name;
-        _skipSnapshots = skipSnapshots;
-        PersistenceId = PersistenceIdFor(name);
         _snapshotEvery = Math.Max(1, Context.System.Settings.Config.GetInt("autodropout.controller.snapshot-every-updates", 10));
 
         Recover<SnapshotOffer>(offer =>
@@ -50,7 +44,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
             _log.Info("search {0} recovered: {1} trials proposed, {2} completed, {3} failed, policy version {4}",
                 _name, s.ProposedCount, s.Completed, s.Failed, s.PolicyVersion);
             Execute(new LearnIfReady()); // a journal written before results and updates were persisted together
-            foreach (var trainerId in s.LeasedTrials.Select(t => t.Trainer!).Distinct()) _trainers.Tell(new TrainerWatch.Find(trainerId));
+            foreach (var trainerId in s.LeasedTrials.Select(t => t.Trainer!).Distinct()) TrainerWatcher.Tell(new TrainerWatch.Find(trainerId));
         });
 
         Command<StartSearch>(start => Execute(new Start(start.Spec), Sender));
@@ -88,36 +82,10 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
         Command<DeleteSnapshotsFailure>(failed => _log.Warning(failed.Cause, "search {0}: could not delete old snapshots", _name));
     }
 
-    public override string PersistenceId { get; }
-
-    public ITimerScheduler Timers { get; set; } = null!;
-
     public static string PersistenceIdFor(string name) => $"search-{name}";
 
     /// <param name="skipSnapshots">Recover from the events alone: the last recovery failed, maybe on a bad snapshot.</param>
     public static Props Props(string name, bool skipSnapshots = false) => Akka.Actor.Props.Create(() => new SearchController(name, skipSnapshots));
-
-    public override Recovery Recovery => _skipSnapshots ? new Recovery(SnapshotSelectionCriteria.None) : base.Recovery;
-
-    /// <summary>The registry restarts it (from the events alone) or, when its journal cannot be decoded, calls it broken.</summary>
-    protected override void OnRecoveryFailure(Exception reason, object? message = null)
-    {
-        Context.Parent.Tell(JobRecoveryFailed.From(reason));
-        base.OnRecoveryFailure(reason, message);
-    }
-
-    /// <summary>The actor stops (its state may be ahead of its journal); the registry restarts it from the journal.</summary>
-    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
-    {
-        Context.Parent.Tell(new JobPersistFailed(cause.GetBaseException().Message));
-        base.OnPersistFailure(cause, @event, sequenceNr);
-    }
-
-    protected override void PreStart()
-    {
-        Timers.StartPeriodicTimer("leases", new CheckLeases(), LeaseCheckInterval);
-        base.PreStart();
-    }
 
     protected override void PostStop()
     {
@@ -162,7 +130,7 @@ public sealed class SearchController : ReceivePersistentActor, IWithTimers
             else offer.Next[0].Tell(offer with { Next = offer.Next.Skip(1).ToArray() });
             return;
         }
-        _trainers.Tell(new TrainerWatch.Watch(offer.Trainer, offer.Request.TrainerId));
+        TrainerWatcher.Tell(new TrainerWatch.Watch(offer.Trainer, offer.Request.TrainerId));
         Carry(decision, then: () => offer.Trainer.Tell(Assignments.For(_search.State!, leased.TrialId)));
     }
 
