@@ -80,6 +80,12 @@ public sealed class LocalCluster : IDisposable
         ControllerCommandPort = await Controller.WaitReady(readyTimeout);
     }
 
+    /// <summary>Another controller node, on a journal of its own choosing; the caller owns (and stops) it.</summary>
+    public NodeProcess StartOtherController(string name, string database) =>
+        NodeProcess.Start(name, NodeRole.Controller,
+            ["--port", "0", "--seed-nodes", _seedAddress, "--cmd-port", "0", "--db", database, .. _controllerArgs],
+            WorkDirectory, _environment);
+
     /// <summary>Starts the seed again on its address (e.g. after <see cref="NodeProcess.Crash"/>), with a command
     /// port this time; returns that port.</summary>
     public async Task<int> RestartSeed(TimeSpan readyTimeout)

@@ -26,6 +26,15 @@ public sealed partial class NodeProcess : IDisposable
     public int ProcessId => _process.Id;
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The exit code once the process has ended within the timeout; null while it runs.</summary>
+    public async Task<int?> WaitForExit(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try { await _process.WaitForExitAsync(cancel.Token); }
+        catch (OperationCanceledException) { return null; }
+        return _process.ExitCode;
+    }
+
     /// <summary>
     /// Starts a node: the seed from its own executable (autodropout-seed.dll, built next to this one), the other
     /// roles as `autodropout node ROLE ...` with this same executable.

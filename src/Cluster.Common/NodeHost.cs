@@ -4,6 +4,7 @@ using Akka;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Configuration;
+using Akka.DistributedData;
 using Akka.Event;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
@@ -64,11 +65,15 @@ public static class NodeHost
         return builder.Build();
     }
 
-    /// <summary>Runs a node until it is stopped; the exit code is non-zero when the cluster downed it.</summary>
+    /// <summary>
+    /// Runs a node until it is stopped; the exit code is non-zero when the cluster downed it or the node shut itself
+    /// down for a reason that carries one (a controller refusing a foreign journal).
+    /// </summary>
     public static int Run(IHost host)
     {
         host.Run();
-        return Environment.ExitCode;
+        var reason = CoordinatedShutdown.Get(host.Services.GetRequiredService<ActorSystem>()).ShutdownReason;
+        return reason is { ExitCode: not 0 } ? reason.ExitCode : Environment.ExitCode;
     }
 
     /// <summary>A seed's address; with TLS, Akka's scheme is akka.ssl.tcp.</summary>
@@ -140,6 +145,9 @@ public static class NodeHost
                 endpoint.Dispose();
                 return Task.FromResult(Done.Instance);
             });
+        // every node keeps a replica of the cluster's small shared records (the controller's journal id), so they
+        // outlive any one controller
+        DistributedData.Get(system);
         if (node.ParentProcessId is { } parent) ParentWatchdog.Start(parent, lifetime.StopApplication);
         system.ActorOf(Props.Create(() => new VersionWatch()), "version-watch");
 

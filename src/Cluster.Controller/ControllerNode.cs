@@ -32,10 +32,15 @@ public static class ControllerNode
         Description = $"SQLite file or connection string [{NodeEnvironment.Database}; default autodropout.db in {NodeEnvironment.Home}]",
     };
 
+    public static readonly Option<bool> AdoptJournal = new("--adopt-journal")
+    {
+        Description = "serve from this journal even though the cluster has been using another (after moving it to a new database on purpose)",
+    };
+
     /// <param name="backend">null: AUTODROPOUT_PERSISTENCE, else SQLite.</param>
     /// <param name="database">null: AUTODROPOUT_DB, else the state directory's autodropout.db (SQLite only).</param>
     public static IHost CreateHost(NodeOptions options, PersistenceBackend? backend = null, string? database = null,
-        Func<string, string?>? environment = null)
+        Func<string, string?>? environment = null, bool adoptJournal = false)
     {
         environment ??= NodeEnvironment.Process;
         var chosen = backend ?? (NodeEnvironment.Get(environment, NodeEnvironment.Persistence) is { } name ? ParseBackend(name) : PersistenceBackend.Sqlite);
@@ -46,14 +51,15 @@ public static class ControllerNode
         TorchRuntime.UseThreads(1); // the policy is tiny; one thread keeps updates bit-reproducible
         var (journal, snapshots) = PersistenceOptions(chosen, connection);
         return NodeHost.Create(NodeRole.Controller, options, environment, RoleFiles, akka => akka
+            .AddHocon($"autodropout.controller.adopt-journal = {(adoptJournal ? "on" : "off")}", HoconAddMode.Prepend)
             .WithSqlPersistence(journal, snapshots)
             .WithSingleton<ControllerProxy>(ControllerProxy.SingletonName, SearchManager.Supervised(), ControllerProxy.SingletonOptions()));
     }
 
     public static Command Command() =>
         NodeCommandLine.Create(NodeRole.Controller, "hosts the controller singleton and one persistent actor per search",
-            [Persistence, Database],
-            (parse, options) => NodeHost.Run(CreateHost(options, parse.GetValue(Persistence), parse.GetValue(Database))));
+            [Persistence, Database, AdoptJournal],
+            (parse, options) => NodeHost.Run(CreateHost(options, parse.GetValue(Persistence), parse.GetValue(Database), adoptJournal: parse.GetValue(AdoptJournal))));
 
     public static PersistenceBackend ParseBackend(string name) => name switch
     {

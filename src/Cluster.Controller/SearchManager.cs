@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.DistributedData;
 using Akka.Event;
 using Akka.Pattern;
 using Akka.Persistence;
@@ -41,7 +42,8 @@ public sealed partial class SearchManager : ReceivePersistentActor, IWithTimers
         Recover<SearchRegistered>(Register);
         Recover<EvaluationRegistered>(Register);
         Recover<SearchDeleted>(Unregister);
-        Recover<RecoveryCompleted>(_ => StartRecoveredSearches());
+        Recover<JournalIdentified>(identified => _journalId = identified.JournalId);
+        Recover<RecoveryCompleted>(_ => IdentifyJournal());
 
         Command<RequestWork>(OfferWork);
         Command<TrialResult>(result =>
@@ -66,6 +68,8 @@ public sealed partial class SearchManager : ReceivePersistentActor, IWithTimers
         Command<DeleteSearch>(OnDelete);
         Command<ListSearches>(_ => ListAll(_names, _searches, (name, status, problem) => new SearchSummary(name, status, 0, 0, 0, 0, 0, null, null, problem),
             all => new SearchList(all.OfType<SearchSummary>().ToArray())));
+        Command<UpdateSuccess>(_ => { });
+        Command<IUpdateFailure>(failure => _log.Warning("the cluster's journal register was not updated on a majority of nodes: {0}", failure));
         Command<ListEvaluations>(_ => ListAll(_evaluationNames, _evaluations, (name, status, problem) => new EvaluationSummary(name, "", status, 0, 0, 0, 0, problem),
             all => new EvaluationList(all.OfType<EvaluationSummary>().ToArray())));
         Command<GetEvaluation>(get =>

@@ -61,6 +61,12 @@ public sealed record SearchRegistered(string Name) : IAutoDropoutMessage;
 /// <summary>Event of the search registry: the search was deleted (its journal first), so its name is free.</summary>
 public sealed record SearchDeleted(string Name) : IAutoDropoutMessage;
 
+/// <summary>
+/// Event of the search registry, written once per journal: a random id that names this journal, so a controller
+/// started on another database can tell that it is not the journal the cluster has been using.
+/// </summary>
+public sealed record JournalIdentified(string JournalId) : IAutoDropoutMessage;
+
 /// <summary>One trial as stored in a snapshot.</summary>
 /// <param name="LearnedAtVersion">The policy version whose update used this trial's reward, if any.</param>
 public sealed record TrialSnapshot(

@@ -30,6 +30,7 @@ public static class MessageCodec
         ("search-extended-v1", typeof(SearchExtended)),
         ("search-registered-v1", typeof(SearchRegistered)),
         ("search-deleted-v1", typeof(SearchDeleted)),
+        ("journal-identified-v1", typeof(JournalIdentified)),
         ("search-snapshot-v2", typeof(SearchSnapshot)),
         ("evaluation-created-v1", typeof(EvaluationCreated)),
         ("evaluation-registered-v1", typeof(EvaluationRegistered)),
@@ -127,6 +128,7 @@ public static class MessageCodec
 [JsonSerializable(typeof(ExtendSearch))]
 [JsonSerializable(typeof(SearchRegistered))]
 [JsonSerializable(typeof(SearchDeleted))]
+[JsonSerializable(typeof(JournalIdentified))]
 [JsonSerializable(typeof(DeleteSearch))]
 [JsonSerializable(typeof(SearchSnapshot))]
 [JsonSerializable(typeof(RequestWork))]

@@ -23,7 +23,7 @@ public class GoldenEventTests : IDisposable
     {
         var data = new TheoryData<object>();
         foreach (var row in (IEnumerable<object[]>)SerializerTests.Messages())
-            if (row[0] is ISearchEvent or SearchRegistered or SearchDeleted or EvaluationRegistered or SearchSnapshot) data.Add(row[0]);
+            if (row[0] is ISearchEvent or SearchRegistered or SearchDeleted or JournalIdentified or EvaluationRegistered or SearchSnapshot) data.Add(row[0]);
         return data;
     }
 

@@ -26,6 +26,7 @@ public class SerializerTests : IDisposable
         new SearchPaused(), new SearchResumed(), new SearchStopped(), new SearchExtended(5),
         new SearchRegistered("s1"),
         new SearchDeleted("s1"),
+        new JournalIdentified("0f1e2d3c4b5a69788796a5b4c3d2e1f0"),
         new RequestWork("t", "cpu"),
         new NoWorkAvailable(2000),
         new WorkAssignment("s1", 7, new TrialSpec("cnn", "fashion-mnist", null, new TrialBudget(80), 128, 1e-3, Pattern, 0.1, 42, 43),
@@ -97,7 +98,7 @@ public class SerializerTests : IDisposable
     public void Persisted_events_have_versioned_manifests()
     {
         var serializer = (AutoDropoutSerializer)_system.Serialization.FindSerializerForType(typeof(TrialProposed));
-        foreach (var e in ((IEnumerable<object[]>)Messages()).Select(r => r[0]).Where(m => m is ISearchEvent or SearchRegistered or SearchDeleted))
+        foreach (var e in ((IEnumerable<object[]>)Messages()).Select(r => r[0]).Where(m => m is ISearchEvent or SearchRegistered or SearchDeleted or JournalIdentified))
             Assert.Matches(@"-v[0-9]+$", serializer.Manifest(e));
         Assert.Equal("search-snapshot-v2", serializer.Manifest(((IEnumerable<object[]>)Messages()).Select(r => r[0]).OfType<SearchSnapshot>().Single()));
     }
