@@ -35,7 +35,9 @@ public sealed partial class SearchManager
         var name = delete.Search;
         if (Down(name) is { } down)
         {
-            Sender.Tell(new CommandRejected(down.Rejection("search", name)));
+            // a broken search never runs again: its journal can go as it is; a restarting one is asked again later
+            if (down.Broken is not null && _searches.TryGetValue(name, out var stopped)) BecomeStacked(() => AwaitingDeletion(name, stopped, Sender, erasing: true));
+            else Sender.Tell(new CommandRejected(down.Rejection("search", name)));
             return;
         }
         if (!_searches.TryGetValue(name, out var search))
@@ -53,10 +55,17 @@ public sealed partial class SearchManager
     }
 
     /// <summary>One deletion at a time; everything else waits (as while an evaluation is planned).</summary>
-    private void AwaitingDeletion(string name, IActorRef search, IActorRef replyTo)
+    /// <param name="erasing">The search's actor is already stopped (broken): erase at once.</param>
+    private void AwaitingDeletion(string name, IActorRef search, IActorRef replyTo, bool erasing = false)
     {
         IActorRef? eraser = null;
         ICancelable? timeout = null;
+        void Erase()
+        {
+            eraser = Context.ActorOf(Akka.Actor.Props.Create(() => new JournalEraser(SearchController.PersistenceIdFor(name))));
+            timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(DeleteTimeout, Self, new DeletionTimedOut(), Self);
+        }
+        if (erasing) Erase();
         void Fail(string why)
         {
             timeout?.Cancel();
@@ -80,8 +89,7 @@ public sealed partial class SearchManager
         {
             if (!terminated.ActorRef.Equals(search)) return;
             // the search's actor is gone, so nothing else writes its journal while it is deleted
-            eraser = Context.ActorOf(Akka.Actor.Props.Create(() => new JournalEraser(SearchController.PersistenceIdFor(name))));
-            timeout = Context.System.Scheduler.ScheduleTellOnceCancelable(DeleteTimeout, Self, new DeletionTimedOut(), Self);
+            Erase();
         });
         Command<JournalEraser.Erased>(_ =>
         {
@@ -123,14 +131,12 @@ internal sealed class JournalEraser : ReceivePersistentActor
     public JournalEraser(string persistenceId)
     {
         PersistenceId = persistenceId;
-        Recover<SnapshotOffer>(_ => { });
         Recover<RecoveryCompleted>(_ =>
         {
             DeleteSnapshots(new SnapshotSelectionCriteria(long.MaxValue));
             if (LastSequenceNr > 0) DeleteMessages(LastSequenceNr);
             else _messagesDeleted = true;
         });
-        RecoverAny(_ => { }); // the events are only counted
         Command<DeleteSnapshotsSuccess>(_ => { _snapshotsDeleted = true; Done(); });
         Command<DeleteMessagesSuccess>(_ => { _messagesDeleted = true; Done(); });
         Command<DeleteSnapshotsFailure>(f => Fail(f.Cause));
@@ -138,6 +144,12 @@ internal sealed class JournalEraser : ReceivePersistentActor
     }
 
     public override string PersistenceId { get; }
+
+    /// <summary>
+    /// Nothing is read back, only the highest sequence number: a journal that cannot be decoded (a broken search)
+    /// can be erased too.
+    /// </summary>
+    public override Recovery Recovery => new(SnapshotSelectionCriteria.None, toSequenceNr: 0);
 
     private void Done()
     {

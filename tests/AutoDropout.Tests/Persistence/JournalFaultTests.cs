@@ -202,6 +202,13 @@ public sealed class JournalRecoveryFaultTests : Akka.TestKit.Xunit2.TestKit
             await trainer.ExpectMsgAsync<TrialResultAck>(Wait);
             trainer.Send(manager2, new RequestWork(trainer.Ref.Path.ToString(), "cpu"));
             Assert.Equal("good", (await trainer.ExpectMsgAsync<WorkAssignment>(Wait)).Search);
+
+            // it cannot be read, so it cannot be stopped first: a broken search is deleted as it is, and its name is free
+            await manager2.Ask<CommandAccepted>(new DeleteSearch("bad"), Wait);
+            Assert.Equal(["good"], (await manager2.Ask<SearchList>(new ListSearches(), Wait)).Searches.Select(s => s.Name));
+            Assert.Equal(0, Count("SELECT COUNT(*) FROM journal WHERE persistence_id = 'search-bad' AND NOT deleted"));
+            await manager2.Ask<CommandAccepted>(new StartSearch(new SearchSpec("bad", Trials: 3, PolicyBatch: 2)), Wait);
+            Assert.Equal(SearchStatus.Running, (await manager2.Ask<SearchDetails>(new GetSearch("bad"), Wait)).Summary.Status);
         }
         finally
         {
