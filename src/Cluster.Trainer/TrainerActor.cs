@@ -23,7 +23,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _controller;
     private readonly string _trainerId;
-    private readonly DeviceChoice _device;
+    private readonly Func<ITrialRunner> _makeRunner;
     private readonly TimeSpan _idlePoll;
     private readonly TimeSpan _resendInterval;
     private readonly TimeSpan _requestTimeout;
@@ -32,19 +32,20 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private readonly bool _ownsWorker;
     private readonly CancellationTokenSource _stopping = new();
     private CancellationTokenSource? _currentTrial; // cancelled when the controller abandons the trial (pause/stop)
-    private TrainingWorker? _worker;
+    private ITrialRunner? _worker;
     private DateTime? _requestedAt; // the one request for work that has not been answered yet
 
-    public TrainerActor(IActorRef controller, string trainerId, DeviceChoice device, TimeSpan idlePoll, TimeSpan resendInterval, TimeSpan requestTimeout)
-        : this(controller, trainerId, device, idlePoll, resendInterval, requestTimeout, WorkKind.Search, new DeviceTurn(), null) { }
+    /// <param name="makeRunner">Makes the runner (a device's training thread, or a simulation) when the actor starts.</param>
+    public TrainerActor(IActorRef controller, string trainerId, Func<ITrialRunner> makeRunner, TimeSpan idlePoll, TimeSpan resendInterval, TimeSpan requestTimeout)
+        : this(controller, trainerId, makeRunner, idlePoll, resendInterval, requestTimeout, WorkKind.Search, new DeviceTurn(), null) { }
 
     /// <summary>The evaluator's constructor (public: Akka creates actors through public constructors).</summary>
-    public TrainerActor(IActorRef controller, string trainerId, DeviceChoice device, TimeSpan idlePoll, TimeSpan resendInterval,
-        TimeSpan requestTimeout, WorkKind kind, DeviceTurn turn, TrainingWorker? worker)
+    public TrainerActor(IActorRef controller, string trainerId, Func<ITrialRunner> makeRunner, TimeSpan idlePoll, TimeSpan resendInterval,
+        TimeSpan requestTimeout, WorkKind kind, DeviceTurn turn, ITrialRunner? worker)
     {
         _controller = controller;
         _trainerId = trainerId;
-        _device = device;
+        _makeRunner = makeRunner;
         _idlePoll = idlePoll;
         _resendInterval = resendInterval;
         _requestTimeout = requestTimeout;
@@ -60,19 +61,23 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     /// <param name="requestTimeout">How long a request for work may go unanswered before another is sent (default
     /// 30 s): one at a time, so requests buffered during a controller outage do not each become a lease.</param>
     public static Props Props(IActorRef controller, string trainerId, DeviceChoice device, TimeSpan idlePoll, TimeSpan resendInterval,
+        TimeSpan? requestTimeout = null) =>
+        Props(controller, trainerId, () => new TrainingWorker(device), idlePoll, resendInterval, requestTimeout);
+
+    public static Props Props(IActorRef controller, string trainerId, Func<ITrialRunner> makeRunner, TimeSpan idlePoll, TimeSpan resendInterval,
         TimeSpan? requestTimeout = null)
     {
         var timeout = requestTimeout ?? TimeSpan.FromSeconds(30);
-        return Akka.Actor.Props.Create(() => new TrainerActor(controller, trainerId, device, idlePoll, resendInterval, timeout));
+        return Akka.Actor.Props.Create(() => new TrainerActor(controller, trainerId, makeRunner, idlePoll, resendInterval, timeout));
     }
 
     protected override void PreStart()
     {
         if (_ownsWorker)
         {
-            _worker = new TrainingWorker(_device);
+            _worker = _makeRunner();
             var evaluatorId = $"{_trainerId}/{EvaluatorName}";
-            Context.ActorOf(Akka.Actor.Props.Create(() => new TrainerActor(_controller, evaluatorId, _device, _idlePoll, _resendInterval,
+            Context.ActorOf(Akka.Actor.Props.Create(() => new TrainerActor(_controller, evaluatorId, _makeRunner, _idlePoll, _resendInterval,
                 _requestTimeout, WorkKind.Evaluation, _turn, _worker)), EvaluatorName);
         }
         Self.Tell(new Poll());
@@ -100,7 +105,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             bool waitingForAnswer = _requestedAt is { } at && DateTime.UtcNow - at < _requestTimeout;
             if (!waitingForAnswer && _turn.TryTake(_kind))
             {
-                _controller.Tell(new RequestWork(_trainerId, _device.Name, _kind));
+                _controller.Tell(new RequestWork(_trainerId, _worker!.DeviceName, _kind));
                 _requestedAt = DateTime.UtcNow;
             }
             Timers.StartSingleTimer("poll", new Poll(), _idlePoll);

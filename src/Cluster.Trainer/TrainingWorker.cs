@@ -10,7 +10,7 @@ namespace AutoDropout.Cluster.Trainer;
 /// Runs trials for one device on a dedicated thread: torch dispose scopes are per thread, and a long training step
 /// must never block an actor dispatcher. Data is loaded once and kept on the device while assignments share it.
 /// </summary>
-public sealed class TrainingWorker : IDisposable
+public sealed class TrainingWorker : ITrialRunner
 {
     private readonly BlockingCollection<Action> _work = new();
     private readonly Thread _thread;
@@ -23,6 +23,8 @@ public sealed class TrainingWorker : IDisposable
         _thread = new Thread(Loop) { IsBackground = true, Name = $"trainer-{device.Name}" };
         _thread.Start();
     }
+
+    public string DeviceName => _device.Name;
 
     /// <param name="progress">Called on the training thread after a step, at most every <paramref name="progressInterval"/>.</param>
     public Task<TrialResult> Run(WorkAssignment work, string trainerId, CancellationToken cancel,

@@ -66,6 +66,43 @@ public class SearchQualityTests(ITestOutputHelper output)
         Assert.True(policyBest > randomBest, $"policy best-of-{Samples} {policyBest:0.000} vs random {randomBest:0.000}");
     }
 
+    /// <summary>
+    /// On the simulated trainers' reward (a hidden best pattern, interactions between the two sites, Gaussian noise
+    /// of 0.05 on every reward), the controller against random search at equal trials: the best noiseless score
+    /// among each one's samples.
+    /// </summary>
+    [Fact]
+    public void On_the_noisy_simulated_reward_the_controller_beats_random_search_at_equal_trials()
+    {
+        const int trials = 320, seeds = 10, mustWin = 8;
+        var results = new (double Policy, double Random)[seeds];
+        Parallel.For(0, seeds, seed =>
+        {
+            var reward = new SyntheticReward(ConvSearchSpace.Default, sites: 2, seed: 500 + seed, noise: 0.05);
+            IPatternSpace space = ConvSearchSpace.Default;
+            using var policy = new ReinforceController(Vocabularies, 16, new PolicyOptions(), seed);
+            double best = 0;
+            for (int done = 0; done < trials; done += Batch)
+            {
+                var batch = Enumerable.Range(done, Batch).Select(i =>
+                {
+                    var tokens = policy.Sample(seed * 100_000 + i).Tokens;
+                    var pattern = space.DecodePattern(tokens);
+                    best = Math.Max(best, reward.Score(pattern));
+                    return new RewardedSample(tokens, reward.Reward(pattern, seed * 100_000 + i));
+                }).ToArray();
+                policy.Update(batch);
+            }
+            double randomBest = Enumerable.Range(0, trials).Max(i => reward.Score(PatternSampler.Sample(space, 2, seed * 100_000 + i)));
+            results[seed] = (best, randomBest);
+        });
+        for (int seed = 0; seed < seeds; seed++)
+            output.WriteLine($"seed {seed}: best score of {trials} trials: policy {results[seed].Policy:0.000}, random {results[seed].Random:0.000}");
+        int wins = results.Count(r => r.Policy > r.Random);
+        output.WriteLine($"the controller beat random search in {wins}/{seeds} seeds");
+        Assert.True(wins >= mustWin, $"the controller beat random search in only {wins}/{seeds} seeds");
+    }
+
     private static string Found(SeedRun run) => run.GreedyFoundAt is { } at ? $"{at} samples" : $"more than {Samples} samples";
 
     [Fact]

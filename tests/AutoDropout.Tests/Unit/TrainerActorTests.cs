@@ -51,7 +51,8 @@ public class TrainerActorTests : Akka.TestKit.Xunit2.TestKit
         var turn = new DeviceTurn();
         Assert.True(turn.TryTake(WorkKind.Evaluation)); // the evaluator is training
         using var worker = new TrainingWorker(device);
-        var trainer = Sys.ActorOf(Props.Create(() => new TrainerActor(controller, "t1", device, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(3),
+        Func<ITrialRunner> runner = () => worker;
+        var trainer = Sys.ActorOf(Props.Create(() => new TrainerActor(controller, "t1", runner, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(3),
             TimeSpan.FromMinutes(1), WorkKind.Search, turn, worker)));
         trainer.Tell(Work(3, steps: 10), controller);
 
