@@ -17,7 +17,9 @@ public static partial class CliApp
 
         The palettes search, cluster and controller talk to a node's command endpoint: --endpoint host:port (default
         127.0.0.1:9110, or AUTODROPOUT_ENDPOINT), before or after the palette, like `pbm host:port <palette> <verb>`.
-        Commands that change state send the token from --token, AUTODROPOUT_TOKEN or ~/.autodropout/token.
+        They send the token from --token, AUTODROPOUT_TOKEN or ~/.autodropout/token (the operator token), else
+        AUTODROPOUT_READ_TOKEN or ~/.autodropout/read-token (enough for commands that only look); --endpoint-cert FILE
+        talks HTTPS to an endpoint with that certificate.
         Exit codes: 0 ok, 1 failed, 2 usage, 3 unreachable, 4 rejected, 5 not found, 6 unauthorised.
         """;
 
@@ -53,7 +55,7 @@ public static partial class CliApp
         Create().Parse(Hoist(args), new ParserConfiguration { ResponseFileTokenReplacer = null });
 
     /// <summary>
-    /// Moves --endpoint, --token and --json, or a bare host:port, from before a palette to just after it, where the
+    /// Moves --endpoint, --token, --endpoint-cert and --json, or a bare host:port, from before a palette to just after it, where the
     /// palette's options are: `autodropout --endpoint h:p search list` and `autodropout h:p search list` both work.
     /// </summary>
     public static IReadOnlyList<string> Hoist(IReadOnlyList<string> args)
@@ -63,8 +65,9 @@ public static partial class CliApp
         while (i < args.Count)
         {
             var a = args[i];
-            if (a is "--endpoint" or "--token" && i + 1 < args.Count) { leading.AddRange([a, args[i + 1]]); i += 2; }
-            else if (a.StartsWith("--endpoint=", StringComparison.Ordinal) || a.StartsWith("--token=", StringComparison.Ordinal) || a == "--json") { leading.Add(a); i++; }
+            if (a is "--endpoint" or "--token" or "--endpoint-cert" && i + 1 < args.Count) { leading.AddRange([a, args[i + 1]]); i += 2; }
+            else if (a.StartsWith("--endpoint=", StringComparison.Ordinal) || a.StartsWith("--token=", StringComparison.Ordinal)
+                     || a.StartsWith("--endpoint-cert=", StringComparison.Ordinal) || a == "--json") { leading.Add(a); i++; }
             else if (HostAndPort().IsMatch(a) && i + 1 < args.Count && EndpointPalettes.Contains(args[i + 1])) { leading.AddRange(["--endpoint", a]); i++; }
             else break;
         }

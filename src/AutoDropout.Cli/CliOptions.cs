@@ -62,8 +62,8 @@ public static class CliOptions
 }
 
 /// <summary>
-/// --endpoint, --token and --json of the palettes that talk to a node's command endpoint. They apply to every verb
-/// of the palette, and may also come before the palette (<see cref="CliApp.Hoist"/> moves them behind it).
+/// --endpoint, --token, --endpoint-cert and --json of the palettes that talk to a node's command endpoint. They apply
+/// to every verb of the palette, and may also come before the palette (<see cref="CliApp.Hoist"/> moves them behind it).
 /// </summary>
 public sealed class EndpointOptions
 {
@@ -78,26 +78,36 @@ public sealed class EndpointOptions
 
     public Option<string?> Token { get; } = new("--token")
     {
-        Description = "the command token for commands that change state (default AUTODROPOUT_TOKEN, or the state directory's token file)",
+        Description = "the command token: the operator token, or the read token for commands that only look (default AUTODROPOUT_TOKEN, "
+            + "AUTODROPOUT_TOKEN_FILE, the state directory's token file, then the same for the read token)",
         HelpName = "T",
+        Recursive = true,
+    };
+
+    public Option<string?> Certificate { get; } = new("--endpoint-cert")
+    {
+        Description = "talk HTTPS to an endpoint with this certificate: its own (PEM, DER or its PKCS#12 file) or its CA's (default AUTODROPOUT_ENDPOINT_CERT)",
+        HelpName = "FILE",
         Recursive = true,
     };
 
     public Option<bool> Json { get; } = new("--json") { Description = "print JSON for scripts", Arity = ArgumentArity.Zero, Recursive = true };
 
-    private readonly bool _withToken;
-
-    public EndpointOptions(bool withToken) => _withToken = withToken;
-
     public void AddTo(Command palette)
     {
         palette.Add(Endpoint);
-        if (_withToken) palette.Add(Token);
+        palette.Add(Token);
+        palette.Add(Certificate);
         palette.Add(Json);
     }
 
-    public string EndpointFrom(ParseResult result) =>
-        result.GetValue(Endpoint) ?? CliOptions.Environment("AUTODROPOUT_ENDPOINT") ?? DefaultEndpoint;
-
-    public string? TokenFrom(ParseResult result) => (_withToken ? result.GetValue(Token) : null) ?? Tokens.Load();
+    /// <summary>A client for the endpoint, token and certificate that the options, else the environment, name.</summary>
+    public ControlClient Client(ParseResult result)
+    {
+        var certificate = result.GetValue(Certificate) ?? CliOptions.Environment("AUTODROPOUT_ENDPOINT_CERT");
+        return new ControlClient(
+            result.GetValue(Endpoint) ?? CliOptions.Environment("AUTODROPOUT_ENDPOINT") ?? DefaultEndpoint,
+            result.GetValue(Token) ?? Tokens.Load(),
+            certificate is null ? null : AutoDropout.Cluster.ClusterTls.LoadTrusted(certificate, AutoDropout.Cluster.NodeEnvironment.Process));
+    }
 }

@@ -13,7 +13,7 @@ public static class ControllerCommands
 {
     public static Command Create()
     {
-        var endpoint = new EndpointOptions(withToken: false);
+        var endpoint = new EndpointOptions();
         var controller = new Command("controller", "checks on the controller");
         endpoint.AddTo(controller);
         var verify = new Command("verify", "rebuild a search from its journal alone (no snapshots) and compare its policy state with the live controller's; exits 1 when they differ");
@@ -23,12 +23,16 @@ public static class ControllerCommands
         verify.Add(name);
         verify.Add(persistence);
         verify.Add(db);
-        verify.SetAction((result, _) => Verify(
-            result.GetValue(name)!,
-            endpoint.EndpointFrom(result),
-            (result.GetValue(persistence) ?? CliOptions.Environment("AUTODROPOUT_PERSISTENCE") ?? "sqlite") == "postgres" ? PersistenceBackend.Postgres : PersistenceBackend.Sqlite,
-            result.GetValue(db) ?? CliOptions.Environment("AUTODROPOUT_DB") ?? Path.Combine(Tokens.StateDirectory, "autodropout.db"),
-            result.GetValue(endpoint.Json)));
+        verify.SetAction(async (result, _) =>
+        {
+            using var client = endpoint.Client(result);
+            return await Verify(
+                result.GetValue(name)!,
+                client,
+                (result.GetValue(persistence) ?? CliOptions.Environment("AUTODROPOUT_PERSISTENCE") ?? "sqlite") == "postgres" ? PersistenceBackend.Postgres : PersistenceBackend.Sqlite,
+                result.GetValue(db) ?? CliOptions.Environment("AUTODROPOUT_DB") ?? Path.Combine(Tokens.StateDirectory, "autodropout.db"),
+                result.GetValue(endpoint.Json));
+        });
         controller.Add(verify);
         controller.Add(Doctor());
         return controller;
@@ -61,9 +65,8 @@ public static class ControllerCommands
         return doctor;
     }
 
-    private static async Task<int> Verify(string name, string endpoint, PersistenceBackend backend, string db, bool json)
+    private static async Task<int> Verify(string name, ControlClient client, PersistenceBackend backend, string db, bool json)
     {
-        using var client = new ControlClient(endpoint, null);
         var live = await client.Get($"v1/searches/{Uri.EscapeDataString(name)}", MessageJsonContext.Default.SearchDetails);
 
         var config = NodeConfig.Local(ControllerNode.PersistenceConfig(backend, db));

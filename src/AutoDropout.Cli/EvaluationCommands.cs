@@ -18,7 +18,7 @@ public static class EvaluationCommands
 
     public static Command CreateEvaluate()
     {
-        var endpoint = new EndpointOptions(withToken: true);
+        var endpoint = new EndpointOptions();
         var command = new Command("evaluate", """
             retrain a search's best patterns and hand-made baselines on the whole training split with several seeds,
             on the cluster's evaluators, and score them on the test split (mean and standard deviation per candidate)
@@ -59,7 +59,7 @@ public static class EvaluationCommands
 
     public static Command CreateEvaluation()
     {
-        var endpoint = new EndpointOptions(withToken: true);
+        var endpoint = new EndpointOptions();
         var palette = new Command("evaluation", "watch and steer evaluation jobs (started with `autodropout evaluate SEARCH`)");
         endpoint.AddTo(palette);
 
@@ -106,7 +106,7 @@ public static class EvaluationCommands
         return palette;
     }
 
-    private static ControlClient Client(EndpointOptions endpoint, ParseResult result) => new(endpoint.EndpointFrom(result), endpoint.TokenFrom(result));
+    private static ControlClient Client(EndpointOptions endpoint, ParseResult result) => endpoint.Client(result);
 
     private static Task<EvaluationDetails> Get(ControlClient client, string name) =>
         client.Get($"v1/evaluations/{Uri.EscapeDataString(name)}", MessageJsonContext.Default.EvaluationDetails);

@@ -30,10 +30,12 @@ public sealed class LocalCluster : IDisposable
         {
             // secrets through the environment (readable by this user only), never argv
             ["AUTODROPOUT_TOKEN"] = token,
+            [NodeEnvironment.ReadToken] = Tokens.NewToken(),
             [NodeEnvironment.TlsCertificate] = certificate,
             [NodeEnvironment.TlsPassword] = password,
             [NodeEnvironment.TlsPasswordFile] = "", // empty counts as unset: the caller's own must not win
             [NodeEnvironment.TokenFile] = "",
+            [NodeEnvironment.ReadTokenFile] = "",
             ["OMP_WAIT_POLICY"] = "PASSIVE",
             ["OMP_NUM_THREADS"] = "1",
             ["AUTODROPOUT_HOME"] = workDirectory,

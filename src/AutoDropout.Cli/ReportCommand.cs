@@ -9,7 +9,7 @@ public static class ReportCommand
 {
     public static Command Create()
     {
-        var endpoint = new EndpointOptions(withToken: true);
+        var endpoint = new EndpointOptions();
         var command = new Command("report",
             "write a search's report into a directory: report.md, report.html and PNG plots (rewards, policy updates, the top patterns' masks, an evaluation's seeds)");
         var search = new Argument<string>("SEARCH") { Description = "the search to report" };
@@ -17,12 +17,12 @@ public static class ReportCommand
         var control = CliOptions.Text("--control", "a control search (e.g. --policy random) drawn on the same plots", "SEARCH");
         var evaluation = CliOptions.Text("--evaluation", "an evaluation job whose table and seed dots the report shows", "NAME");
         command.Add(search);
-        foreach (var option in (Option[])[output, control, evaluation, endpoint.Endpoint, endpoint.Token]) command.Add(option);
+        foreach (var option in (Option[])[output, control, evaluation, endpoint.Endpoint, endpoint.Token, endpoint.Certificate]) command.Add(option);
         command.SetAction(async (result, _) =>
         {
             var directory = result.GetValue(output)!;
             if (File.Exists(directory)) throw new UsageException($"--out {directory} is a file; give a directory");
-            using var client = new ControlClient(endpoint.EndpointFrom(result), endpoint.TokenFrom(result));
+            using var client = endpoint.Client(result);
             var details = await Fetch(client, "search", result.GetValue(search)!, "v1/searches", MessageJsonContext.Default.SearchDetails);
             var controlDetails = result.GetValue(control) is { } c ? await Fetch(client, "search", c, "v1/searches", MessageJsonContext.Default.SearchDetails) : null;
             var evaluationDetails = result.GetValue(evaluation) is { } e

@@ -12,7 +12,7 @@ public static class SearchCommands
 {
     public static Command Create()
     {
-        var endpoint = new EndpointOptions(withToken: true);
+        var endpoint = new EndpointOptions();
         var search = new Command("search", "start, watch and steer searches");
         endpoint.AddTo(search);
         search.Add(Start(endpoint));
@@ -28,7 +28,7 @@ public static class SearchCommands
 
     public static Command CreateCluster()
     {
-        var endpoint = new EndpointOptions(withToken: true);
+        var endpoint = new EndpointOptions();
         var cluster = new Command("cluster", "the cluster's members");
         endpoint.AddTo(cluster);
         var show = new Command("show", "members, status, roles, version, reachability, leader");
@@ -47,8 +47,7 @@ public static class SearchCommands
         return cluster;
     }
 
-    private static ControlClient Client(EndpointOptions endpoint, ParseResult result) =>
-        new(endpoint.EndpointFrom(result), endpoint.TokenFrom(result));
+    private static ControlClient Client(EndpointOptions endpoint, ParseResult result) => endpoint.Client(result);
 
     /// <summary>A search verb: its NAME argument or, as before, --name.</summary>
     private class SearchVerb : Command

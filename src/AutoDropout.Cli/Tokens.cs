@@ -1,8 +1,9 @@
 namespace AutoDropout.Cli;
 
 /// <summary>
-/// The command token. A node without --token-file / AUTODROPOUT_TOKEN uses the one in the state directory
-/// (~/.autodropout/token, created on first use, readable by its owner only), and so does the CLI on the same host.
+/// The command tokens. A node without tokens given uses the files in the state directory (~/.autodropout/token and
+/// read-token, created on first use, readable by their owner only), and so does the CLI on the same host: the
+/// operator token when it can read it, else the read token.
 /// </summary>
 public static class Tokens
 {
@@ -10,8 +11,5 @@ public static class Tokens
 
     public static string NewToken() => AutoDropout.Cluster.NodeState.NewToken();
 
-    public static string? Load() =>
-        Environment.GetEnvironmentVariable("AUTODROPOUT_TOKEN") is { Length: > 0 } env ? env
-        : File.Exists(Path.Combine(StateDirectory, "token")) ? File.ReadAllText(Path.Combine(StateDirectory, "token")).Trim()
-        : null;
+    public static string? Load() => AutoDropout.Cluster.NodeState.ClientToken(AutoDropout.Cluster.NodeEnvironment.Process);
 }

@@ -40,9 +40,10 @@ public static class ClusterTls
     }
 
     /// <summary>The certificate with its key; a wrong password or a file without a key is said plainly, not thrown raw.</summary>
-    public static X509Certificate2 Load(string path, string password)
+    /// <param name="what">What the file is, for messages.</param>
+    public static X509Certificate2 Load(string path, string password, string what = "the cluster certificate")
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"the cluster certificate {path} does not exist");
+        if (!File.Exists(path)) throw new FileNotFoundException($"{what} {path} does not exist");
         X509Certificate2 certificate;
         try
         {
@@ -50,11 +51,11 @@ public static class ClusterTls
         }
         catch (CryptographicException e)
         {
-            throw new InvalidOperationException($"cannot read the cluster certificate {path} (wrong password?): {e.Message}", e);
+            throw new InvalidOperationException($"cannot read {what} {path} (wrong password?): {e.Message}", e);
         }
         if (certificate.HasPrivateKey) return certificate;
         certificate.Dispose();
-        throw new InvalidOperationException($"the cluster certificate {path} holds no private key");
+        throw new InvalidOperationException($"{what} {path} holds no private key");
     }
 
     /// <summary>SHA-256 of the certificate, the form operators compare (lower-case hex).</summary>
@@ -85,11 +86,51 @@ public static class ClusterTls
     }
 
     /// <summary>The certificate's password: the password file's first line, else the variable, else none.</summary>
-    public static string Password(Func<string, string?> environment)
+    public static string Password(Func<string, string?> environment,
+        string fileVariable = NodeEnvironment.TlsPasswordFile, string variable = NodeEnvironment.TlsPassword)
     {
-        if (NodeEnvironment.Get(environment, NodeEnvironment.TlsPasswordFile) is { } file)
+        if (NodeEnvironment.Get(environment, fileVariable) is { } file)
             return File.ReadAllLines(file).FirstOrDefault() ?? "";
-        return NodeEnvironment.Get(environment, NodeEnvironment.TlsPassword) ?? "";
+        return NodeEnvironment.Get(environment, variable) ?? "";
+    }
+
+    /// <summary>The command endpoint's certificate and key (HTTPS), its password from its own variables.</summary>
+    public static X509Certificate2 LoadEndpoint(string path, Func<string, string?> environment) =>
+        Load(path, Password(environment, NodeEnvironment.CommandTlsPasswordFile, NodeEnvironment.CommandTlsPassword),
+            "the command endpoint's certificate");
+
+    /// <summary>
+    /// A client's trust in an endpoint's certificate, from a file: a PEM or DER certificate (the endpoint's own, or the
+    /// CA that issued it), or the endpoint's PKCS#12 file itself (password from the endpoint's variables).
+    /// </summary>
+    public static X509Certificate2 LoadTrusted(string path, Func<string, string?> environment)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"the endpoint certificate {path} does not exist");
+        try { return X509CertificateLoader.LoadCertificateFromFile(path); }
+        catch (CryptographicException)
+        {
+            return Load(path, Password(environment, NodeEnvironment.CommandTlsPasswordFile, NodeEnvironment.CommandTlsPassword),
+                "the endpoint certificate");
+        }
+    }
+
+    /// <summary>
+    /// Whether a client accepts the endpoint's certificate: it is <paramref name="trusted"/> itself (pinned, name
+    /// and chain not checked: a self-signed certificate has neither), or it chains to <paramref name="trusted"/> as
+    /// its only root and names the host the client asked for.
+    /// </summary>
+    public static bool Trusts(X509Certificate2 trusted, X509Certificate? presented, SslPolicyErrors errors)
+    {
+        if (presented is null) return false;
+        using var certificate = X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
+        if (CryptographicOperations.FixedTimeEquals(certificate.RawData, trusted.RawData)) return true;
+        if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(trusted);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.DisableCertificateDownloads = true;
+        return chain.Build(certificate);
     }
 
     /// <summary>The line nodes log when remoting runs without TLS.</summary>

@@ -1,20 +1,27 @@
 using System.Net;
-using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Akka.Actor;
 using Akka.Event;
 using AutoDropout.Messages;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using ClusterExtension = Akka.Cluster.Cluster;
 
 namespace AutoDropout.Cluster;
 
 /// <summary>
-/// The small HTTP control surface every node hosts (loopback by default), which the `autodropout` CLI talks to.
-/// Reads are open to whoever can reach the port; anything that changes state needs "Authorization: Bearer TOKEN".
-/// Requests go to the controller singleton through this node's proxy.
+/// The small HTTP control surface every node hosts (loopback by default), which the `autodropout` CLI talks to:
+/// ASP.NET Core minimal APIs on Kestrel, HTTPS when given a certificate. Requests go to the controller singleton
+/// through this node's proxy.
 ///
+///   GET  /v1/health                       open (no token): {"status": "ok", "member": "up"}, 200 while the node serves
+///   GET  /v1/health/ready                 open: the same, 200 once the node is an Up member, else 503
 ///   GET  /v1/cluster                      members and their status
 ///   GET  /v1/searches                     every search, summarised
 ///   GET  /v1/searches/NAME                one search with its trials
@@ -25,140 +32,175 @@ namespace AutoDropout.Cluster;
 ///   GET  /v1/evaluations                  every evaluation job, summarised
 ///   GET  /v1/evaluations/NAME             one evaluation with its table
 ///   POST /v1/evaluations                  start an evaluation job (body: an evaluation request)
+///
+/// Every route but health needs "Authorization: Bearer TOKEN": reads the read or the operator token, anything that
+/// changes state the operator token (401 without a known token, 403 with the read token). Bodies over
+/// <see cref="MaxBodyBytes"/> get 413. Each state-changing request, refused or not, leaves an audit line.
 /// </summary>
 public sealed class CommandEndpoint : IDisposable
 {
+    /// <summary>Far above any spec or request (a spec is a few KiB), far below what would strain a node.</summary>
+    public const long MaxBodyBytes = 1 << 20;
+
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(15);
-    private readonly HttpListener _listener = new();
     private readonly ActorSystem _system;
     private readonly IActorRef _controller;
-    private readonly byte[] _token;
+    private readonly CommandTokens _tokens;
+    private readonly CommandAudit _audit;
     private readonly ILoggingAdapter _log;
+    private readonly WebApplication _app;
 
-    public CommandEndpoint(ActorSystem system, IActorRef controllerProxy, string host, int port, string token)
+    /// <param name="certificate">With one, the endpoint speaks HTTPS only.</param>
+    /// <param name="auditFile">Where audit lines are appended (JSON lines); none: the log only.</param>
+    public CommandEndpoint(ActorSystem system, IActorRef controllerProxy, string host, int port, CommandTokens tokens,
+        X509Certificate2? certificate = null, string? auditFile = null)
     {
         _system = system;
         _controller = controllerProxy;
-        _token = Encoding.UTF8.GetBytes(token);
+        _tokens = tokens;
         _log = Logging.GetLogger(system, nameof(CommandEndpoint));
-        Port = port == 0 ? FreePort() : port;
-        _listener.Prefixes.Add($"http://{host}:{Port}/");
-        _listener.Start();
-        _ = Task.Run(AcceptLoop);
+        _audit = new CommandAudit(_log, auditFile);
+
+        // the empty builder reads no configuration files or ASPNETCORE_* variables: the node's options decide alone
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().UseKestrelHttpsConfiguration().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = MaxBodyBytes;
+            kestrel.Listen(ListenAddress(host), port, listen =>
+            {
+                if (certificate is not null) listen.UseHttps(certificate);
+            });
+        });
+        builder.Services.AddRoutingCore();
+        _app = builder.Build();
+        _app.Use(Guard);
+        Map(_app);
+        _app.StartAsync().GetAwaiter().GetResult();
+        Port = new Uri(_app.Urls.Single()).Port;
     }
 
+    /// <summary>The bound port (the free one picked when asked for port 0).</summary>
     public int Port { get; }
 
-    private async Task AcceptLoop()
+    private void Map(WebApplication app)
     {
-        while (_listener.IsListening)
+        app.MapGet("/v1/health", () => Health(ready: false));
+        app.MapGet("/v1/health/ready", () => Health(ready: true));
+        app.MapGet("/v1/cluster", () => Answer(200, ClusterJson()));
+        app.MapGet("/v1/searches", () => AskController(new ListSearches()));
+        app.MapGet("/v1/searches/{name}", (string name) => GetSearchInPages(name));
+        app.MapPost("/v1/searches", async (HttpContext context) =>
         {
-            HttpListenerContext context;
-            try { context = await _listener.GetContextAsync(); }
-            catch (Exception) when (!_listener.IsListening) { return; }
-            catch (HttpListenerException) { return; }
-            catch (ObjectDisposedException) { return; }
-            _ = Task.Run(() => Handle(context));
-        }
-    }
-
-    private async Task Handle(HttpListenerContext context)
-    {
-        var response = context.Response;
-        try
+            SearchSpec spec;
+            try { spec = SpecInput.ReadSearchSpec(await Body(context.Request)); }
+            catch (FormatException e) { return Answer(Error(400, $"the body is {e.Message}")); }
+            context.Items[AuditedName] = spec.Name;
+            try { spec.Validate(); }
+            catch (ArgumentException e) { return Answer(Error(400, e.Message)); }
+            return await AskController(new StartSearch(spec));
+        });
+        app.MapDelete("/v1/searches/{name}", (string name) => AskController(new DeleteSearch(name)));
+        app.MapPost("/v1/searches/{name}/pause", (string name) => AskController(new PauseSearch(name)));
+        app.MapPost("/v1/searches/{name}/resume", (string name) => AskController(new ResumeSearch(name)));
+        app.MapPost("/v1/searches/{name}/stop", (string name) => AskController(new StopSearch(name)));
+        app.MapPost("/v1/searches/{name}/extend", async (string name, HttpContext context) =>
         {
-            var (status, body) = await Route(context.Request);
-            response.StatusCode = status;
-            response.ContentType = "application/json";
-            var bytes = Encoding.UTF8.GetBytes(body);
-            await response.OutputStream.WriteAsync(bytes);
-        }
-        catch (Exception e)
-        {
-            _log.Warning(e, "command endpoint failed on {0} {1}", context.Request.HttpMethod, context.Request.Url?.AbsolutePath);
+            int? more = null;
             try
             {
-                // a body too, so the client can say more than "500"
-                response.StatusCode = 500;
-                response.ContentType = "application/json";
-                await response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(Error(500, $"the node failed on this request: {e.Message}").Item2));
+                using var body = JsonDocument.Parse(await Body(context.Request));
+                if (body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("trials", out var trials)
+                    && trials.TryGetInt32(out var n)) more = n;
             }
-            catch (Exception) { /* the response was under way or the client went away */ }
+            catch (JsonException) { }
+            return more is { } count ? await AskController(new ExtendSearch(name, count))
+                : Answer(Error(400, "trials: the body must be {\"trials\": N}"));
+        });
+        app.MapGet("/v1/evaluations", () => AskController(new ListEvaluations()));
+        app.MapGet("/v1/evaluations/{name}", (string name) => AskController(new GetEvaluation(name)));
+        app.MapPost("/v1/evaluations", async (HttpContext context) =>
+        {
+            EvaluationRequest evaluation;
+            try { evaluation = SpecInput.ReadEvaluationRequest(await Body(context.Request)); }
+            catch (FormatException e) { return Answer(Error(400, $"the body is {e.Message}")); }
+            context.Items[AuditedName] = evaluation.Name ?? evaluation.Search;
+            return await AskController(new StartEvaluation(evaluation));
+        });
+    }
+
+    /// <summary>Checks the token before any route runs, turns failures into JSON answers, and audits changes.</summary>
+    private async Task Guard(HttpContext context, RequestDelegate next)
+    {
+        var request = context.Request;
+        bool changes = !HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method);
+        // probes cannot carry secrets, and health tells nothing that needs one
+        bool open = !changes && request.Path.StartsWithSegments("/v1/health");
+        var access = _tokens.Check(request.Headers.Authorization);
+        try
+        {
+            if (access == Access.None && !open)
+                await Write(context, Error(401, $"present the node's token as \"Authorization: Bearer TOKEN\" (--token, {NodeEnvironment.Token} or {NodeEnvironment.ReadToken})"));
+            else if (changes && access != Access.Operator)
+                await Write(context, Error(403, $"this command changes state: the read token is not enough, present the operator token ({NodeEnvironment.Token})"));
+            else
+            {
+                await next(context);
+                // routing's own 404 and 405 come without a body
+                if (context.Response is { HasStarted: false, StatusCode: 404 or 405 })
+                    await Write(context, Error(context.Response.StatusCode, $"no such command: {request.Method} {request.Path}"));
+            }
+        }
+        catch (BadHttpRequestException e) when (!context.Response.HasStarted)
+        {
+            // Kestrel's own refusals, 413 for a body over the limit among them
+            await Write(context, Error(e.StatusCode, e.StatusCode == 413 ? $"the body is larger than {MaxBodyBytes} bytes" : e.Message));
+        }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            _log.Warning(e, "command endpoint failed on {0} {1}", request.Method, request.Path);
+            // a body too, so the client can say more than "500"
+            await Write(context, Error(500, $"the node failed on this request: {e.Message}"));
         }
         finally
         {
-            try { response.Close(); } catch (Exception) { /* the client went away */ }
+            if (changes)
+                _audit.Record(new AuditEntry(DateTime.UtcNow, Remote(context), request.Method, request.Path.Value ?? "",
+                    context.GetRouteValue("name") as string ?? context.Items[AuditedName] as string, context.Response.StatusCode,
+                    access.ToString().ToLowerInvariant()));
         }
     }
 
-    private async Task<(int Status, string Body)> Route(HttpListenerRequest request)
-    {
-        var segments = (request.Url?.AbsolutePath ?? "/").Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
-        bool isGet = request.HttpMethod == "GET", isPost = request.HttpMethod == "POST", isDelete = request.HttpMethod == "DELETE";
-        if (segments is not ["v1", ..]) return Error(404, "unknown path; the API lives under /v1");
-        if ((isPost || isDelete) && !Authorised(request)) return Error(401, "this command changes state: present the node's token (--token or AUTODROPOUT_TOKEN)");
+    private const string AuditedName = "audited-name";
 
-        switch (segments[1..])
-        {
-            case ["cluster"] when isGet:
-                return (200, ClusterJson());
-            case ["searches"] when isGet:
-                return await AskController(new ListSearches());
-            case ["searches", var name] when isGet:
-                return await GetSearchInPages(name);
-            case ["searches"] when isPost:
-                SearchSpec spec;
-                try { spec = SpecInput.ReadSearchSpec(await Body(request)); }
-                catch (FormatException e) { return Error(400, $"the body is {e.Message}"); }
-                try { spec.Validate(); }
-                catch (ArgumentException e) { return Error(400, e.Message); }
-                return await AskController(new StartSearch(spec));
-            case ["searches", var name] when isDelete:
-                return await AskController(new DeleteSearch(name));
-            case ["searches", var name, "pause"] when isPost:
-                return await AskController(new PauseSearch(name));
-            case ["searches", var name, "resume"] when isPost:
-                return await AskController(new ResumeSearch(name));
-            case ["searches", var name, "stop"] when isPost:
-                return await AskController(new StopSearch(name));
-            case ["searches", var name, "extend"] when isPost:
-                {
-                    using var body = await JsonDocument.ParseAsync(request.InputStream);
-                    return body.RootElement.TryGetProperty("trials", out var trials) && trials.TryGetInt32(out var more)
-                        ? await AskController(new ExtendSearch(name, more))
-                        : Error(400, "trials: the body must be {\"trials\": N}");
-                }
-            case ["evaluations"] when isGet:
-                return await AskController(new ListEvaluations());
-            case ["evaluations", var name] when isGet:
-                return await AskController(new GetEvaluation(name));
-            case ["evaluations"] when isPost:
-                EvaluationRequest evaluation;
-                try { evaluation = SpecInput.ReadEvaluationRequest(await Body(request)); }
-                catch (FormatException e) { return Error(400, $"the body is {e.Message}"); }
-                return await AskController(new StartEvaluation(evaluation));
-            default:
-                return Error(404, $"no such command: {request.HttpMethod} {request.Url?.AbsolutePath}");
-        }
+    private static string Remote(HttpContext context) =>
+        context.Connection.RemoteIpAddress is { } address ? $"{address}:{context.Connection.RemotePort}" : "unknown";
+
+    private IResult Health(bool ready)
+    {
+        var status = ClusterExtension.Get(_system).SelfMember.Status;
+        bool member = status is Akka.Cluster.MemberStatus.Up or Akka.Cluster.MemberStatus.WeaklyUp;
+        var body = JsonSerializer.Serialize(new NodeHealth("ok", status.ToString().ToLowerInvariant()), SpecJsonContext.Default.NodeHealth);
+        return Answer(!ready || member ? 200 : 503, body);
     }
 
-    private static async Task<string> Body(HttpListenerRequest request)
+    private static async Task<string> Body(HttpRequest request)
     {
-        using var reader = new StreamReader(request.InputStream, Encoding.UTF8);
+        using var reader = new StreamReader(request.Body, Encoding.UTF8);
         return await reader.ReadToEndAsync();
     }
 
-    private async Task<(int, string)> AskController(object command)
+    private async Task<IResult> AskController(object command)
     {
-        try { return Reply(await _controller.Ask<object>(command, AskTimeout)); }
-        catch (AskTimeoutException) { return ControllerSilent(); }
+        try { return Answer(Reply(await _controller.Ask<object>(command, AskTimeout))); }
+        catch (AskTimeoutException) { return Answer(ControllerSilent()); }
     }
 
     /// <summary>
     /// A search's trials, asked for <see cref="TrialPage"/> at a time and answered whole: one reply holding every
     /// trial of a large search would outgrow remoting's frame (4 MiB, about 9,000 CNN trials) between nodes.
     /// </summary>
-    private async Task<(int, string)> GetSearchInPages(string name)
+    private async Task<IResult> GetSearchInPages(string name)
     {
         SearchDetails? first = null;
         var trials = new List<TrialView>();
@@ -166,14 +208,14 @@ public sealed class CommandEndpoint : IDisposable
         {
             object reply;
             try { reply = await _controller.Ask<object>(new GetSearch(name, trials.Count, TrialPage), AskTimeout); }
-            catch (AskTimeoutException) { return ControllerSilent(); }
-            if (reply is not SearchDetails page) return Reply(reply);
+            catch (AskTimeoutException) { return Answer(ControllerSilent()); }
+            if (reply is not SearchDetails page) return Answer(Reply(reply));
             first ??= page;
             trials.AddRange(page.Trials);
             // trials are only ever added, in id order, so pages read later only find more of them
             if (page.Trials.Count < TrialPage || trials.Count >= (page.TrialsTotal ?? 0)) break;
         }
-        return (200, Json(first with { Trials = trials, TrialsFrom = 0, TrialsTotal = trials.Count }));
+        return Answer(200, Json(first with { Trials = trials, TrialsFrom = 0, TrialsTotal = trials.Count }));
     }
 
     /// <summary>Trials per page: 2,000 CNN trials are about 1 MiB of JSON.</summary>
@@ -198,11 +240,15 @@ public sealed class CommandEndpoint : IDisposable
         return JsonSerializer.Serialize(new ClusterView(cluster.SelfAddress.ToString(), members), SpecJsonContext.Default.ClusterView);
     }
 
-    private bool Authorised(HttpListenerRequest request)
+    private static IResult Answer((int Status, string Body) answer) => Answer(answer.Status, answer.Body);
+
+    private static IResult Answer(int status, string body) => Results.Text(body, "application/json", Encoding.UTF8, status);
+
+    private static async Task Write(HttpContext context, (int Status, string Body) answer)
     {
-        var header = request.Headers["Authorization"];
-        if (header is null || !header.StartsWith("Bearer ", StringComparison.Ordinal)) return false;
-        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim()), _token);
+        context.Response.StatusCode = answer.Status;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await context.Response.WriteAsync(answer.Body);
     }
 
     private static string Json(object value) =>
@@ -211,19 +257,16 @@ public sealed class CommandEndpoint : IDisposable
     private static (int, string) Error(int status, string message) =>
         (status, JsonSerializer.Serialize(new CommandRejected(message), MessageJsonContext.Default.CommandRejected));
 
-    private static int FreePort()
-    {
-        var socket = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        int port = ((IPEndPoint)socket.LocalEndpoint).Port;
-        socket.Stop();
-        return port;
-    }
+    /// <summary>An address to listen on: an IP, `*` for every interface, or a name resolved to its first address.</summary>
+    private static IPAddress ListenAddress(string host) =>
+        IPAddress.TryParse(host, out var address) ? address
+        : host is "*" or "+" ? IPAddress.IPv6Any
+        : Dns.GetHostAddresses(host).First();
 
     public void Dispose()
     {
-        _listener.Stop();
-        _listener.Close();
+        _app.StopAsync().GetAwaiter().GetResult();
+        ((IDisposable)_app).Dispose();
     }
 }
 
@@ -232,8 +275,13 @@ public sealed record ClusterMemberView(string Address, string Status, string[] R
 
 public sealed record ClusterView(string Self, IReadOnlyList<ClusterMemberView> Members);
 
+/// <param name="Member">This node's cluster status (joining, up, leaving, ...).</param>
+public sealed record NodeHealth(string Status, string Member);
+
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(SearchSpec))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(ClusterView))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(EvaluationRequest))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(NodeHealth))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(AuditEntry))]
 public sealed partial class SpecJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

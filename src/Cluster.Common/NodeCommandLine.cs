@@ -14,15 +14,18 @@ public static class NodeCommandLine
     public static readonly Option<string> SeedNodes = new("--seed-nodes") { Description = $"seeds to join, host:port,... [{NodeEnvironment.Seeds}; default 127.0.0.1:4053]" };
     public static readonly Option<int?> CommandPort = new("--cmd-port") { Description = $"command endpoint port, 0 for a free one, -1 for none [{NodeEnvironment.CommandPort}; default 0]" };
     public static readonly Option<string> CommandHost = new("--cmd-host") { Description = $"command endpoint interface [{NodeEnvironment.CommandHost}; default 127.0.0.1]" };
-    public static readonly Option<string> TokenFile = new("--token-file") { Description = $"file holding the token for state-changing commands [{NodeEnvironment.Token} (the token itself), {NodeEnvironment.TokenFile}; default the token file in {NodeEnvironment.Home}]" };
+    public static readonly Option<string> TokenFile = new("--token-file") { Description = $"file holding the operator token, for state-changing commands [{NodeEnvironment.Token} (the token itself), {NodeEnvironment.TokenFile}; default the token file in {NodeEnvironment.Home}]" };
+    public static readonly Option<string> ReadTokenFile = new("--read-token-file") { Description = $"file holding the read token, for commands that only look [{NodeEnvironment.ReadToken} (the token itself), {NodeEnvironment.ReadTokenFile}; default the read-token file in {NodeEnvironment.Home}]" };
     // a token in argv is readable by every user through ps: refused with a pointer to the alternatives
     public static readonly Option<string> Token = new("--token") { Hidden = true };
+    public static readonly Option<string> ReadToken = new("--read-token") { Hidden = true };
+    public static readonly Option<string> CommandTlsCertificate = new("--cmd-tls-cert") { Description = $"the command endpoint's certificate, PKCS#12, for HTTPS (password: {NodeEnvironment.CommandTlsPasswordFile} or {NodeEnvironment.CommandTlsPassword}) [{NodeEnvironment.CommandTlsCertificate}; default none: plain HTTP]" };
     public static readonly Option<string> TlsCertificate = new("--tls-cert") { Description = $"the cluster certificate, PKCS#12 (password: {NodeEnvironment.TlsPasswordFile} or {NodeEnvironment.TlsPassword}) [{NodeEnvironment.TlsCertificate}; default none: plain TCP]" };
     public static readonly Option<string> Config = new("--config") { Description = $"a HOCON file over the built-in ones [{NodeEnvironment.Config}]" };
     public static readonly Option<int?> ParentPid = new("--parent-pid") { Description = "stop when this process is gone (for launchers)", Hidden = true };
     public static readonly Option<string> ReadyFile = new("--ready-file") { Description = "write the node's ports here once it is up (for launchers)", Hidden = true };
 
-    private static readonly Option[] Common = [Host, Port, SeedNodes, CommandPort, CommandHost, TokenFile, Token, TlsCertificate, Config, ParentPid, ReadyFile];
+    private static readonly Option[] Common = [Host, Port, SeedNodes, CommandPort, CommandHost, TokenFile, ReadTokenFile, Token, ReadToken, CommandTlsCertificate, TlsCertificate, Config, ParentPid, ReadyFile];
 
     /// <summary>A role's command: the common options, the role's own, and an action that builds and runs its host.</summary>
     public static Command Create(NodeRole role, string description, IEnumerable<Option> roleOptions, Func<ParseResult, NodeOptions, int> run)
@@ -58,6 +61,8 @@ public static class NodeCommandLine
     {
         if (parse.GetValue(Token) is not null)
             throw new ArgumentException($"nodes do not take --token (other users can read it in ps): use --token-file FILE or {NodeEnvironment.Token}");
+        if (parse.GetValue(ReadToken) is not null)
+            throw new ArgumentException($"nodes do not take --read-token (other users can read it in ps): use --read-token-file FILE or {NodeEnvironment.ReadToken}");
         return new()
         {
             Host = parse.GetValue(Host),
@@ -66,6 +71,8 @@ public static class NodeCommandLine
             CommandPort = parse.GetValue(CommandPort),
             CommandHost = parse.GetValue(CommandHost),
             TokenFile = parse.GetValue(TokenFile),
+            ReadTokenFile = parse.GetValue(ReadTokenFile),
+            CommandTlsCertificate = parse.GetValue(CommandTlsCertificate),
             TlsCertificate = parse.GetValue(TlsCertificate),
             ConfigFile = parse.GetValue(Config),
             ParentProcessId = parse.GetValue(ParentPid),

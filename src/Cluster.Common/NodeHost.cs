@@ -37,7 +37,10 @@ public static class NodeHost
         var fromEnvironment = NodeOptions.FromEnvironment(environment);
         var node = options.Over(fromEnvironment);
         int commandPort = node.CommandPort ?? 0;
-        var token = commandPort < 0 ? "" : Token(options, fromEnvironment);
+        var tokens = commandPort < 0 ? null : Tokens(options, fromEnvironment);
+        var endpointCertificate = commandPort >= 0 && node.CommandTlsCertificate is { } endpointPath
+            ? ClusterTls.LoadEndpoint(endpointPath, environment)
+            : null;
         var certificate = node.TlsCertificate is { } certificatePath
             ? ClusterTls.Load(certificatePath, ClusterTls.Password(environment))
             : null;
@@ -60,7 +63,7 @@ public static class NodeHost
             akka.WithClustering(new ClusterOptions { Roles = [RoleName(role)], SeedNodes = seedNodes });
             configureRole(akka);
             var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
-            akka.AddStartup((system, registry) => Started(system, registry, role, node, certificate, commandPort, token, lifetime));
+            akka.AddStartup((system, registry) => Started(system, registry, role, node, certificate, commandPort, tokens, endpointCertificate, lifetime));
         });
         return builder.Build();
     }
@@ -81,13 +84,16 @@ public static class NodeHost
         $"{(tls ? "akka.ssl.tcp" : "akka.tcp")}://{NodeOptions.SystemName}@{hostAndPort}";
 
     /// <summary>
-    /// The command-line layer's --token-file, then AUTODROPOUT_TOKEN, then AUTODROPOUT_TOKEN_FILE, then the state
-    /// directory's token file (created when missing).
+    /// Each token from the command-line layer's file, then its variable (AUTODROPOUT_TOKEN, AUTODROPOUT_READ_TOKEN),
+    /// then its file variable, then the state directory's file (created when missing).
     /// </summary>
-    private static string Token(NodeOptions commandLine, NodeOptions environment) =>
-        commandLine.TokenFile is { } file ? NodeState.ReadToken(file)
-        : commandLine.Token ?? environment.Token
-        ?? (environment.TokenFile is { } envFile ? NodeState.ReadToken(envFile) : NodeState.LoadOrCreateToken());
+    private static CommandTokens Tokens(NodeOptions commandLine, NodeOptions environment) => new(
+        Token(commandLine.TokenFile, commandLine.Token ?? environment.Token, environment.TokenFile, NodeState.TokenFile),
+        Token(commandLine.ReadTokenFile, commandLine.ReadToken ?? environment.ReadToken, environment.ReadTokenFile, NodeState.ReadTokenFile));
+
+    private static string Token(string? optionFile, string? value, string? environmentFile, string defaultFile) =>
+        optionFile is not null ? NodeState.ReadToken(optionFile)
+        : value ?? (environmentFile is not null ? NodeState.ReadToken(environmentFile) : NodeState.LoadOrCreateToken(defaultFile));
 
     /// <summary>
     /// Remoting with TLS when the node has the cluster certificate: both ends must present it (mutual
@@ -121,7 +127,8 @@ public static class NodeHost
     }
 
     private static void Started(ActorSystem system, IActorRegistry registry, NodeRole role, NodeOptions node,
-        X509Certificate2? certificate, int commandPort, string token, IHostApplicationLifetime lifetime)
+        X509Certificate2? certificate, int commandPort, CommandTokens? tokens, X509Certificate2? endpointCertificate,
+        IHostApplicationLifetime lifetime)
     {
         var cluster = ClusterExtension.Get(system);
         if (certificate is null) system.Log.Warning(ClusterTls.PlainWarning(cluster.SelfAddress.Host, cluster.SelfAddress.Port));
@@ -136,8 +143,8 @@ public static class NodeHost
         }
 
         var commandHost = node.CommandHost ?? "127.0.0.1";
-        var endpoint = commandPort >= 0
-            ? new CommandEndpoint(system, registry.Get<ControllerProxy>(), commandHost, commandPort, token)
+        var endpoint = tokens is not null
+            ? new CommandEndpoint(system, registry.Get<ControllerProxy>(), commandHost, commandPort, tokens, endpointCertificate, NodeState.AuditFile)
             : null;
         if (endpoint is not null)
             CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "command-endpoint", () =>
@@ -155,7 +162,7 @@ public static class NodeHost
         {
             var self = cluster.SelfAddress;
             Console.Error.WriteLine($"autodropout {RoleName(role)} node {ProductVersion.Full} up at {self.Host}:{self.Port}"
-                + (endpoint is null ? "" : $", commands on {commandHost}:{endpoint.Port}"));
+                + (endpoint is null ? "" : $", commands on {(endpointCertificate is null ? "" : "https://")}{commandHost}:{endpoint.Port}"));
             if (node.ReadyFile is { } readyFile)
             {
                 var ready = JsonSerializer.Serialize(new Dictionary<string, object>

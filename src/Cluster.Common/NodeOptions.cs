@@ -24,11 +24,20 @@ public sealed record NodeOptions
     /// <summary>Interface of the command endpoint (loopback by default).</summary>
     public string? CommandHost { get; init; }
 
-    /// <summary>Bearer token that state-changing commands must present; only from the environment, never argv.</summary>
+    /// <summary>The operator token, which state-changing commands must present; only from the environment, never argv.</summary>
     public string? Token { get; init; }
 
-    /// <summary>A file holding the token (default: the state directory's token file).</summary>
+    /// <summary>A file holding the operator token (default: the state directory's token file).</summary>
     public string? TokenFile { get; init; }
+
+    /// <summary>The read token, enough for commands that only look; only from the environment, never argv.</summary>
+    public string? ReadToken { get; init; }
+
+    /// <summary>A file holding the read token (default: the state directory's read-token file).</summary>
+    public string? ReadTokenFile { get; init; }
+
+    /// <summary>The command endpoint's certificate (PKCS#12); none means plain HTTP. Its password never comes from argv.</summary>
+    public string? CommandTlsCertificate { get; init; }
 
     /// <summary>The cluster certificate (PKCS#12); none means plain TCP remoting. Its password never comes from argv.</summary>
     public string? TlsCertificate { get; init; }
@@ -52,6 +61,9 @@ public sealed record NodeOptions
         CommandHost = CommandHost ?? lower.CommandHost,
         Token = Token ?? lower.Token,
         TokenFile = TokenFile ?? lower.TokenFile,
+        ReadToken = ReadToken ?? lower.ReadToken,
+        ReadTokenFile = ReadTokenFile ?? lower.ReadTokenFile,
+        CommandTlsCertificate = CommandTlsCertificate ?? lower.CommandTlsCertificate,
         TlsCertificate = TlsCertificate ?? lower.TlsCertificate,
         ConfigFile = ConfigFile ?? lower.ConfigFile,
         ParentProcessId = ParentProcessId ?? lower.ParentProcessId,
@@ -66,8 +78,11 @@ public sealed record NodeOptions
         SeedNodes = NodeEnvironment.Get(environment, NodeEnvironment.Seeds) is { } seeds ? SplitList(seeds) : null,
         CommandPort = NodeEnvironment.GetInt(environment, NodeEnvironment.CommandPort),
         CommandHost = NodeEnvironment.Get(environment, NodeEnvironment.CommandHost),
-        Token = NodeEnvironment.Get(environment, NodeEnvironment.Token),
+        Token = NodeEnvironment.GetToken(environment, NodeEnvironment.Token),
         TokenFile = NodeEnvironment.Get(environment, NodeEnvironment.TokenFile),
+        ReadToken = NodeEnvironment.GetToken(environment, NodeEnvironment.ReadToken),
+        ReadTokenFile = NodeEnvironment.Get(environment, NodeEnvironment.ReadTokenFile),
+        CommandTlsCertificate = NodeEnvironment.Get(environment, NodeEnvironment.CommandTlsCertificate),
         TlsCertificate = NodeEnvironment.Get(environment, NodeEnvironment.TlsCertificate),
         ConfigFile = NodeEnvironment.Get(environment, NodeEnvironment.Config),
     };
@@ -86,6 +101,11 @@ public static class NodeEnvironment
     public const string CommandHost = "AUTODROPOUT_CMD_HOST";
     public const string Token = "AUTODROPOUT_TOKEN";
     public const string TokenFile = "AUTODROPOUT_TOKEN_FILE";
+    public const string ReadToken = "AUTODROPOUT_READ_TOKEN";
+    public const string ReadTokenFile = "AUTODROPOUT_READ_TOKEN_FILE";
+    public const string CommandTlsCertificate = "AUTODROPOUT_CMD_TLS_CERT";
+    public const string CommandTlsPasswordFile = "AUTODROPOUT_CMD_TLS_PASSWORD_FILE";
+    public const string CommandTlsPassword = "AUTODROPOUT_CMD_TLS_PASSWORD";
     public const string TlsCertificate = "AUTODROPOUT_TLS_CERT";
     public const string TlsPasswordFile = "AUTODROPOUT_TLS_PASSWORD_FILE";
     public const string TlsPassword = "AUTODROPOUT_TLS_PASSWORD";
@@ -100,6 +120,15 @@ public static class NodeEnvironment
     /// <summary>The variable's value; an empty one counts as unset.</summary>
     public static string? Get(Func<string, string?> environment, string name) =>
         environment(name) is { Length: > 0 } value ? value : null;
+
+    /// <summary>
+    /// A token variable: unset is null, but set and blank is refused rather than read as unset, as it is most
+    /// likely a secret that failed to arrive.
+    /// </summary>
+    public static string? GetToken(Func<string, string?> environment, string name) =>
+        environment(name) is not { } value ? null
+        : value.Trim() is { Length: > 0 } token ? token
+        : throw new ArgumentException($"{name} is set but empty: give it the token, or unset it");
 
     public static int? GetInt(Func<string, string?> environment, string name) =>
         Get(environment, name) is not { } text ? null

@@ -96,7 +96,7 @@ public class ClusterEndToEndTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(3, after.Summary.PolicyVersion);
 
         // the live policy (recovered from snapshots) equals one rebuilt from the journal alone, in another process
-        var verify = await RunCli(["controller", "verify", "crash", "--endpoint", cluster.Endpoint, "--db", cluster.DatabasePath, "--json"]);
+        var verify = await RunCli(["controller", "verify", "crash", "--endpoint", cluster.Endpoint, "--token", cluster.Token, "--db", cluster.DatabasePath, "--json"]);
         output.WriteLine(verify.Output);
         Assert.Equal(0, verify.ExitCode);
         Assert.Contains("\"equal\":true", verify.Output);

@@ -85,7 +85,7 @@ public class EvaluationClusterTests(ITestOutputHelper output) : IDisposable
         foreach (var (id, score) in recorded) // nothing finished before the crash is lost or changed
             Assert.Equal(score, after.Rows.SelectMany(r => r.Runs).Single(r => r.TrialId == id).Score);
 
-        var shown = await RunCli(["evaluation", "show", "ev-eval", "--endpoint", cluster.Endpoint]);
+        var shown = await RunCli(["evaluation", "show", "ev-eval", "--endpoint", cluster.Endpoint, "--token", cluster.Token]);
         output.WriteLine(shown.Output);
         Assert.Equal(0, shown.ExitCode);
         Assert.Contains("dropblock:5:0.9", shown.Output);

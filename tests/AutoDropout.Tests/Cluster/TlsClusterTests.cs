@@ -68,7 +68,7 @@ public class TlsClusterTests : IDisposable
         Assert.True(refusedInLog, "the seed did not log the refused certificate:\n" + LogOf("seed"));
         Assert.False(intruderJoined.Task.IsCompleted, "a node with another certificate joined");
         Assert.False(File.Exists(plain.ReadyFile), "a node without TLS joined");
-        using var client = new ControlClient($"127.0.0.1:{seedCommands}", null);
+        using var client = new ControlClient($"127.0.0.1:{seedCommands}", "t");
         var view = await client.Get("v1/cluster", SpecJsonContext.Default.ClusterView);
         Assert.Equal(["seed", "trainer"], view.Members.SelectMany(m => m.Roles).Order().ToArray());
         Assert.All(view.Members, m => Assert.StartsWith("akka.ssl.tcp://", m.Address, StringComparison.Ordinal));

@@ -57,8 +57,9 @@ public sealed class LargeSearchTests : Akka.TestKit.Xunit2.TestKit
         Assert.True(MessageCodec.ToBinary(SearchViews.Details(model)).Length > FrameLimit, "the whole search should not fit one frame");
 
         var controller = Sys.ActorOf(Props.Create(() => new PagingController(model)));
-        using var endpoint = new CommandEndpoint(Sys, controller, "127.0.0.1", 0, "token");
+        using var endpoint = new CommandEndpoint(Sys, controller, "127.0.0.1", 0, new CommandTokens("token", "read"));
         using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new("Bearer", "read");
         using var response = await http.GetAsync($"http://127.0.0.1:{endpoint.Port}/v1/searches/large");
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, body.Length > 300 ? body[..300] : body);

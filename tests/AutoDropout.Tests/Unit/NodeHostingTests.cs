@@ -186,7 +186,7 @@ public class NodeHostingTests : IDisposable
     public async Task A_hosted_seed_joins_itself_serves_commands_and_stops_through_coordinated_shutdown()
     {
         var ready = Path.Combine(_work, "seed.ready");
-        using var host = SeedNode.CreateHost(new NodeOptions { Port = 0, CommandPort = 0, Token = "t", ReadyFile = ready }, Environment());
+        using var host = SeedNode.CreateHost(new NodeOptions { Port = 0, CommandPort = 0, Token = "t", ReadToken = "r", ReadyFile = ready }, Environment());
         await host.StartAsync();
         var system = host.Services.GetRequiredService<ActorSystem>();
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -199,6 +199,7 @@ public class NodeHostingTests : IDisposable
         using var ports = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(ready));
         int commandPort = ports.RootElement.GetProperty("cmd_port").GetInt32();
         using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new("Bearer", "r");
         var cluster = await http.GetStringAsync($"http://127.0.0.1:{commandPort}/v1/cluster");
         Assert.Contains("\"seed\"", cluster);
         Assert.Contains($"\"version\":\"{ProductVersion.Version}\"", cluster); // what `cluster show` prints per member

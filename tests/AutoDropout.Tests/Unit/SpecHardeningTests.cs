@@ -198,7 +198,7 @@ public sealed class SpecHardeningTests
     public async Task The_endpoint_answers_400_naming_the_field_for_a_null_or_unknown_one()
     {
         using var system = ActorSystem.Create("endpoint-spec-test");
-        using var endpoint = new CommandEndpoint(system, ActorRefs.Nobody, "127.0.0.1", 0, "t");
+        using var endpoint = new CommandEndpoint(system, ActorRefs.Nobody, "127.0.0.1", 0, new CommandTokens("t", "r"));
         using var http = new HttpClient();
         http.DefaultRequestHeaders.Authorization = new("Bearer", "t");
         async Task<(HttpStatusCode, string)> Post(string path, string body)
