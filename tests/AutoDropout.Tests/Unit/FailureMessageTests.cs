@@ -70,6 +70,14 @@ public class FailureMessageTests
     }
 
     [Fact]
+    public void A_torch_error_keeps_its_message_without_the_native_call_stack()
+    {
+        var failed = AutoDropout.Training.TrialOutcome.FromException(new InvalidOperationException(
+            "Given input size: (64x1x1). Calculated output size: (64x0x0). Output size is too small\nException raised from pool2d_shape_check at Pool.h:160 (most recent call first):\nframe #0: c10::Error::Error()"));
+        Assert.Equal((FailureReason.Error, "Given input size: (64x1x1). Calculated output size: (64x0x0). Output size is too small"), (failed.Reason, failed.Message));
+    }
+
+    [Fact]
     public void A_trials_failure_message_is_persisted_in_one_line_and_shown_in_its_view()
     {
         var journal = new List<ISearchEvent>();
