@@ -111,7 +111,7 @@ public static partial class CliApp
         }
         catch (UsageException e)
         {
-            error.WriteLine($"autodropout: {e.Message} (see '{CommandPath(parsed.CommandResult)} --help')");
+            error.WriteLine(e.ShowHelp ? $"autodropout: {e.Message} (see '{CommandPath(parsed.CommandResult)} --help')" : $"autodropout: {e.Message}");
             return ExitCodes.Usage;
         }
         catch (ControlException e)

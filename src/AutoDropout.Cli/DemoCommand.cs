@@ -57,6 +57,8 @@ public static class DemoCommand
         var (spec, trainers, workDir, timeoutSeconds, json) = settings;
         bool keep = workDir is not null;
         if (trainers < 1) throw new UsageException("--trainers must be at least 1");
+        // every process runs here: data that cannot be trained on is refused before any node or trial starts
+        SpecOptions.CheckData(spec);
 
         workDir ??= Path.Combine(Path.GetTempPath(), $"autodropout-demo-{Guid.NewGuid():N}"[..30]);
         var clock = Stopwatch.StartNew();
@@ -88,6 +90,7 @@ public static class DemoCommand
             {
                 Console.WriteLine();
                 SearchCommands.PrintTrials(details.Trials);
+                SearchCommands.PrintFailures(details.Trials);
                 Console.WriteLine();
                 if (details.BestPattern is { } best)
                 {
@@ -96,6 +99,12 @@ public static class DemoCommand
                     for (int i = 0; i < sites.Length; i++) Console.WriteLine($"  site {i}: {sites[i]}");
                 }
                 Console.WriteLine($"{details.Summary.Completed} trials completed, {details.Summary.Failed} failed, policy v{details.Summary.PolicyVersion}, in {clock.Elapsed.TotalSeconds:0} s");
+            }
+            if (details.Summary.PauseReason is { } why)
+            {
+                // the search stopped itself short: say why on stderr too, where scripts and --json users look
+                Console.Error.WriteLine($"autodropout: search '{spec.Name}' paused itself: {why}");
+                return ExitCodes.Failed;
             }
             return details.Summary.Completed > 0 ? ExitCodes.Ok : ExitCodes.Failed;
         }
@@ -130,8 +139,9 @@ public static class DemoCommand
             await Task.Delay(1000, cancel);
             var details = await client.Get($"v1/searches/{name}", MessageJsonContext.Default.SearchDetails);
             foreach (var t in details.Trials.Where(t => t.Status is TrialStatus.Completed or TrialStatus.Failed && reported.Add(t.TrialId)))
-                Say(json, $"trial {t.TrialId,3}: {(t.Status == TrialStatus.Completed ? $"val acc {SearchCommands.Format(t.Reward)}" : $"failed ({t.FailureReason?.Name()})")}  {t.PatternCompact}");
-            if (details.Summary.Status is SearchStatus.Completed or SearchStatus.Stopped) return details;
+                Say(json, $"trial {t.TrialId,3}: {(t.Status == TrialStatus.Completed ? $"val acc {SearchCommands.Format(t.Reward)}" : $"failed ({SearchCommands.Why(t)})")}  {t.PatternCompact}");
+            // a search that paused itself waits for an operator: the demo stops there and says why
+            if (details.Summary.Status is SearchStatus.Completed or SearchStatus.Stopped || details.Summary.PauseReason is not null) return details;
         }
     }
 
@@ -153,6 +163,7 @@ public static class DemoCommand
         w.WriteNumber("trials_failed", details.Summary.Failed);
         w.WriteNumber("policy_version", details.Summary.PolicyVersion);
         w.WriteNumber("wall_seconds", Math.Round(elapsed.TotalSeconds, 1));
+        if (details.Summary.PauseReason is { } paused) w.WriteString("pause_reason", paused);
         w.WriteStartArray("trials");
         foreach (var t in details.Trials)
         {
@@ -163,6 +174,11 @@ public static class DemoCommand
             w.WriteString("pattern", t.PatternCompact);
             w.WriteString("pattern_hash", t.PatternHash);
             w.WriteNumber("policy_version", t.PolicyVersion);
+            if (t.FailureReason is { } reason)
+            {
+                w.WriteString("failure_reason", reason.Name());
+                w.WriteString("failure_message", t.FailureMessage);
+            }
             w.WriteEndObject();
         }
         w.WriteEndArray();

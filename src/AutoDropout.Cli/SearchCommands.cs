@@ -70,9 +70,16 @@ public static class SearchCommands
 
     private sealed class StartVerb : SearchVerb
     {
-        public StartVerb() : base("start", "start a search (ConvNet space, or the Transformer space for an lm-L-W-H target)") => Spec.AddTo(this);
+        public StartVerb() : base("start", "start a search (ConvNet space, or the Transformer space for an lm-L-W-H target)")
+        {
+            Spec.AddTo(this);
+            Add(NoDataCheck);
+        }
 
         public SpecOptions Spec { get; } = new();
+
+        public Option<bool> NoDataCheck { get; } = CliOptions.Flag("--no-data-check",
+            "do not check --data here: the trainers read it at that path on other hosts, and this one does not have it");
     }
 
     /// <summary>The spec a parsed `search start` command line asks for.</summary>
@@ -88,6 +95,9 @@ public static class SearchCommands
         command.SetAction(async (result, _) =>
         {
             var searchSpec = StartSpec(result);
+            // trainers read the data at the same path: checked here, unless this host does not have it
+            if (!result.GetValue(command.NoDataCheck))
+                SpecOptions.CheckData(searchSpec, " (--no-data-check skips this check when only the trainers' hosts have the data)");
             using var client = Client(endpoint, result);
             var reply = await client.Post("v1/searches", ControlClient.SpecJson(searchSpec), MessageJsonContext.Default.CommandAccepted);
             Console.WriteLine(result.GetValue(endpoint.Json) ? JsonSerializer.Serialize(reply, MessageJsonContext.Default.CommandAccepted) : reply.Message);
@@ -105,7 +115,7 @@ public static class SearchCommands
             var list = await client.Get("v1/searches", MessageJsonContext.Default.SearchList);
             if (result.GetValue(endpoint.Json)) { Console.WriteLine(JsonSerializer.Serialize(list, MessageJsonContext.Default.SearchList)); return ExitCodes.Ok; }
             Table.Print(["search", "status", "done", "failed", "running", "policy", "best"],
-                list.Searches.Select(s => new[] { s.Name, s.Problem is { } p ? $"{s.Status.Name()}: {p}" : s.Status.Name(), $"{s.Completed}/{s.Trials}", s.Failed.ToString(CultureInfo.InvariantCulture), s.Running.ToString(CultureInfo.InvariantCulture), $"v{s.PolicyVersion}", Format(s.BestReward) }));
+                list.Searches.Select(s => new[] { s.Name, (s.Problem ?? s.PauseReason) is { } p ? $"{s.Status.Name()}: {p}" : s.Status.Name(), $"{s.Completed}/{s.Trials}", s.Failed.ToString(CultureInfo.InvariantCulture), s.Running.ToString(CultureInfo.InvariantCulture), $"v{s.PolicyVersion}", Format(s.BestReward) }));
             return ExitCodes.Ok;
         });
         return command;
@@ -173,11 +183,13 @@ public static class SearchCommands
         var s = d.Summary;
         Console.WriteLine($"search {s.Name}: {s.Status.Name()}, {s.Completed}/{s.Trials} completed, {s.Failed} failed, {s.Running} running; " +
                           $"policy v{s.PolicyVersion} (state {d.PolicyHash}), baseline {Format(d.Baseline)}");
+        if (s.PauseReason is { } why) Console.WriteLine($"paused itself: {why}; `search resume {s.Name}` once the cause is fixed");
         var optimizer = d.Spec.Optimizer ?? OptimizerSettings.Default;
         var budget = d.Spec.TrainEpochs is { } epochs ? $"{epochs} epochs" : $"{d.Spec.TrainSteps} steps";
         Console.WriteLine($"target {d.Spec.Target}, {budget} x batch {d.Spec.BatchSize}, " +
                           $"{optimizer.Kind} lr {d.Spec.LearningRate} ({optimizer.Schedule}, weight decay {optimizer.WeightDecay}), seed {d.Spec.Seed}");
         PrintTrials(d.Trials);
+        PrintFailures(d.Trials);
         if (d.BestPattern is not null)
             Console.WriteLine($"best: reward {Format(s.BestReward)}, pattern {d.BestPattern.Hash()}: {d.BestPattern.ToCompact()}");
         var references = d.Trials.Where(t => t.Baseline is not null).ToList();
@@ -196,6 +208,21 @@ public static class SearchCommands
                     : t.Status.Name(),
                 Format(t.Reward), Accuracies(t.Metrics), $"v{t.PolicyVersion}", t.Staleness?.ToString(CultureInfo.InvariantCulture) ?? "-", t.PatternCompact,
             }));
+
+    /// <summary>Why failed trials failed, one line per distinct reason and message: "trials 1, 2, 3 failed (error): ...".</summary>
+    public static void PrintFailures(IEnumerable<TrialView> trials)
+    {
+        foreach (var group in trials.Where(t => t.Status == TrialStatus.Failed).GroupBy(t => Why(t)))
+        {
+            var ids = group.Select(t => t.TrialId.ToString(CultureInfo.InvariantCulture)).ToList();
+            Console.WriteLine($"{(ids.Count == 1 ? "trial" : "trials")} {string.Join(", ", ids)} failed ({group.Key})");
+        }
+    }
+
+    /// <summary>A failed trial's reason and message ("error: ... no such directory"); the reason alone for trials
+    /// recorded without a message.</summary>
+    public static string Why(TrialView trial) =>
+        trial.FailureMessage is { Length: > 0 } message ? $"{trial.FailureReason?.Name()}: {message}" : trial.FailureReason?.Name() ?? "";
 
     /// <summary>Train and validation accuracy side by side, so overfitting shows; "-" for trials from before train accuracy was measured.</summary>
     private static string Accuracies(TrialMetricsReport? metrics) =>

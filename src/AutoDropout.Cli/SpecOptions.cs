@@ -90,6 +90,17 @@ public sealed class SpecOptions
         return spec;
     }
 
+    /// <summary>
+    /// Refuses (a usage error, exit 2) a spec whose data directory cannot be trained on here, naming the file, before
+    /// anything is persisted or started: headers and sizes only (<see cref="DataCheck"/>).
+    /// </summary>
+    /// <param name="hint">What to add for the operator, e.g. how to skip the check.</param>
+    public static void CheckData(SearchSpec spec, string hint = "")
+    {
+        if (DataCheck.Problem(spec.DataDirectory, spec.Dataset) is { } problem)
+            throw new UsageException($"data check: {problem}{hint}", showHelp: false);
+    }
+
     /// <summary>Text for language models; CIFAR-10 when --data names a local directory that holds its batches.</summary>
     private static string DefaultDataset(SearchSpec defaults, bool languageModel, string? data)
     {

@@ -26,4 +26,18 @@ public static class FailureReasons
         FailureReason.Cancelled => "cancelled",
         _ => "error",
     };
+
+    /// <summary>The longest failure message kept with a trial; longer ones are cut.</summary>
+    public const int MaxMessageLength = 300;
+
+    /// <summary>
+    /// A failure message as it is carried and persisted: one line (line breaks and runs of white space become one
+    /// space), at most <see cref="MaxMessageLength"/> characters (a cut one ends with "..."). Empty for null.
+    /// </summary>
+    public static string OneLine(string? message)
+    {
+        if (string.IsNullOrWhiteSpace(message)) return "";
+        var line = string.Join(' ', message.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        return line.Length <= MaxMessageLength ? line : string.Concat(line.AsSpan(0, MaxMessageLength - 3), "...");
+    }
 }

@@ -60,11 +60,11 @@ public static class SearchDecider
         return command switch
         {
             SearchCommand.Offer offer => OfferTrial(state, offer, policy ?? throw new ArgumentNullException(nameof(policy))),
-            SearchCommand.Report report => Record(state, report.Result),
-            SearchCommand.ExpireLeases expire => TrialLifecycle.Release(state.LeasedTrials.Where(t => t.LeaseUntil < expire.Now),
-                RequeueCause.LeaseExpired, t => $"lease of {t.Trainer} expired"),
-            SearchCommand.ReleaseTrainer release => TrialLifecycle.Release(state.LeasedTrials.Where(t => t.Trainer == release.TrainerId),
-                RequeueCause.TrainerLost, _ => $"trainer {release.TrainerId} {release.Why}"),
+            SearchCommand.Report report => PauseIfFailingAlike(state, Record(state, report.Result)),
+            SearchCommand.ExpireLeases expire => PauseIfFailingAlike(state, TrialLifecycle.Release(state.LeasedTrials.Where(t => t.LeaseUntil < expire.Now),
+                RequeueCause.LeaseExpired, t => $"lease of {t.Trainer} expired")),
+            SearchCommand.ReleaseTrainer release => PauseIfFailingAlike(state, TrialLifecycle.Release(state.LeasedTrials.Where(t => t.Trainer == release.TrainerId),
+                RequeueCause.TrainerLost, _ => $"trainer {release.TrainerId} {release.Why}")),
             SearchCommand.Pause => state.Status == SearchStatus.Running
                 ? new([new SearchPaused()], Message: $"search '{name}' paused") : CannotBe(state, "paused"),
             SearchCommand.Resume => state.Status == SearchStatus.Paused
@@ -114,6 +114,26 @@ public static class SearchDecider
         if (outcome.Events is not [var e]) return outcome;
         // learning from a full batch is persisted with the result that completed it: no journal holds one without the other
         return LearnIfReady(state.Apply(e)) is { } update ? outcome with { Events = [e, update] } : outcome;
+    }
+
+    /// <summary>
+    /// When these events make the search's first <see cref="SearchState.AutoPauseAfter"/> finished trials, and every
+    /// one of them failed for the same reason that is not the pattern's, with the same message, the search pauses
+    /// itself in the same write, saying why: the cause (data that cannot be read, a broken trainer set-up) would
+    /// fail every trial left. Only then: once a search is past its first trials, failures never pause it.
+    /// </summary>
+    private static Decision PauseIfFailingAlike(SearchState state, Decision decision)
+    {
+        if (decision.Events.Count == 0 || state.Completed + state.Failed >= SearchState.AutoPauseAfter) return decision;
+        var after = decision.Events.Aggregate(state, (s, e) => s.Apply(e));
+        // a search with no trials left completes instead; a paused or stopped one needs no pause
+        if (after.Completed + after.Failed < SearchState.AutoPauseAfter || after.Status != SearchStatus.Running) return decision;
+        var finished = after.Trials.Values.Where(t => t.IsFinished).ToList();
+        var first = finished[0];
+        if (first is not { Status: TrialStatus.Failed, FailureReason: { } reason } || reason.IsPatternFault()) return decision;
+        if (finished.Any(t => t.Status != TrialStatus.Failed || t.FailureReason != reason || t.FailureMessage != first.FailureMessage)) return decision;
+        var why = $"the first {finished.Count} trials all failed ({reason.Name()}): {first.FailureMessage}";
+        return decision with { Events = [.. decision.Events, new SearchPaused(why)] };
     }
 
     private static PolicyUpdated? LearnIfReady(SearchState state) =>

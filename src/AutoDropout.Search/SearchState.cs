@@ -15,6 +15,11 @@ public sealed record SearchState
     /// retried until the trial has used this many attempts; then the trial fails. A cancelled lease is no attempt.</summary>
     public const int MaxAttempts = 3;
 
+    /// <summary>A search whose first this many trials to finish all failed for the same reason that is not the
+    /// pattern's (the same infrastructure reason and message: data that cannot be read, say) pauses itself, saying why,
+    /// instead of failing every trial it has left. The pause is an event, so changing this never changes a replay.</summary>
+    public const int AutoPauseAfter = 3;
+
     private SearchState(SearchSpec spec) => Spec = spec;
 
     public SearchSpec Spec { get; }
@@ -30,6 +35,9 @@ public sealed record SearchState
     public ImmutableSortedSet<int> Leased { get; private init; } = [];
 
     public bool Paused { get; private init; }
+
+    /// <summary>Why the search paused itself; null when an operator paused it, or it is not paused.</summary>
+    public string? PauseReason { get; private init; }
     public bool Stopped { get; private init; }
     public int ExtraTrials { get; private init; }
     public int PolicyVersion { get; private init; }
@@ -79,8 +87,8 @@ public sealed record SearchState
         TrialProposed p => Propose(new TrialRecord(p.TrialId, p.Pattern, p.PolicyVersion, p.Seed)),
         TrialLeased or TrialRequeued or TrialCompleted or TrialFailed => With(TrialLifecycle.Moved(Trials[TrialIdOf(e)], e)!),
         PolicyUpdated u => Learned(u),
-        SearchPaused => this with { Paused = true },
-        SearchResumed => this with { Paused = false },
+        SearchPaused p => this with { Paused = true, PauseReason = p.Reason },
+        SearchResumed => this with { Paused = false, PauseReason = null },
         SearchStopped => this with { Stopped = true },
         SearchExtended x => this with { ExtraTrials = ExtraTrials + x.AdditionalTrials },
         _ => throw new ArgumentException($"a search does not know the event {e.GetType().Name}"),
@@ -146,8 +154,8 @@ public sealed record SearchState
     public SearchSnapshot ToSnapshot(byte[] policyState) =>
         new(Spec,
             Trials.Values.Select(t => new TrialSnapshot(t.Id, t.Pattern, t.PolicyVersion, t.Seed, t.Status, t.Trainer, t.LeaseUntil,
-                t.Reward, t.Metrics, t.FailureReason, t.Attempts, t.LearnedAtVersion)).ToArray(),
-            Waiting.ToArray(), Unlearned.ToArray(), Paused, Stopped, policyState, ExtraTrials, Updates.ToArray());
+                t.Reward, t.Metrics, t.FailureReason, t.Attempts, t.LearnedAtVersion, t.FailureMessage)).ToArray(),
+            Waiting.ToArray(), Unlearned.ToArray(), Paused, Stopped, policyState, ExtraTrials, Updates.ToArray(), PauseReason);
 
     /// <summary>Rebuilds the state a snapshot stored; counts are recomputed once, here.</summary>
     public static SearchState FromSnapshot(SearchSnapshot snapshot)
@@ -160,6 +168,7 @@ public sealed record SearchState
             Reward = t.Reward,
             Metrics = t.Metrics,
             FailureReason = t.FailureReason,
+            FailureMessage = t.FailureMessage,
             Attempts = t.Attempts,
             LearnedAtVersion = t.LearnedAtVersion,
         }).ToArray();
@@ -172,6 +181,7 @@ public sealed record SearchState
             Unlearned = [.. snapshot.Unlearned],
             Leased = [.. trials.Where(t => t.Status == TrialStatus.Leased).Select(t => t.Id)],
             Paused = snapshot.Paused,
+            PauseReason = snapshot.Paused ? snapshot.PauseReason : null,
             Stopped = snapshot.Stopped,
             ExtraTrials = snapshot.ExtraTrials,
             Updates = [.. snapshot.Updates ?? []],

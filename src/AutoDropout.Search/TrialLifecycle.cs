@@ -25,7 +25,15 @@ public static class TrialLifecycle
             Attempts = r.Cause == RequeueCause.Cancelled ? Math.Max(0, trial.Attempts - 1) : trial.Attempts,
         },
         TrialCompleted c => trial with { Status = TrialStatus.Completed, Trainer = c.TrainerId, LeaseUntil = null, Reward = c.Reward, Metrics = c.Metrics },
-        TrialFailed f => trial with { Status = TrialStatus.Failed, Trainer = f.TrainerId, LeaseUntil = null, FailureReason = f.Reason, Reward = f.Reward },
+        TrialFailed f => trial with
+        {
+            Status = TrialStatus.Failed,
+            Trainer = f.TrainerId,
+            LeaseUntil = null,
+            FailureReason = f.Reason,
+            FailureMessage = f.Message,
+            Reward = f.Reward,
+        },
         _ => null,
     };
 
@@ -43,6 +51,8 @@ public static class TrialLifecycle
     {
         // a resend of a recorded result, or a result for a trial that does not exist
         if (trial is null || trial.IsFinished) return Decision.Nothing;
+        // one line of at most 300 characters, whatever a trainer (of any version) sent: it is persisted and shown
+        result = result with { FailureMessage = result.FailureMessage is null ? null : FailureReasons.OneLine(result.FailureMessage) };
         bool holds = trial.Status == TrialStatus.Leased && trial.Trainer == result.TrainerId;
         bool heldLast = trial.Status == TrialStatus.Proposed && trial.Trainer == result.TrainerId;
         if (!holds && !heldLast)
@@ -81,7 +91,7 @@ public static class TrialLifecycle
     /// last attempt: then it fails (not the pattern's fault, so nothing is learned from it).</summary>
     private static ISearchEvent Retry(TrialRecord trial, RequeueCause cause, FailureReason reason, string detail) =>
         trial.Attempts >= SearchState.MaxAttempts
-            ? new TrialFailed(trial.Id, trial.Trainer!, reason, $"gave up after {trial.Attempts} attempts; last: {detail}", 0)
+            ? new TrialFailed(trial.Id, trial.Trainer!, reason, FailureReasons.OneLine($"gave up after {trial.Attempts} attempts; last: {detail}"), 0)
             : new TrialRequeued(trial.Id, cause, detail);
 
     /// <summary>Why a completed trial's reward or metrics cannot be true, or null when they can. A forged or broken

@@ -14,6 +14,9 @@ public sealed record TrialRecord(int Id, DropoutPattern Pattern, int PolicyVersi
     public TrialMetricsReport? Metrics { get; init; }
     public FailureReason? FailureReason { get; init; }
 
+    /// <summary>Why it failed, in words (the trainer's error, or what gave up); null unless it failed.</summary>
+    public string? FailureMessage { get; init; }
+
     /// <summary>How many of its leases count as attempts: all but those cancelled (pause, stop, a busy trainer).</summary>
     public int Attempts { get; init; }
 

@@ -20,6 +20,9 @@ public sealed class TextCorpus
         ("train.txt", "valid.txt", "test.txt"),
     ];
 
+    /// <summary>The training files a corpus directory may hold, in the order they are looked for.</summary>
+    public static IReadOnlyList<string> TrainingFileNames { get; } = Layouts.Select(l => l.Train).ToArray();
+
     private TextCorpus(string source, IReadOnlyList<string> vocabulary, long[] train, long[] validation, long[]? test)
     {
         Source = source;

@@ -30,7 +30,15 @@ public abstract record TrialOutcome
     /// <summary>A trial that threw: out of memory (torch says so in its message) or any other error.</summary>
     public static Failed FromException(Exception e) =>
         new(e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase) || e is OutOfMemoryException ? FailureReason.OutOfMemory : FailureReason.Error,
-            e.Message);
+            WithoutNativeTrace(e.Message));
+
+    /// <summary>libtorch's errors end with the C++ call stack ("Exception raised from ... frame #0: ..."), which says
+    /// nothing to an operator and would crowd the message out of its 300 characters.</summary>
+    public static string WithoutNativeTrace(string message)
+    {
+        int at = message.IndexOf("Exception raised from ", StringComparison.Ordinal);
+        return at > 0 ? message[..at].TrimEnd() : message;
+    }
 }
 
 /// <summary>A finished model's scores on held-out data; <paramref name="Diverged"/> says why they are unusable.</summary>

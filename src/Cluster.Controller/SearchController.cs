@@ -117,6 +117,8 @@ public sealed class SearchController : JobActor
             _search.Apply(e);
             if (SearchViews.Describe(e) is { } line) _log.Info("search {0}: {1}", _name, line);
             if (e is PolicyUpdated u && u.Version % _snapshotEvery == 0) SaveSnapshot(_search.ToSnapshot());
+            // a search that paused itself frees its trainers as an operator's pause does
+            if (e is SearchPaused { Reason: { } why }) CancelRunningTrials($"the search paused itself: {why}");
             if (--left == 0) Done();
         });
     }

@@ -128,7 +128,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             var controller = _controller;
             _worker!.Run(work, _trainerId, _currentTrial.Token, p => controller.Tell(p)).PipeTo(Self,
                 success: result => new Trained(result),
-                failure: e => new Trained(new TrialResult(work.Search, work.TrialId, _trainerId, 0, null, FailureReason.Error, e.Message)));
+                // an exception nobody expected: its type says more than its message alone
+                failure: e => new Trained(new TrialResult(work.Search, work.TrialId, _trainerId, 0, null, FailureReason.Error,
+                    FailureReasons.OneLine($"{e.GetBaseException().GetType().Name}: {e.GetBaseException().Message}"))));
             Become(() => Training(work));
         });
         Receive<TrialResultAck>(_ => { });

@@ -66,7 +66,7 @@ public sealed class TrainingWorker : ITrialRunner
             TrialOutcome.Completed { Metrics: var m } => new TrialResult(work.Search, work.TrialId, trainerId, m.Reward,
                 new TrialMetricsReport(m.ValidationAccuracy, m.FinalTrainLoss, m.ItemsPerSecond, m.WallSeconds, m.Steps, m.ValidationPerplexity, m.TrainAccuracy),
                 null, null),
-            TrialOutcome.Failed f => new TrialResult(work.Search, work.TrialId, trainerId, 0, null, f.Reason, f.Message),
+            TrialOutcome.Failed f => new TrialResult(work.Search, work.TrialId, trainerId, 0, null, f.Reason, FailureReasons.OneLine(f.Message)),
             _ => throw new InvalidOperationException($"unknown outcome {outcome}"),
         };
     }

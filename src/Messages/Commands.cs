@@ -37,9 +37,10 @@ public sealed record CommandAccepted(string Message) : IAutoDropoutMessage;
 public sealed record CommandRejected(string Reason) : IAutoDropoutMessage;
 
 /// <param name="Problem">Why a broken or unavailable search cannot say more; null otherwise.</param>
+/// <param name="PauseReason">Why a paused search paused itself; null when an operator paused it, or it is not paused.</param>
 public sealed record SearchSummary(
     string Name, SearchStatus Status, int Trials, int Completed, int Failed, int Running, int PolicyVersion,
-    double? BestReward, string? BestPatternHash, string? Problem = null);
+    double? BestReward, string? BestPatternHash, string? Problem = null, string? PauseReason = null);
 
 public sealed record SearchList(IReadOnlyList<SearchSummary> Searches) : IAutoDropoutMessage;
 
@@ -47,10 +48,12 @@ public sealed record SearchList(IReadOnlyList<SearchSummary> Searches) : IAutoDr
 /// update that learned from its reward (0: learned by the next update; null: not learned from yet).</param>
 /// <param name="Progress">The last progress report of a leased trial's trainer, if any.</param>
 /// <param name="Baseline">For a reference trial, the hand-made regulariser it trained with ("dropout:0.1"); null for a pattern.</param>
+/// <param name="FailureMessage">Why a failed trial failed, as its trainer (or the controller, when it gave up) said it;
+/// null for a trial that did not fail, or whose reason was recorded without a message.</param>
 public sealed record TrialView(
     int TrialId, TrialStatus Status, string PatternCompact, string PatternHash, int PolicyVersion, double? Reward,
     string? Trainer, FailureReason? FailureReason, TrialMetricsReport? Metrics, int? Staleness, TrialProgress? Progress = null,
-    string? Baseline = null);
+    string? Baseline = null, string? FailureMessage = null);
 
 /// <param name="Updates">Every policy update so far, oldest first.</param>
 public sealed record SearchDetails(

@@ -17,6 +17,8 @@ public sealed record TrialLeased(int TrialId, string TrainerId, DateTimeOffset L
 
 public sealed record TrialCompleted(int TrialId, string TrainerId, double Reward, TrialMetricsReport Metrics) : ISearchEvent;
 
+/// <param name="Message">Why, for people: the trainer's error (one line, at most
+/// <see cref="FailureReasons.MaxMessageLength"/> characters in events written since that limit), or what gave up.</param>
 public sealed record TrialFailed(int TrialId, string TrainerId, FailureReason Reason, string Message, double Reward) : ISearchEvent;
 
 /// <summary>A trial went back to the queue. <paramref name="Detail"/> is for people; <paramref name="Cause"/> decides.</summary>
@@ -46,7 +48,10 @@ public sealed record TrialRequeuedV1(int TrialId, string Reason)
 /// <summary>The policy was updated on these trials' results, in this order; replaying it rebuilds the policy exactly.</summary>
 public sealed record PolicyUpdated(int Version, IReadOnlyList<int> TrialIds) : ISearchEvent;
 
-public sealed record SearchPaused : ISearchEvent;
+/// <summary>The search was paused: by an operator (no reason), or by itself, with the reason it gives.</summary>
+/// <param name="Reason">Why the search paused itself (its first trials all failed alike); null when an operator paused
+/// it, and in events written before searches paused themselves (manifest search-paused-v1, which has no fields).</param>
+public sealed record SearchPaused(string? Reason = null) : ISearchEvent;
 
 public sealed record SearchResumed : ISearchEvent;
 
@@ -72,15 +77,18 @@ public sealed record JournalIdentified(string JournalId) : IAutoDropoutMessage;
 public sealed record TrialSnapshot(
     int TrialId, DropoutPattern Pattern, int PolicyVersion, long Seed, TrialStatus Status, string? Trainer,
     DateTimeOffset? LeaseUntil, double? Reward, TrialMetricsReport? Metrics, FailureReason? FailureReason, int Attempts,
-    int? LearnedAtVersion);
+    int? LearnedAtVersion, string? FailureMessage = null);
 
 /// <summary>
 /// A search's whole state at one point of its journal: bookkeeping plus the policy's bytes (weights, optimiser
 /// state, baseline, version). Recovery loads the newest one and replays only the events after it.
+/// Since search-snapshot-v3 it keeps each failed trial's message and why a paused search paused itself; older
+/// snapshots read with neither.
 /// </summary>
 public sealed record SearchSnapshot(
     SearchSpec Spec, IReadOnlyList<TrialSnapshot> Trials, IReadOnlyList<int> Waiting, IReadOnlyList<int> Unlearned,
-    bool Paused, bool Stopped, byte[] PolicyState, int ExtraTrials = 0, IReadOnlyList<PolicyUpdateStats>? Updates = null) : IAutoDropoutMessage;
+    bool Paused, bool Stopped, byte[] PolicyState, int ExtraTrials = 0, IReadOnlyList<PolicyUpdateStats>? Updates = null,
+    string? PauseReason = null) : IAutoDropoutMessage;
 
 /// <summary>Where a trial is. The JSON names are persisted in snapshots: never rename them.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<TrialStatus>))]

@@ -24,14 +24,14 @@ public static class MessageCodec
         ("trial-failed-v1", typeof(TrialFailed)),
         ("trial-requeued-v2", typeof(TrialRequeued)),
         ("policy-updated-v1", typeof(PolicyUpdated)),
-        ("search-paused-v1", typeof(SearchPaused)),
+        ("search-paused-v2", typeof(SearchPaused)),
         ("search-resumed-v1", typeof(SearchResumed)),
         ("search-stopped-v1", typeof(SearchStopped)),
         ("search-extended-v1", typeof(SearchExtended)),
         ("search-registered-v1", typeof(SearchRegistered)),
         ("search-deleted-v1", typeof(SearchDeleted)),
         ("journal-identified-v1", typeof(JournalIdentified)),
-        ("search-snapshot-v2", typeof(SearchSnapshot)),
+        ("search-snapshot-v3", typeof(SearchSnapshot)),
         ("evaluation-created-v1", typeof(EvaluationCreated)),
         ("evaluation-registered-v1", typeof(EvaluationRegistered)),
         // on the wire only
@@ -68,6 +68,10 @@ public static class MessageCodec
         // the same shape as today's, written before advantages were normalised: their searches learn from raw ones
         ("search-created-v1", typeof(SearchCreated)),
         ("search-snapshot-v1", typeof(SearchSnapshot)),
+        // without failure messages and pause reasons, which read as null
+        ("search-snapshot-v2", typeof(SearchSnapshot)),
+        // an operator's pause, before searches could pause themselves: no fields, read as no reason
+        ("search-paused-v1", typeof(SearchPaused)),
     ];
 
     private static readonly FrozenDictionary<Type, string> ManifestByType = Bindings.ToFrozenDictionary(b => b.Type, b => b.Manifest);

@@ -23,7 +23,7 @@ public sealed class CliParsingTests
 
     [Theory]
     [InlineData("demo", "--trials --json --steps --trainers --data --work-dir --timeout --name --spec")]
-    [InlineData("search start", "NAME --trials --steps --epochs --target --seed --batch-size --lr --policy-batch --lease-seconds --data --context --reward-scale --baselines --spec --optimizer --weight-decay --schedule --endpoint --token --json")]
+    [InlineData("search start", "NAME --trials --steps --epochs --target --seed --batch-size --lr --policy-batch --lease-seconds --data --context --reward-scale --baselines --spec --optimizer --weight-decay --schedule --no-data-check --endpoint --token --json")]
     [InlineData("search list", "--endpoint --token --json")]
     [InlineData("search show", "NAME --endpoint --json")]
     [InlineData("search pause", "NAME --endpoint --token")]
@@ -139,12 +139,45 @@ public sealed class CliParsingTests
         Assert.Contains("missing.json", OneLine(missing.Error));
     }
 
-    [Fact]
-    public void An_endpoint_nobody_listens_on_exits_3()
+    [Theory]
+    [InlineData("search list")]
+    [InlineData("search show s")]
+    [InlineData("search pause s")]
+    [InlineData("cluster show")]
+    public void An_endpoint_nobody_listens_on_exits_3_with_one_line_naming_the_address(string command)
     {
-        var (code, _, error) = Run("search", "list", "--endpoint", "127.0.0.1:1");
+        var (code, _, error) = Run([.. command.Split(' '), "--endpoint", "127.0.0.1:1", "--token", "t"]);
+        Assert.Equal(ExitCodes.Unreachable, code);
+        Assert.StartsWith("autodropout: cannot reach 127.0.0.1:1: ", OneLine(error), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Search_start_checks_the_data_here_before_sending_the_spec_unless_told_not_to()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"autodropout-no-data-{Guid.NewGuid():N}");
+        var (code, _, error) = Run("search", "start", "s", "--data", missing, "--endpoint", "127.0.0.1:1", "--token", "t");
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains($"data check: {missing}: no such directory", OneLine(error));
+        Assert.Contains("--no-data-check", error);
+
+        // the trainers' hosts have it, this one does not: the spec goes to the endpoint (here, nobody)
+        (code, _, error) = Run("search", "start", "s", "--data", missing, "--no-data-check", "--endpoint", "127.0.0.1:1", "--token", "t");
         Assert.Equal(ExitCodes.Unreachable, code);
         Assert.Contains("cannot reach 127.0.0.1:1", OneLine(error));
+    }
+
+    [Fact]
+    public void The_demo_refuses_data_it_cannot_train_on_before_it_starts_any_node()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"autodropout-no-data-{Guid.NewGuid():N}");
+        var workDir = Path.Combine(Path.GetTempPath(), $"autodropout-demo-{Guid.NewGuid():N}");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (code, output, error) = Run("demo", "--data", missing, "--work-dir", workDir);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains($"data check: {missing}: no such directory", OneLine(error));
+        Assert.Equal("", output);
+        Assert.False(Directory.Exists(workDir)); // no node was started: none wrote its log there
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
     }
 
     [Theory]

@@ -57,6 +57,13 @@ public class GoldenEventTests : IDisposable
             [new TrialSnapshot(1, ConvSearchSpace.Default.Decode([1, 2, 3, 4, 5, 0, 1, 0, 6, 4, 4, 5, 5, 5, 0, 1]), 0, 5, TrialStatus.Completed, "t", null, 0.75,
                 new TrialMetricsReport(0.75, 0.6, 900, 3, 80), null, 1, 1)],
             [2], [], Paused: false, Stopped: false, PolicyState: [1, 2, 3, 255]) },
+        // before failure messages and pause reasons were kept: read with neither
+        { "search-snapshot-v2", new SearchSnapshot(new SearchSpec("s1", Trials: 12, PolicyBatch: 4),
+            [new TrialSnapshot(1, ConvSearchSpace.Default.Decode([1, 2, 3, 4, 5, 0, 1, 0, 6, 4, 4, 5, 5, 5, 0, 1]), 0, 5, TrialStatus.Completed, "t", null, 0.75,
+                new TrialMetricsReport(0.75, 0.6, 900, 3, 80), null, 1, 1)],
+            [2], [], Paused: false, Stopped: false, PolicyState: [1, 2, 3, 255]) },
+        // an operator's pause, before searches paused themselves
+        { "search-paused-v1", new SearchPaused() },
     };
 
     [Theory]

@@ -23,7 +23,7 @@ public class SerializerTests : IDisposable
         new TrialFailed(8, "t", FailureReason.Diverged, "loss became NaN at step 3", 0),
         new TrialRequeued(9, RequeueCause.LeaseExpired, "lease of t expired"),
         new PolicyUpdated(3, [1, 2, 3, 4]),
-        new SearchPaused(), new SearchResumed(), new SearchStopped(), new SearchExtended(5),
+        new SearchPaused("the first 3 trials all failed (error): gave up after 3 attempts; last: error: /data: no such directory"), new SearchResumed(), new SearchStopped(), new SearchExtended(5),
         new SearchRegistered("s1"),
         new SearchDeleted("s1"),
         new JournalIdentified("0f1e2d3c4b5a69788796a5b4c3d2e1f0"),
@@ -44,8 +44,9 @@ public class SerializerTests : IDisposable
         new GetSearch("s1"), new PauseSearch("s1"), new ResumeSearch("s1"), new StopSearch("s1"), new ExtendSearch("s1", 5), new DeleteSearch("s1"), new ListSearches(),
         new CommandAccepted("ok"), new CommandRejected("no"),
         new SearchSnapshot(new SearchSpec("s1", Trials: 12, PolicyBatch: 4),
-            [new TrialSnapshot(1, Pattern, 0, 5, TrialStatus.Completed, "t", null, 0.75, new TrialMetricsReport(0.75, 0.6, 900, 3, 80), null, 1, 1)],
-            [2], [], Paused: false, Stopped: false, PolicyState: [1, 2, 3, 255]),
+            [new TrialSnapshot(1, Pattern, 0, 5, TrialStatus.Completed, "t", null, 0.75, new TrialMetricsReport(0.75, 0.6, 900, 3, 80), null, 1, 1),
+                new TrialSnapshot(2, Pattern, 0, 6, TrialStatus.Failed, "t", null, 0, null, FailureReason.Error, 3, null, "gave up after 3 attempts; last: error: disk gone")],
+            [3], [], Paused: true, Stopped: false, PolicyState: [1, 2, 3, 255], PauseReason: "the first 3 trials all failed"),
         new EvaluationCreated(new EvaluationSpec("s1-eval", "s1", "wrn-16-2", "fashion-mnist", null, new TrialBudget(80, 30), 128, 1e-3,
             [new EvaluationCandidate("pattern #7", Pattern, 7, 0.8125), new EvaluationCandidate("dropblock:3:0.9@late", new BaselinePattern(BaselineSpec.Parse("dropblock:3:0.9@late")))],
             [11, 12, 13], new OptimizerSettings("sgd", 5e-4, "cosine"), null, 7200, "wrn-10-2")),
@@ -100,7 +101,7 @@ public class SerializerTests : IDisposable
         var serializer = (AutoDropoutSerializer)_system.Serialization.FindSerializerForType(typeof(TrialProposed));
         foreach (var e in ((IEnumerable<object[]>)Messages()).Select(r => r[0]).Where(m => m is ISearchEvent or SearchRegistered or SearchDeleted or JournalIdentified))
             Assert.Matches(@"-v[0-9]+$", serializer.Manifest(e));
-        Assert.Equal("search-snapshot-v2", serializer.Manifest(((IEnumerable<object[]>)Messages()).Select(r => r[0]).OfType<SearchSnapshot>().Single()));
+        Assert.Equal("search-snapshot-v3", serializer.Manifest(((IEnumerable<object[]>)Messages()).Select(r => r[0]).OfType<SearchSnapshot>().Single()));
     }
 
     [Fact]
