@@ -15,10 +15,12 @@ public sealed class LocalCluster : IDisposable
     private readonly string _seedAddress;
 
     private readonly IReadOnlyList<string> _controllerArgs;
+    private readonly IReadOnlyList<string> _trainerArgs;
 
-    private LocalCluster(string workDirectory, string token, int seedPort, IReadOnlyList<string> controllerArgs)
+    private LocalCluster(string workDirectory, string token, int seedPort, IReadOnlyList<string> controllerArgs, IReadOnlyList<string> trainerArgs)
     {
         _controllerArgs = controllerArgs;
+        _trainerArgs = trainerArgs;
         WorkDirectory = workDirectory;
         Token = token;
         _seedAddress = $"127.0.0.1:{seedPort}";
@@ -51,11 +53,14 @@ public sealed class LocalCluster : IDisposable
     public string Endpoint => $"127.0.0.1:{ControllerCommandPort}";
     public IReadOnlyList<NodeProcess> Trainers => _trainers;
 
-    /// <param name="controllerArgs">Extra options for the controller node, e.g. ["--config", "file.conf"].</param>
-    public static async Task<LocalCluster> Start(string workDirectory, int trainers, TimeSpan readyTimeout, IReadOnlyList<string>? controllerArgs = null)
+    /// <param name="controllerArgs">Extra options for the controller node, e.g. ["--config", "file.conf"], or a journal
+    /// of its own (["--persistence", "postgres", "--db", "..."]) instead of the work directory's SQLite file.</param>
+    /// <param name="trainerArgs">The trainer nodes' options instead of one CPU device each, e.g. ["--simulate", "8"].</param>
+    public static async Task<LocalCluster> Start(string workDirectory, int trainers, TimeSpan readyTimeout, IReadOnlyList<string>? controllerArgs = null,
+        IReadOnlyList<string>? trainerArgs = null)
     {
         Directory.CreateDirectory(workDirectory);
-        var cluster = new LocalCluster(workDirectory, Tokens.NewToken(), NodeProcess.FreePort(), controllerArgs ?? []);
+        var cluster = new LocalCluster(workDirectory, Tokens.NewToken(), NodeProcess.FreePort(), controllerArgs ?? [], trainerArgs ?? ["--devices", "cpu"]);
         try
         {
             cluster.Seed = NodeProcess.Start("seed", NodeRole.Seed, ["--port", cluster._seedAddress.Split(':')[1], "--cmd-port", "-1"], workDirectory, cluster._environment);
@@ -77,15 +82,17 @@ public sealed class LocalCluster : IDisposable
     {
         Controller?.Dispose();
         Controller = NodeProcess.Start("controller", NodeRole.Controller,
-            ["--port", "0", "--seed-nodes", _seedAddress, "--cmd-port", "0", "--db", DatabasePath, .. _controllerArgs],
+            ["--port", "0", "--seed-nodes", _seedAddress, "--cmd-port", "0", .. _controllerArgs.Contains("--db") ? [] : new[] { "--db", DatabasePath }, .. _controllerArgs],
             WorkDirectory, _environment);
         ControllerCommandPort = await Controller.WaitReady(readyTimeout);
     }
 
-    /// <summary>Another controller node, on a journal of its own choosing; the caller owns (and stops) it.</summary>
-    public NodeProcess StartOtherController(string name, string database) =>
+    /// <summary>Another controller node; the caller owns (and stops) it.</summary>
+    /// <param name="journalArgs">Its journal, e.g. ["--db", "other.db"]; none: the first controller's.</param>
+    public NodeProcess StartOtherController(string name, IReadOnlyList<string>? journalArgs = null) =>
         NodeProcess.Start(name, NodeRole.Controller,
-            ["--port", "0", "--seed-nodes", _seedAddress, "--cmd-port", "0", "--db", database, .. _controllerArgs],
+            ["--port", "0", "--seed-nodes", _seedAddress, "--cmd-port", "0",
+             .. journalArgs ?? (_controllerArgs.Contains("--db") ? _controllerArgs : ["--db", DatabasePath])],
             WorkDirectory, _environment);
 
     /// <summary>Starts the seed again on its address (e.g. after <see cref="NodeProcess.Crash"/>), with a command
@@ -99,7 +106,7 @@ public sealed class LocalCluster : IDisposable
 
     private NodeProcess StartTrainer(int index) =>
         NodeProcess.Start($"trainer-{index + 1}", NodeRole.Trainer,
-            ["--port", "0", "--seed-nodes", _seedAddress, "--cmd-port", "-1", "--devices", "cpu"],
+            ["--port", "0", "--seed-nodes", _seedAddress, "--cmd-port", "-1", .. _trainerArgs],
             WorkDirectory, _environment);
 
     /// <summary>Stops trainers, then the controller, then the seed, each leaving the cluster cleanly.</summary>

@@ -75,8 +75,7 @@ public static class NodeHost
     public static int Run(IHost host)
     {
         host.Run();
-        var reason = CoordinatedShutdown.Get(host.Services.GetRequiredService<ActorSystem>()).ShutdownReason;
-        return reason is { ExitCode: not 0 } ? reason.ExitCode : Environment.ExitCode;
+        return Environment.ExitCode;
     }
 
     /// <summary>A seed's address; with TLS, Akka's scheme is akka.ssl.tcp.</summary>
@@ -146,8 +145,14 @@ public static class NodeHost
         var endpoint = tokens is not null
             ? new CommandEndpoint(system, registry.Get<ControllerProxy>(), commandHost, commandPort, tokens, endpointCertificate, NodeState.AuditFile)
             : null;
+        var shutdown = CoordinatedShutdown.Get(system);
+        shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "exit-code", () =>
+        {
+            if (shutdown.ShutdownReason is NodeFailedReason failed) Environment.ExitCode = failed.ExitCode;
+            return Task.FromResult(Done.Instance);
+        });
         if (endpoint is not null)
-            CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "command-endpoint", () =>
+            shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "command-endpoint", () =>
             {
                 endpoint.Dispose();
                 return Task.FromResult(Done.Instance);
@@ -177,4 +182,10 @@ public static class NodeHost
             }
         });
     }
+}
+
+/// <summary>A node shutting itself down because it must not run on (exit code 1), e.g. a controller on a foreign journal.</summary>
+public abstract class NodeFailedReason : CoordinatedShutdown.Reason
+{
+    public override int ExitCode => 1;
 }

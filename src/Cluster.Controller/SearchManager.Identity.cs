@@ -93,9 +93,7 @@ public sealed partial class SearchManager
 }
 
 /// <summary>Why a controller node shut down: its journal is not the cluster's.</summary>
-public sealed class JournalRefusedReason(string reason) : CoordinatedShutdown.Reason
+public sealed class JournalRefusedReason(string reason) : NodeFailedReason
 {
-    public override int ExitCode => 1;
-
     public override string ToString() => reason;
 }

@@ -22,7 +22,7 @@ public sealed class JournalIdentityClusterTests : IDisposable
             var spec = new SearchSpec("kept", Trials: 2, TrainSteps: 5, BatchSize: 32, PolicyBatch: 2, DataDirectory: "embedded");
             await client.Post("v1/searches", ControlClient.SpecJson(spec), MessageJsonContext.Default.CommandAccepted);
         }
-        using var other = cluster.StartOtherController("controller-other", Path.Combine(_work, "other.db"));
+        using var other = cluster.StartOtherController("controller-other", ["--db", Path.Combine(_work, "other.db")]);
         await other.WaitReady(Ready);
 
         cluster.Controller!.Crash();
