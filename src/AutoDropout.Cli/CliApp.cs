@@ -42,13 +42,21 @@ public static partial class CliApp
             DataCommands.Create(),
             TlsCommands.Create(),
             NodeCommand.Create(),
-            AutoDropout.Bench.BenchCommands.Create(),
+            Bench(),
         };
         // the same name in help whatever hosts the parser (the executable, a test run)
         root.HelpName = "autodropout";
         // the solution's version and the commit, whatever assembly hosts the parser
         foreach (var version in root.Options.OfType<VersionOption>()) version.Action = new PrintVersion();
         return root;
+    }
+
+    /// <summary>The benchmarks library's verbs, plus `bench cluster`, which starts nodes as this executable does.</summary>
+    private static Command Bench()
+    {
+        var bench = AutoDropout.Bench.BenchCommands.Create();
+        bench.Subcommands.Add(ClusterBench.Create());
+        return bench;
     }
 
     public static ParseResult Parse(IReadOnlyList<string> args) =>

@@ -21,6 +21,9 @@ public sealed class DeviceTurn
         return false;
     }
 
+    /// <summary>Notes that <paramref name="kind"/> wants the turn next, without taking it (it let the other go first).</summary>
+    public void Wait(WorkKind kind) => Volatile.Write(ref _waiting, (int)kind);
+
     /// <summary>Gives the turn back; true when the other kind asked for it meanwhile, so the caller should let it go first.</summary>
     public bool Release(WorkKind kind)
     {

@@ -113,7 +113,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         Receive<NoWorkAvailable>(_ =>
         {
             _requestedAt = null;
-            _turn.Release(_kind);
+            ReleaseDevice();
         });
         // a late answer while the sibling holds the device would wait behind its trial with its lease running
         Receive<WorkAssignment>(_ => !_turn.TryTake(_kind), HandBack);
@@ -158,6 +158,17 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
+    /// Gives the device up; the sibling, if it asked for it meanwhile, asks for its work at once instead of at its next
+    /// poll (idle polls are seconds apart, trials may take a fraction of one). True when the sibling was waiting.
+    /// </summary>
+    private bool ReleaseDevice()
+    {
+        if (!_turn.Release(_kind)) return false;
+        (_ownsWorker ? Context.Child(EvaluatorName) : Context.Parent).Tell(new Poll());
+        return true;
+    }
+
+    /// <summary>
     /// An assignment that reached a busy trainer, or one whose device the sibling holds (an earlier request answered
     /// late, e.g. while the controller was slow), goes back to the queue at once, as a cancelled trial, instead of
     /// waiting out its lease.
@@ -180,7 +191,11 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                 Timers.Cancel("resend");
                 Become(Idle);
                 // the other kind of work asked for the device meanwhile: let it go first
-                if (_turn.Release(_kind)) Timers.StartSingleTimer("poll", new Poll(), _idlePoll);
+                if (ReleaseDevice())
+                {
+                    _turn.Wait(_kind); // and the sibling, done, hands the device straight back
+                    Timers.StartSingleTimer("poll", new Poll(), _idlePoll);
+                }
                 else Self.Tell(new Poll());
             });
             Receive<TrialResultAck>(_ => { });

@@ -28,6 +28,23 @@ public class TrainerActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void When_one_of_a_devices_two_actors_hears_there_is_no_work_the_other_asks_at_once_not_at_its_next_poll()
+    {
+        var controller = CreateTestProbe();
+        // idle polls a minute apart: a second request within seconds can only come from the hand-over
+        Func<ITrialRunner> runner = () => new SimulatedRunner("sim:0", SimulatedTrialTime.Parse("0ms"));
+        Sys.ActorOf(TrainerActor.Props(controller, "t1", runner, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(3)));
+        var first = controller.ExpectMsg<RequestWork>(TimeSpan.FromSeconds(10)); // whichever took the device first
+        var firstAsker = controller.LastSender;
+        controller.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // the other waits for the device
+        firstAsker.Tell(new NoWorkAvailable(60_000), controller);
+
+        var second = controller.ExpectMsg<RequestWork>(TimeSpan.FromSeconds(3));
+        Assert.NotEqual(first.Kind, second.Kind);
+        Assert.NotEqual(firstAsker, controller.LastSender);
+    }
+
+    [Fact]
     public void A_trainer_has_one_request_for_work_out_at_a_time()
     {
         var controller = CreateTestProbe();
