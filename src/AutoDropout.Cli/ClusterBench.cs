@@ -83,7 +83,7 @@ public static class ClusterBench
         {
             int trials = total * rounds;
             using (var cluster = await LocalCluster.Start(work, TrainerProcesses, TimeSpan.FromMinutes(2), journal,
-                ["--simulate", perProcess.ToString(CultureInfo.InvariantCulture), "--trial-time", trialTime]))
+                ["--cmd-port", "-1", "--simulate", perProcess.ToString(CultureInfo.InvariantCulture), "--trial-time", trialTime]))
             {
                 using var client = new ControlClient(cluster.Endpoint, cluster.Token);
                 var spec = new SearchSpec(name, Trials: trials, TrainSteps: 10, LeaseSeconds: 600);

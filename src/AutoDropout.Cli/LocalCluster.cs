@@ -55,12 +55,14 @@ public sealed class LocalCluster : IDisposable
 
     /// <param name="controllerArgs">Extra options for the controller node, e.g. ["--config", "file.conf"], or a journal
     /// of its own (["--persistence", "postgres", "--db", "..."]) instead of the work directory's SQLite file.</param>
-    /// <param name="trainerArgs">The trainer nodes' options instead of one CPU device each, e.g. ["--simulate", "8"].</param>
+    /// <param name="trainerArgs">The trainers' options (default: no command endpoint, one cpu device), e.g. simulated trainers.</param>
+    /// <param name="environment">Variables for every node over the launcher's own, e.g. AUTODROPOUT_LOG_FORMAT.</param>
     public static async Task<LocalCluster> Start(string workDirectory, int trainers, TimeSpan readyTimeout, IReadOnlyList<string>? controllerArgs = null,
-        IReadOnlyList<string>? trainerArgs = null)
+        IReadOnlyList<string>? trainerArgs = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         Directory.CreateDirectory(workDirectory);
-        var cluster = new LocalCluster(workDirectory, Tokens.NewToken(), NodeProcess.FreePort(), controllerArgs ?? [], trainerArgs ?? ["--devices", "cpu"]);
+        var cluster = new LocalCluster(workDirectory, Tokens.NewToken(), NodeProcess.FreePort(), controllerArgs ?? [], trainerArgs ?? ["--cmd-port", "-1", "--devices", "cpu"]);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) cluster._environment[key] = value;
         try
         {
             cluster.Seed = NodeProcess.Start("seed", NodeRole.Seed, ["--port", cluster._seedAddress.Split(':')[1], "--cmd-port", "-1"], workDirectory, cluster._environment);
@@ -106,7 +108,7 @@ public sealed class LocalCluster : IDisposable
 
     private NodeProcess StartTrainer(int index) =>
         NodeProcess.Start($"trainer-{index + 1}", NodeRole.Trainer,
-            ["--port", "0", "--seed-nodes", _seedAddress, "--cmd-port", "-1", .. _trainerArgs],
+            ["--port", "0", "--seed-nodes", _seedAddress, .. _trainerArgs],
             WorkDirectory, _environment);
 
     /// <summary>Stops trainers, then the controller, then the seed, each leaving the cluster cleanly.</summary>

@@ -32,6 +32,7 @@ namespace AutoDropout.Cluster;
 ///   GET  /v1/evaluations                  every evaluation job, summarised
 ///   GET  /v1/evaluations/NAME             one evaluation with its table
 ///   POST /v1/evaluations                  start an evaluation job (body: an evaluation request)
+///   GET  /metrics                         this node's metrics in Prometheus text (<see cref="Telemetry"/>)
 ///
 /// Every route but health needs "Authorization: Bearer TOKEN": reads the read or the operator token, anything that
 /// changes state the operator token (401 without a known token, 403 with the read token). Bodies over
@@ -73,6 +74,7 @@ public sealed class CommandEndpoint : IDisposable
             });
         });
         builder.Services.AddRoutingCore();
+        Telemetry.AddPrometheus(builder.Services);
         _app = builder.Build();
         _app.Use(Guard);
         Map(_app);
@@ -86,6 +88,7 @@ public sealed class CommandEndpoint : IDisposable
     private void Map(WebApplication app)
     {
         app.MapGet("/v1/health", () => Health(ready: false));
+        app.MapPrometheusScrapingEndpoint();
         app.MapGet("/v1/health/ready", () => Health(ready: true));
         app.MapGet("/v1/cluster", () => Answer(200, ClusterJson()));
         app.MapGet("/v1/searches", () => AskController(new ListSearches()));

@@ -22,10 +22,11 @@ public static class NodeCommandLine
     public static readonly Option<string> CommandTlsCertificate = new("--cmd-tls-cert") { Description = $"the command endpoint's certificate, PKCS#12, for HTTPS (password: {NodeEnvironment.CommandTlsPasswordFile} or {NodeEnvironment.CommandTlsPassword}) [{NodeEnvironment.CommandTlsCertificate}; default none: plain HTTP]" };
     public static readonly Option<string> TlsCertificate = new("--tls-cert") { Description = $"the cluster certificate, PKCS#12 (password: {NodeEnvironment.TlsPasswordFile} or {NodeEnvironment.TlsPassword}) [{NodeEnvironment.TlsCertificate}; default none: plain TCP]" };
     public static readonly Option<string> Config = new("--config") { Description = $"a HOCON file over the built-in ones [{NodeEnvironment.Config}]" };
+    public static readonly Option<string> LogFormat = new("--log-format") { Description = $"log lines as plain text or JSON, one object a line: plain|json [{NodeEnvironment.LogFormat}; default plain]" };
     public static readonly Option<int?> ParentPid = new("--parent-pid") { Description = "stop when this process is gone (for launchers)", Hidden = true };
     public static readonly Option<string> ReadyFile = new("--ready-file") { Description = "write the node's ports here once it is up (for launchers)", Hidden = true };
 
-    private static readonly Option[] Common = [Host, Port, SeedNodes, CommandPort, CommandHost, TokenFile, ReadTokenFile, Token, ReadToken, CommandTlsCertificate, TlsCertificate, Config, ParentPid, ReadyFile];
+    private static readonly Option[] Common = [Host, Port, SeedNodes, CommandPort, CommandHost, TokenFile, ReadTokenFile, Token, ReadToken, CommandTlsCertificate, TlsCertificate, Config, LogFormat, ParentPid, ReadyFile];
 
     /// <summary>A role's command: the common options, the role's own, and an action that builds and runs its host.</summary>
     public static Command Create(NodeRole role, string description, IEnumerable<Option> roleOptions, Func<ParseResult, NodeOptions, int> run)
@@ -77,6 +78,7 @@ public static class NodeCommandLine
             ConfigFile = parse.GetValue(Config),
             ParentProcessId = parse.GetValue(ParentPid),
             ReadyFile = parse.GetValue(ReadyFile),
+            LogFormat = parse.GetValue(LogFormat),
         };
     }
 

@@ -36,6 +36,7 @@ public static class NodeHost
         environment ??= NodeEnvironment.Process;
         var fromEnvironment = NodeOptions.FromEnvironment(environment);
         var node = options.Over(fromEnvironment);
+        NodeLogging.Configure(node.LogFormat);
         int commandPort = node.CommandPort ?? 0;
         var tokens = commandPort < 0 ? null : Tokens(options, fromEnvironment);
         var endpointCertificate = commandPort >= 0 && node.CommandTlsCertificate is { } endpointPath

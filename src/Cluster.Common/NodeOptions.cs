@@ -51,6 +51,9 @@ public sealed record NodeOptions
     /// <summary>When set, the node writes its ports there as JSON once it is up (for launchers).</summary>
     public string? ReadyFile { get; init; }
 
+    /// <summary>How log lines are written: "plain" (default) or "json" (one JSON object a line).</summary>
+    public string? LogFormat { get; init; }
+
     /// <summary>These values where they are set, <paramref name="lower"/>'s elsewhere.</summary>
     public NodeOptions Over(NodeOptions lower) => new()
     {
@@ -68,6 +71,7 @@ public sealed record NodeOptions
         ConfigFile = ConfigFile ?? lower.ConfigFile,
         ParentProcessId = ParentProcessId ?? lower.ParentProcessId,
         ReadyFile = ReadyFile ?? lower.ReadyFile,
+        LogFormat = LogFormat ?? lower.LogFormat,
     };
 
     /// <summary>The layer that the AUTODROPOUT_* variables make.</summary>
@@ -85,6 +89,7 @@ public sealed record NodeOptions
         CommandTlsCertificate = NodeEnvironment.Get(environment, NodeEnvironment.CommandTlsCertificate),
         TlsCertificate = NodeEnvironment.Get(environment, NodeEnvironment.TlsCertificate),
         ConfigFile = NodeEnvironment.Get(environment, NodeEnvironment.Config),
+        LogFormat = NodeEnvironment.Get(environment, NodeEnvironment.LogFormat),
     };
 
     public static string[] SplitList(string text) =>
@@ -114,6 +119,7 @@ public static class NodeEnvironment
     public const string Database = "AUTODROPOUT_DB";
     public const string Persistence = "AUTODROPOUT_PERSISTENCE";
     public const string Devices = "AUTODROPOUT_DEVICES";
+    public const string LogFormat = "AUTODROPOUT_LOG_FORMAT";
 
     public static Func<string, string?> Process { get; } = Environment.GetEnvironmentVariable;
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
@@ -20,16 +21,20 @@ internal sealed record CheckLeases;
 /// </summary>
 public sealed class SearchController : JobActor
 {
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ILoggingAdapter _log; // every line carries the search's name as the property Search
     private readonly Dictionary<int, TrialProgress> _progress = new(); // in memory only: refilled by trainers after a restart
     private readonly SearchModel _search = new(SearchPolicies.Create);
     private readonly string _name;
     private readonly int _snapshotEvery;
+    private string _tensorBoardDir; // emptied when writing fails
+    private TensorBoardWriter? _board;
     private long _previousSnapshot; // kept when a newer one is saved, in case the newer one cannot be read
 
     public SearchController(string name, bool skipSnapshots) : base(PersistenceIdFor(name), skipSnapshots)
     {
         _name = name;
+        _log = LogProperties.Logger(Context).With("Search", name);
+        _tensorBoardDir = Context.System.Settings.Config.GetString("autodropout.controller.tensorboard-dir", "");
         _snapshotEvery = Math.Max(1, Context.System.Settings.Config.GetInt("autodropout.controller.snapshot-every-updates", 10));
 
         Recover<SnapshotOffer>(offer =>
@@ -41,6 +46,7 @@ public sealed class SearchController : JobActor
         Recover<RecoveryCompleted>(_ =>
         {
             if (_search.State is not { } s) return;
+            SearchMetrics.Observe(_name, s);
             _log.Info("search {0} recovered: {1} trials proposed, {2} completed, {3} failed, policy version {4}",
                 _name, s.ProposedCount, s.Completed, s.Failed, s.PolicyVersion);
             Execute(new LearnIfReady()); // a journal written before results and updates were persisted together
@@ -55,7 +61,7 @@ public sealed class SearchController : JobActor
             // acknowledged all the same: a refused result must not be resent for ever
             if (!TrainerIds.SentBy(result.TrainerId, replyTo.Path, ((ExtendedActorSystem)Context.System).Provider.DefaultAddress))
             {
-                _log.Warning("search {0}: result of trial {1} claims trainer {2} but came from {3}: ignored", _name, result.TrialId, result.TrainerId, replyTo.Path);
+                _log.With("TrialId", result.TrialId).Warning("search {0}: result of trial {1} claims trainer {2} but came from {3}: ignored", _name, result.TrialId, result.TrainerId, replyTo.Path);
                 replyTo.Tell(new TrialResultAck(result.Search, result.TrialId));
                 return;
             }
@@ -89,6 +95,8 @@ public sealed class SearchController : JobActor
 
     protected override void PostStop()
     {
+        Telemetry.RemoveSearch(_name);
+        _board?.Dispose();
         _search.Dispose();
         base.PostStop();
     }
@@ -112,16 +120,49 @@ public sealed class SearchController : JobActor
             then?.Invoke();
         }
         if (left == 0) { Done(); return; }
+        long persisting = Stopwatch.GetTimestamp();
         PersistAll(decision.Events, e =>
         {
             _search.Apply(e);
-            if (SearchViews.Describe(e) is { } line) _log.Info("search {0}: {1}", _name, line);
+            SearchMetrics.Count(_name, e);
+            Chart(e);
+            if (SearchViews.Describe(e) is { } line) TrialLog(e).Info("search {0}: {1}", _name, line);
             if (e is PolicyUpdated u && u.Version % _snapshotEvery == 0) SaveSnapshot(_search.ToSnapshot());
             // a search that paused itself frees its trainers as an operator's pause does
             if (e is SearchPaused { Reason: { } why }) CancelRunningTrials($"the search paused itself: {why}");
-            if (--left == 0) Done();
+            if (--left > 0) return;
+            Telemetry.JournalWrite.Record(Stopwatch.GetElapsedTime(persisting).TotalSeconds, new KeyValuePair<string, object?>("job", "search"));
+            SearchMetrics.Observe(_name, _search.State!);
+            Done();
         });
     }
+
+    /// <summary>Charts a live event for TensorBoard; a failing disk costs the charts, never the search.</summary>
+    private void Chart(ISearchEvent e)
+    {
+        if (_tensorBoardDir.Length == 0 || SearchMetrics.Scalars(e, _search.State!) is not { } point) return;
+        try
+        {
+            _board ??= new TensorBoardWriter(Path.Combine(_tensorBoardDir, _name));
+            _board.Scalars(point.Step, point.Values);
+        }
+        catch (IOException failure)
+        {
+            _log.Warning("search {0}: TensorBoard files are not written to {1}: {2}", _name, _tensorBoardDir, failure.Message);
+            _tensorBoardDir = "";
+        }
+    }
+
+    /// <summary>The log, with the trial's id as the property TrialId when the event concerns one trial.</summary>
+    private ILoggingAdapter TrialLog(ISearchEvent e) => e switch
+    {
+        TrialProposed t => _log.With("TrialId", t.TrialId),
+        TrialLeased t => _log.With("TrialId", t.TrialId),
+        TrialCompleted t => _log.With("TrialId", t.TrialId),
+        TrialFailed t => _log.With("TrialId", t.TrialId),
+        TrialRequeued t => _log.With("TrialId", t.TrialId),
+        _ => _log,
+    };
 
     private void OnOfferWork(OfferWork offer)
     {

@@ -20,7 +20,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private sealed record Resend;
     private sealed record Trained(TrialResult Result);
 
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ILoggingAdapter _log = LogProperties.Logger(Context);
     private readonly IActorRef _controller;
     private readonly string _trainerId;
     private readonly Func<ITrialRunner> _makeRunner;
@@ -34,6 +34,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private CancellationTokenSource? _currentTrial; // cancelled when the controller abandons the trial (pause/stop)
     private ITrialRunner? _worker;
     private DateTime? _requestedAt; // the one request for work that has not been answered yet
+    private DateTime _trainingSince;
 
     /// <param name="makeRunner">Makes the runner (a device's training thread, or a simulation) when the actor starts.</param>
     public TrainerActor(IActorRef controller, string trainerId, Func<ITrialRunner> makeRunner, TimeSpan idlePoll, TimeSpan resendInterval, TimeSpan requestTimeout)
@@ -57,6 +58,8 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
+
+    private KeyValuePair<string, object?> KindTag => new("kind", _kind == WorkKind.Evaluation ? "evaluation" : "search");
 
     /// <param name="requestTimeout">How long a request for work may go unanswered before another is sent (default
     /// 30 s): one at a time, so requests buffered during a controller outage do not each become a lease.</param>
@@ -119,9 +122,11 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         Receive<WorkAssignment>(_ => !_turn.TryTake(_kind), HandBack);
         Receive<WorkAssignment>(work =>
         {
+            if (_requestedAt is { } requested) Telemetry.DispatchLatency.Record((DateTime.UtcNow - requested).TotalSeconds, KindTag);
             _requestedAt = null;
+            _trainingSince = DateTime.UtcNow;
             Timers.Cancel("poll");
-            _log.Info("{0}: {1} trial {2} of {3}: {4}", _trainerId, _kind == WorkKind.Evaluation ? "evaluating" : "training",
+            TrialLog(work.Search, work.TrialId).Info("{0}: {1} trial {2} of {3}: {4}", _trainerId, _kind == WorkKind.Evaluation ? "evaluating" : "training",
                 work.TrialId, work.Search, work.Trial.Regulariser.ToCompact());
             _currentTrial?.Dispose();
             _currentTrial = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
@@ -141,7 +146,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     {
         Receive<CancelTrial>(cancel => cancel.Search == current.Search && cancel.TrialId == current.TrialId, cancel =>
         {
-            _log.Info("{0}: cancelling trial {1} of {2}: {3}", _trainerId, cancel.TrialId, cancel.Search, cancel.Reason);
+            TrialLog(cancel.Search, cancel.TrialId).Info("{0}: cancelling trial {1} of {2}: {3}", _trainerId, cancel.TrialId, cancel.Search, cancel.Reason);
             _currentTrial?.Cancel();
         });
         Receive<WorkAssignment>(work => work.Search != current.Search || work.TrialId != current.TrialId, HandBack);
@@ -151,7 +156,10 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         Receive<CancelTrial>(_ => { });
         Receive<Trained>(trained =>
         {
-            _log.Info("{0}: trial {1} finished: {2}", _trainerId, trained.Result.TrialId,
+            var device = new KeyValuePair<string, object?>("device", _worker!.DeviceName);
+            Telemetry.TrainerBusy.Add((DateTime.UtcNow - _trainingSince).TotalSeconds, device, KindTag);
+            if (trained.Result.Metrics is { ImagesPerSecond: > 0 } metrics) Telemetry.TrainerThroughput.Record(metrics.ImagesPerSecond, device);
+            TrialLog(trained.Result.Search, trained.Result.TrialId).Info("{0}: trial {1} finished: {2}", _trainerId, trained.Result.TrialId,
                 trained.Result.FailureReason is null ? $"reward {trained.Result.Reward:0.0000}" : $"failed ({trained.Result.FailureReason}: {trained.Result.FailureMessage})");
             BecomeReporting(trained.Result);
         });
@@ -175,9 +183,12 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     /// </summary>
     private void HandBack(WorkAssignment work)
     {
-        _log.Info("{0}: busy, handing trial {1} of {2} back", _trainerId, work.TrialId, work.Search);
+        TrialLog(work.Search, work.TrialId).Info("{0}: busy, handing trial {1} of {2} back", _trainerId, work.TrialId, work.Search);
         _controller.Tell(new TrialResult(work.Search, work.TrialId, _trainerId, 0, null, FailureReason.Cancelled, "the trainer was busy: handed back"));
     }
+
+    /// <summary>The log with the search and trial as the properties Search and TrialId.</summary>
+    private ILoggingAdapter TrialLog(string search, int trialId) => _log.With("Search", search).With("TrialId", trialId);
 
     private void BecomeReporting(TrialResult result)
     {

@@ -31,7 +31,7 @@ public sealed class ControllerFailoverTests(ITestOutputHelper output) : IDisposa
         var journal = new NpgsqlConnectionStringBuilder(Server) { Database = _database }.ConnectionString;
 
         using var cluster = await LocalCluster.Start(_work, trainers: 2, Ready, ["--persistence", "postgres", "--db", journal],
-            ["--simulate", "4", "--trial-time", "1s-2s"]);
+            ["--cmd-port", "-1", "--simulate", "4", "--trial-time", "1s-2s"]);
         using var second = cluster.StartOtherController("controller-b");
         int secondCommands = await second.WaitReady(Ready);
         using (var first = new ControlClient(cluster.Endpoint, cluster.Token))
