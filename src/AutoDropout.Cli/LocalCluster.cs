@@ -15,10 +15,12 @@ public sealed class LocalCluster : IDisposable
     private readonly string _seedAddress;
 
     private readonly IReadOnlyList<string> _controllerArgs;
+    private readonly IReadOnlyList<string> _trainerArgs;
 
-    private LocalCluster(string workDirectory, string token, int seedPort, IReadOnlyList<string> controllerArgs)
+    private LocalCluster(string workDirectory, string token, int seedPort, IReadOnlyList<string> controllerArgs, IReadOnlyList<string> trainerArgs)
     {
         _controllerArgs = controllerArgs;
+        _trainerArgs = trainerArgs;
         WorkDirectory = workDirectory;
         Token = token;
         _seedAddress = $"127.0.0.1:{seedPort}";
@@ -44,6 +46,7 @@ public sealed class LocalCluster : IDisposable
 
     public string WorkDirectory { get; }
     public string Token { get; }
+    public string ReadToken => _environment[NodeEnvironment.ReadToken];
     public string DatabasePath => Path.Combine(WorkDirectory, "autodropout.db");
     public NodeProcess? Seed { get; private set; }
     public NodeProcess? Controller { get; private set; }
@@ -52,10 +55,12 @@ public sealed class LocalCluster : IDisposable
     public IReadOnlyList<NodeProcess> Trainers => _trainers;
 
     /// <param name="controllerArgs">Extra options for the controller node, e.g. ["--config", "file.conf"].</param>
-    public static async Task<LocalCluster> Start(string workDirectory, int trainers, TimeSpan readyTimeout, IReadOnlyList<string>? controllerArgs = null)
+    /// <param name="trainerArgs">What each trainer node trains on instead of one CPU trainer, e.g. ["--simulate", "2"].</param>
+    public static async Task<LocalCluster> Start(string workDirectory, int trainers, TimeSpan readyTimeout, IReadOnlyList<string>? controllerArgs = null,
+        IReadOnlyList<string>? trainerArgs = null)
     {
         Directory.CreateDirectory(workDirectory);
-        var cluster = new LocalCluster(workDirectory, Tokens.NewToken(), NodeProcess.FreePort(), controllerArgs ?? []);
+        var cluster = new LocalCluster(workDirectory, Tokens.NewToken(), NodeProcess.FreePort(), controllerArgs ?? [], trainerArgs ?? ["--devices", "cpu"]);
         try
         {
             cluster.Seed = NodeProcess.Start("seed", NodeRole.Seed, ["--port", cluster._seedAddress.Split(':')[1], "--cmd-port", "-1"], workDirectory, cluster._environment);
@@ -99,7 +104,7 @@ public sealed class LocalCluster : IDisposable
 
     private NodeProcess StartTrainer(int index) =>
         NodeProcess.Start($"trainer-{index + 1}", NodeRole.Trainer,
-            ["--port", "0", "--seed-nodes", _seedAddress, "--cmd-port", "-1", "--devices", "cpu"],
+            ["--port", "0", "--seed-nodes", _seedAddress, "--cmd-port", "-1", .. _trainerArgs],
             WorkDirectory, _environment);
 
     /// <summary>Stops trainers, then the controller, then the seed, each leaving the cluster cleanly.</summary>
