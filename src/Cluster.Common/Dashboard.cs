@@ -46,7 +46,9 @@ public sealed class Dashboard(IActorRef controller, CommandTokens tokens, Func<C
         app.MapGet("/", Page);
         app.MapGet("/dashboard/{file}", (string file, HttpContext context) =>
             Assets.TryGetValue(file, out var asset) ? Asset(context, asset) : Results.NotFound());
-        app.MapGet("/v1/events", Events);
+        // an open page must not hold the node's shutdown for the server's grace period
+        var stopping = app.Lifetime.ApplicationStopping;
+        app.MapGet("/v1/events", (HttpContext context) => Events(context, stopping));
     }
 
     private IResult Page(HttpContext context)
@@ -114,13 +116,14 @@ public sealed class Dashboard(IActorRef controller, CommandTokens tokens, Func<C
     }
 
     /// <summary>One page's stream: asks the controller every <see cref="Interval"/> while the page is open and sends what changed.</summary>
-    private async Task Events(HttpContext context)
+    private async Task Events(HttpContext context, CancellationToken stopping)
     {
         string? search = context.Request.Query["search"], evaluation = context.Request.Query["evaluation"];
         var response = context.Response;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-store";
-        var closed = context.RequestAborted;
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        var closed = either.Token;
         var feed = new TrialFeed();
         string? overview = null, searchHead = null, table = null;
         try

@@ -137,6 +137,21 @@ public sealed class DashboardTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task An_open_stream_does_not_hold_the_nodes_shutdown()
+    {
+        using var model = LargeSearchTests.LargeSearch(10);
+        var endpoint = Endpoint(model);
+        using var browser = Browser(endpoint, $"{Dashboard.CookieName}={Reader}");
+        using var response = await browser.GetAsync("/v1/events", HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        Assert.Equal("overview", (await NextEvent(reader)).Name);
+
+        var clock = Stopwatch.StartNew();
+        endpoint.Dispose();
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"the endpoint took {clock.Elapsed} to stop");
+    }
+
+    [Fact]
     public void The_feed_reads_again_only_from_the_first_trial_that_may_still_change()
     {
         var feed = new TrialFeed();
