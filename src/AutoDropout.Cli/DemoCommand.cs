@@ -9,12 +9,14 @@ namespace AutoDropout.Cli;
 /// <summary>
 /// `autodropout demo`: a real search on one machine. Starts a seed, a controller and two trainers as separate
 /// processes on loopback, runs a search on Fashion-MNIST, prints each trial and the best pattern, and stops
-/// everything it started (also on Ctrl+C).
+/// everything it started (also on Ctrl+C). With --dashboard it prints the web dashboard's address and keeps the
+/// cluster up after the search until Ctrl+C.
 /// </summary>
 public static class DemoCommand
 {
     /// <summary>What a demo was asked for.</summary>
-    public sealed record Settings(SearchSpec Spec, int Trainers = 2, string? WorkDir = null, int TimeoutSeconds = 900, bool Json = false);
+    public sealed record Settings(SearchSpec Spec, int Trainers = 2, string? WorkDir = null, int TimeoutSeconds = 900, bool Json = false,
+        bool Dashboard = false);
 
     private sealed class Verb : Command
     {
@@ -23,6 +25,7 @@ public static class DemoCommand
         private readonly Option<string?> _workDir = CliOptions.Text("--work-dir", "keep the journal and the node logs in this directory (default: a temporary one, deleted at the end)", "DIR");
         private readonly Option<string?> _name = CliOptions.Text("--name", "the search's name (default demo)");
         private readonly Option<int?> _timeout = CliOptions.Int("--timeout", "give up after this many seconds (default 900)", "SECONDS");
+        private readonly Option<bool> _dashboard = CliOptions.Flag("--dashboard", "print the web dashboard's address, and keep the cluster up after the search until Ctrl+C");
         private readonly SpecOptions _spec = new();
 
         public Verb() : base("demo", """
@@ -31,7 +34,7 @@ public static class DemoCommand
             every process it started (also on Ctrl+C)
             """)
         {
-            foreach (var option in (Option[])[_json, _trainers, _workDir, _name, _timeout]) Add(option);
+            foreach (var option in (Option[])[_json, _trainers, _workDir, _name, _timeout, _dashboard]) Add(option);
             _spec.AddTo(this);
             SetAction((result, _) => Run(Read(result)));
         }
@@ -43,7 +46,8 @@ public static class DemoCommand
             if (spec.DataDirectory is null) spec = spec with { DataDirectory = "embedded" };
             // a short search learns more from smaller batches: 12 trials make 3 policy updates
             if (result.GetValue(_spec.PolicyBatch) is null && result.GetValue(_spec.Spec) is null) spec = spec with { PolicyBatch = 4 };
-            return new Settings(spec, result.GetValue(_trainers) ?? 2, result.GetValue(_workDir), result.GetValue(_timeout) ?? 900, result.GetValue(_json));
+            return new Settings(spec, result.GetValue(_trainers) ?? 2, result.GetValue(_workDir), result.GetValue(_timeout) ?? 900, result.GetValue(_json),
+                result.GetValue(_dashboard));
         }
     }
 
@@ -54,7 +58,7 @@ public static class DemoCommand
 
     public static async Task<int> Run(Settings settings)
     {
-        var (spec, trainers, workDir, timeoutSeconds, json) = settings;
+        var (spec, trainers, workDir, timeoutSeconds, json, dashboard) = settings;
         bool keep = workDir is not null;
         if (trainers < 1) throw new UsageException("--trainers must be at least 1");
         // every process runs here: data that cannot be trained on is refused before any node or trial starts
@@ -63,6 +67,8 @@ public static class DemoCommand
         workDir ??= Path.Combine(Path.GetTempPath(), $"autodropout-demo-{Guid.NewGuid():N}"[..30]);
         var clock = Stopwatch.StartNew();
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
+        // the dashboard outlives the timeout: only an interrupt ends it
+        using var interrupted = new CancellationTokenSource();
         LocalCluster? cluster = null;
         // Ctrl+C, SIGTERM and SIGHUP all end the demo the same way: stop every process it started, then exit
         using var onInterrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(
@@ -75,12 +81,15 @@ public static class DemoCommand
         {
             context.Cancel = true;
             cancel.Cancel();
+            interrupted.Cancel();
         }
         try
         {
             Say(json, $"starting a seed, a controller and {trainers} trainer processes on 127.0.0.1 (logs in {workDir})");
             cluster = await LocalCluster.Start(workDir, trainers, TimeSpan.FromSeconds(90)).WaitAsync(cancel.Token);
             using var client = new ControlClient(cluster.Endpoint, cluster.Token);
+            // the read token only: the page never changes anything
+            if (dashboard) Console.Error.WriteLine($"dashboard: http://{cluster.Endpoint}/?token={cluster.ReadToken}");
             var accepted = await client.Post("v1/searches", ControlClient.SpecJson(spec), MessageJsonContext.Default.CommandAccepted);
             Say(json, accepted.Message);
 
@@ -101,12 +110,15 @@ public static class DemoCommand
                 Console.WriteLine($"{details.Summary.Completed} trials completed, {details.Summary.Failed} failed, policy v{details.Summary.PolicyVersion}, in {clock.Elapsed.TotalSeconds:0} s");
             }
             if (details.Summary.PauseReason is { } why)
-            {
                 // the search stopped itself short: say why on stderr too, where scripts and --json users look
                 Console.Error.WriteLine($"autodropout: search '{spec.Name}' paused itself: {why}");
-                return ExitCodes.Failed;
+            if (dashboard)
+            {
+                Console.Error.WriteLine($"the dashboard stays up at http://{cluster.Endpoint}/?token={cluster.ReadToken}; Ctrl+C stops the cluster");
+                try { await Task.Delay(Timeout.Infinite, interrupted.Token); }
+                catch (OperationCanceledException) { }
             }
-            return details.Summary.Completed > 0 ? ExitCodes.Ok : ExitCodes.Failed;
+            return details.Summary.PauseReason is null && details.Summary.Completed > 0 ? ExitCodes.Ok : ExitCodes.Failed;
         }
         catch (OperationCanceledException)
         {

@@ -46,6 +46,7 @@ public sealed class LocalCluster : IDisposable
 
     public string WorkDirectory { get; }
     public string Token { get; }
+    public string ReadToken => _environment[NodeEnvironment.ReadToken];
     public string DatabasePath => Path.Combine(WorkDirectory, "autodropout.db");
     public NodeProcess? Seed { get; private set; }
     public NodeProcess? Controller { get; private set; }

@@ -33,9 +33,11 @@ namespace AutoDropout.Cluster;
 ///   GET  /v1/evaluations/NAME             one evaluation with its table
 ///   POST /v1/evaluations                  start an evaluation job (body: an evaluation request)
 ///   GET  /metrics                         this node's metrics in Prometheus text (<see cref="Telemetry"/>)
+///   GET  /, /dashboard/*, /v1/events      the read-only web dashboard and its live stream (<see cref="Dashboard"/>)
 ///
 /// Every route but health needs "Authorization: Bearer TOKEN": reads the read or the operator token, anything that
-/// changes state the operator token (401 without a known token, 403 with the read token). Bodies over
+/// changes state the operator token (401 without a known token, 403 with the read token); reads also take the
+/// dashboard's cookie. Bodies over
 /// <see cref="MaxBodyBytes"/> get 413. Each state-changing request, refused or not, leaves an audit line.
 /// </summary>
 public sealed class CommandEndpoint : IDisposable
@@ -50,6 +52,7 @@ public sealed class CommandEndpoint : IDisposable
     private readonly CommandAudit _audit;
     private readonly ILoggingAdapter _log;
     private readonly WebApplication _app;
+    private readonly Dashboard _dashboard;
 
     /// <param name="certificate">With one, the endpoint speaks HTTPS only.</param>
     /// <param name="auditFile">Where audit lines are appended (JSON lines); none: the log only.</param>
@@ -61,6 +64,7 @@ public sealed class CommandEndpoint : IDisposable
         _tokens = tokens;
         _log = Logging.GetLogger(system, nameof(CommandEndpoint));
         _audit = new CommandAudit(_log, auditFile);
+        _dashboard = new Dashboard(controllerProxy, tokens, ClusterState, AskTimeout);
 
         // the empty builder reads no configuration files or ASPNETCORE_* variables: the node's options decide alone
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -90,7 +94,7 @@ public sealed class CommandEndpoint : IDisposable
         app.MapGet("/v1/health", () => Health(ready: false));
         app.MapPrometheusScrapingEndpoint();
         app.MapGet("/v1/health/ready", () => Health(ready: true));
-        app.MapGet("/v1/cluster", () => Answer(200, ClusterJson()));
+        app.MapGet("/v1/cluster", () => Answer(200, JsonSerializer.Serialize(ClusterState(), SpecJsonContext.Default.ClusterView)));
         app.MapGet("/v1/searches", () => AskController(new ListSearches()));
         app.MapGet("/v1/searches/{name}", (string name) => GetSearchInPages(name));
         app.MapPost("/v1/searches", async (HttpContext context) =>
@@ -122,6 +126,7 @@ public sealed class CommandEndpoint : IDisposable
         });
         app.MapGet("/v1/evaluations", () => AskController(new ListEvaluations()));
         app.MapGet("/v1/evaluations/{name}", (string name) => AskController(new GetEvaluation(name)));
+        _dashboard.Map(app);
         app.MapPost("/v1/evaluations", async (HttpContext context) =>
         {
             EvaluationRequest evaluation;
@@ -138,8 +143,10 @@ public sealed class CommandEndpoint : IDisposable
         var request = context.Request;
         bool changes = !HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method);
         // probes cannot carry secrets, and health tells nothing that needs one
-        bool open = !changes && request.Path.StartsWithSegments("/v1/health");
+        bool open = !changes && (request.Path.StartsWithSegments("/v1/health") || Dashboard.IsPage(request.Path));
         var access = _tokens.Check(request.Headers.Authorization);
+        // the dashboard's cookie, for reads only: a request forged by another site can never change state with it
+        if (access == Access.None && !changes) access = _dashboard.CookieAccess(request);
         try
         {
             if (access == Access.None && !open)
@@ -233,14 +240,14 @@ public sealed class CommandEndpoint : IDisposable
     private static (int, string) ControllerSilent() =>
         Error(503, $"the controller did not answer within {AskTimeout.TotalSeconds:0} s (is a controller node up and in the cluster?)");
 
-    private string ClusterJson()
+    private ClusterView ClusterState()
     {
         var cluster = ClusterExtension.Get(_system);
         var state = cluster.State;
         var members = state.Members.Select(m => new ClusterMemberView(
             m.Address.ToString(), m.Status.ToString(), m.Roles.OrderBy(r => r).ToArray(),
             state.Unreachable.Contains(m), state.Leader == m.Address, m.AppVersion.ToString())).ToArray();
-        return JsonSerializer.Serialize(new ClusterView(cluster.SelfAddress.ToString(), members), SpecJsonContext.Default.ClusterView);
+        return new ClusterView(cluster.SelfAddress.ToString(), members);
     }
 
     private static IResult Answer((int Status, string Body) answer) => Answer(answer.Status, answer.Body);

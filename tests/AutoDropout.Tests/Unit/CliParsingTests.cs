@@ -22,7 +22,7 @@ public sealed class CliParsingTests
     }
 
     [Theory]
-    [InlineData("demo", "--trials --json --steps --trainers --data --work-dir --timeout --name --spec")]
+    [InlineData("demo", "--trials --json --steps --trainers --data --work-dir --timeout --name --spec --dashboard")]
     [InlineData("search start", "NAME --trials --steps --epochs --target --seed --batch-size --lr --policy-batch --lease-seconds --data --context --reward-scale --baselines --spec --optimizer --weight-decay --schedule --no-data-check --endpoint --token --json")]
     [InlineData("search list", "--endpoint --token --json")]
     [InlineData("search show", "NAME --endpoint --json")]
@@ -251,7 +251,8 @@ public sealed class CliParsingTests
     {
         var demo = DemoCommand.Read(CliApp.Parse(["demo"]));
         Assert.Equal(new DemoCommand.Settings(new SearchSpec("demo") with { DataDirectory = "embedded", PolicyBatch = 4 }), demo);
-        Assert.Equal((2, 900, false), (demo.Trainers, demo.TimeoutSeconds, demo.Json));
+        Assert.Equal((2, 900, false, false), (demo.Trainers, demo.TimeoutSeconds, demo.Json, demo.Dashboard));
+        Assert.True(DemoCommand.Read(CliApp.Parse(["demo", "--dashboard"])).Dashboard);
         Assert.Null(demo.WorkDir);
 
         var ci = DemoCommand.Read(CliApp.Parse(["demo", "--trials", "4", "--json", "--policy-batch", "2", "--trainers", "1"]));

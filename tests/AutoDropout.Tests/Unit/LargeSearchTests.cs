@@ -16,15 +16,16 @@ public sealed class LargeSearchTests : Akka.TestKit.Xunit2.TestKit
 {
     private const int Trials = 20_000, FrameLimit = 4 * 1024 * 1024;
 
-    private static SearchModel LargeSearch()
+    /// <summary>A search of <paramref name="trials"/> completed trials of random patterns (the dashboard's tests use it too).</summary>
+    internal static SearchModel LargeSearch(int trials = Trials)
     {
-        var spec = new SearchSpec("large", Trials: Trials, PolicyBatch: Trials + 1, Policy: new PolicyOptions(Kind: PolicyOptions.Random));
+        var spec = new SearchSpec("large", Trials: trials, PolicyBatch: trials + 1, Policy: new PolicyOptions(Kind: PolicyOptions.Random));
         var model = new SearchModel(SearchPolicies.Create);
         model.Apply(new SearchCreated(spec));
         var random = new Random(1);
         var vocabularies = spec.PatternSpace.VocabularySizes();
         var until = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        for (int id = 1; id <= Trials; id++)
+        for (int id = 1; id <= trials; id++)
         {
             var tokens = Enumerable.Range(0, spec.MaskSites * spec.PatternSpace.TokensPerSite).Select(t => random.Next(vocabularies[t % vocabularies.Count])).ToArray();
             double reward = 0.5 + random.NextDouble() / 4;
@@ -37,7 +38,7 @@ public sealed class LargeSearchTests : Akka.TestKit.Xunit2.TestKit
     }
 
     /// <summary>A controller that answers what the real one answers, and refuses a reply that would not fit the frame.</summary>
-    private sealed class PagingController : ReceiveActor
+    internal sealed class PagingController : ReceiveActor
     {
         public PagingController(SearchModel model)
         {
