@@ -147,6 +147,21 @@ public sealed class CommandEndpoint : IDisposable
         var access = _tokens.Check(request.Headers.Authorization);
         // the dashboard's cookie, for reads only: a request forged by another site can never change state with it
         if (access == Access.None && !changes) access = _dashboard.CookieAccess(request);
+        bool audited = false;
+        void Audit()
+        {
+            if (!changes || audited) return;
+            audited = true;
+            _audit.Record(new AuditEntry(DateTime.UtcNow, Remote(context), request.Method, request.Path.Value ?? "",
+                context.GetRouteValue("name") as string ?? context.Items[AuditedName] as string, context.Response.StatusCode,
+                access.ToString().ToLowerInvariant()));
+        }
+        // written as the answer starts, so the line is in the file before the client hears the result
+        context.Response.OnStarting(() =>
+        {
+            Audit();
+            return Task.CompletedTask;
+        });
         try
         {
             if (access == Access.None && !open)
@@ -174,10 +189,7 @@ public sealed class CommandEndpoint : IDisposable
         }
         finally
         {
-            if (changes)
-                _audit.Record(new AuditEntry(DateTime.UtcNow, Remote(context), request.Method, request.Path.Value ?? "",
-                    context.GetRouteValue("name") as string ?? context.Items[AuditedName] as string, context.Response.StatusCode,
-                    access.ToString().ToLowerInvariant()));
+            Audit(); // an answer that never started
         }
     }
 
