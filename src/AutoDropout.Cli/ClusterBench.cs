@@ -1,11 +1,8 @@
 using System.CommandLine;
-using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
 using AutoDropout.Cluster.Controller;
 using AutoDropout.Messages;
-using Microsoft.Data.Sqlite;
-using Npgsql;
 
 namespace AutoDropout.Cli;
 
@@ -111,8 +108,7 @@ public static class ClusterBench
     /// <summary>A search's lease and completion events, each with the time its row was written.</summary>
     public static IReadOnlyList<(DateTime Written, ISearchEvent Event)> Timeline(PersistenceBackend backend, string connection, string persistenceId)
     {
-        using DbConnection db = backend == PersistenceBackend.Sqlite ? new SqliteConnection($"Data Source={connection};Mode=ReadOnly") : new NpgsqlConnection(connection);
-        db.Open();
+        using var db = JournalDoctor.Open(backend, connection);
         using var command = db.CreateCommand();
         command.CommandText = "SELECT created, manifest, message FROM journal WHERE persistence_id = @id AND manifest IN ('trial-leased-v1', 'trial-completed-v1') ORDER BY ordering";
         var id = command.CreateParameter();

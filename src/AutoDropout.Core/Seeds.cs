@@ -12,6 +12,9 @@ public static class Seeds
         z ^= z >> 31;
         return (long)(z & 0x7FFF_FFFF_FFFF_FFFFUL); // non-negative: torch generators take unsigned seeds
     }
+
+    /// <summary>A .NET generator for a 64-bit seed (its two halves folded into the 32 bits Random takes).</summary>
+    public static Random Random(long seed) => new(unchecked((int)(seed ^ (seed >> 32))));
 }
 
 public enum SeedStream

@@ -26,7 +26,7 @@ public sealed class SyntheticReward
         _sites = sites;
         _tokensPerSite = space.TokensPerSite;
         Noise = noise;
-        var random = new Random(unchecked((int)(seed ^ (seed >> 32))));
+        var random = Seeds.Random(seed);
         var vocabularies = space.VocabularySizes();
         var drawn = Enumerable.Range(0, sites * _tokensPerSite).Select(i => random.Next(vocabularies[i % _tokensPerSite])).ToArray();
         // a space may spell one pattern in several ways: the best pattern is scored in its canonical spelling
@@ -63,7 +63,7 @@ public sealed class SyntheticReward
     /// <summary>The score plus noise drawn from the trial's seed (a retried trial gets the same reward), clipped to [0, 1].</summary>
     public double Reward(DropoutPattern pattern, long trialSeed)
     {
-        var random = new Random(unchecked((int)(trialSeed ^ (trialSeed >> 32))));
+        var random = Seeds.Random(trialSeed);
         // Box-Muller: one standard normal draw
         double gaussian = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
         return Math.Clamp(Score(pattern) + Noise * gaussian, 0, 1);

@@ -11,8 +11,6 @@ namespace AutoDropout.Training;
 /// </summary>
 public static class DataCheck
 {
-    private const int IdxImagesMagic = 0x00000803, IdxLabelsMagic = 0x00000801;
-
     /// <summary>Why the data a search names cannot be trained on, naming the directory or the file; null when it looks
     /// right. No directory (the trainers' own copy) and "embedded" (the bundled subset) are not checked.</summary>
     /// <param name="dataset">"fashion-mnist", "cifar-10" or "text", as the search spec says.</param>
@@ -58,19 +56,17 @@ public static class DataCheck
         var files = new string[FashionMnist.FileStems.Length];
         for (int i = 0; i < files.Length; i++)
         {
-            // the order the reader looks in: the compressed file first
             var stem = FashionMnist.FileStems[i];
-            var found = new[] { stem + ".gz", stem }.Select(n => Path.Combine(directory, n)).FirstOrDefault(File.Exists);
-            if (found is null) return $"{Path.Combine(directory, stem)}(.gz): expected this IDX file, found none";
+            if (FashionMnist.FindFile(directory, stem) is not { } found) return FashionMnist.MissingFile(directory, stem);
             files[i] = found;
         }
-        var trainImages = IdxHeader(files[0], IdxImagesMagic, out var problem);
+        var trainImages = IdxHeader(files[0], IdxReader.ImagesMagic, out var problem);
         if (problem is not null) return problem;
-        var trainLabels = IdxHeader(files[1], IdxLabelsMagic, out problem);
+        var trainLabels = IdxHeader(files[1], IdxReader.LabelsMagic, out problem);
         if (problem is not null) return problem;
-        var testImages = IdxHeader(files[2], IdxImagesMagic, out problem);
+        var testImages = IdxHeader(files[2], IdxReader.ImagesMagic, out problem);
         if (problem is not null) return problem;
-        var testLabels = IdxHeader(files[3], IdxLabelsMagic, out problem);
+        var testLabels = IdxHeader(files[3], IdxReader.LabelsMagic, out problem);
         if (problem is not null) return problem;
         if (trainImages.Count != trainLabels.Count)
             return $"{files[1]}: expected {trainImages.Count} labels, one per image of {files[0]}, found {trainLabels.Count}";
@@ -88,7 +84,7 @@ public static class DataCheck
     /// records, or counted when the trailer disagrees, as a file of several gzip members has).</summary>
     private static Header IdxHeader(string path, int magic, out string? problem)
     {
-        bool images = magic == IdxImagesMagic;
+        bool images = magic == IdxReader.ImagesMagic;
         int headerSize = images ? 16 : 8;
         string kind = images ? "image" : "label";
         bool gzip = IsGzip(path);
@@ -107,7 +103,7 @@ public static class DataCheck
         int found = read >= 4 ? BinaryPrimitives.ReadInt32BigEndian(header) : magic;
         if (found != magic)
         {
-            problem = $"{path}: expected IDX {kind} magic 0x{magic:x8}, found 0x{found:x8}{(found == (images ? IdxLabelsMagic : IdxImagesMagic) ? " (images and labels swapped?)" : "")}";
+            problem = $"{path}: expected IDX {kind} magic 0x{magic:x8}, found 0x{found:x8}{(found == (images ? IdxReader.LabelsMagic : IdxReader.ImagesMagic) ? " (images and labels swapped?)" : "")}";
             return default;
         }
         if (read < headerSize)

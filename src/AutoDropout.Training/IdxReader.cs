@@ -6,8 +6,8 @@ namespace AutoDropout.Training;
 /// <summary>Reads the IDX format of MNIST and Fashion-MNIST, gzip-compressed or raw.</summary>
 public static class IdxReader
 {
-    private const int ImagesMagic = 0x00000803;
-    private const int LabelsMagic = 0x00000801;
+    internal const int ImagesMagic = 0x00000803;
+    internal const int LabelsMagic = 0x00000801;
 
     public static IdxImages ReadImages(string path) => ReadImages(path, File.OpenRead(path));
 

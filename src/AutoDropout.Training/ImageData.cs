@@ -54,18 +54,16 @@ public static class FashionMnist
         return LoadDirectory(directory);
     }
 
+    /// <summary>The IDX file of <paramref name="stem"/> in the directory, the compressed one first; null when neither is there.</summary>
+    public static string? FindFile(string directory, string stem) =>
+        new[] { stem + ".gz", stem }.Select(name => Path.Combine(directory, name)).FirstOrDefault(File.Exists);
+
+    public static string MissingFile(string directory, string stem) => $"{Path.Combine(directory, stem)}(.gz): expected this IDX file, found none";
+
     public static ImageDataset LoadDirectory(string directory)
     {
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"{directory}: expected a directory with Fashion-MNIST IDX files");
-        string Find(string stem)
-        {
-            foreach (var candidate in new[] { stem + ".gz", stem })
-            {
-                var path = Path.Combine(directory, candidate);
-                if (File.Exists(path)) return path;
-            }
-            throw new FileNotFoundException($"{Path.Combine(directory, stem)}(.gz): expected this IDX file, found none");
-        }
+        string Find(string stem) => FindFile(directory, stem) ?? throw new FileNotFoundException(MissingFile(directory, stem));
         var train = new ImageSet(IdxReader.ReadImages(Find(FileStems[0])), IdxReader.ReadLabels(Find(FileStems[1])), 10);
         var test = new ImageSet(IdxReader.ReadImages(Find(FileStems[2])), IdxReader.ReadLabels(Find(FileStems[3])), 10);
         CheckPair(directory, train);

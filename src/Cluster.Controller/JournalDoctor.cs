@@ -22,15 +22,22 @@ public static class JournalDoctor
 {
     public static IReadOnlyList<PersistenceIdHealth> Examine(PersistenceBackend backend, string connection)
     {
-        using DbConnection db = backend == PersistenceBackend.Sqlite
-            ? new SqliteConnection(connection.Contains('=') ? connection : $"Data Source={connection};Mode=ReadOnly")
-            : new NpgsqlConnection(connection);
-        db.Open();
+        using var db = Open(backend, connection);
         var rows = Read(db, "journal", "message").Concat(Read(db, "snapshot", "snapshot"));
         return rows.GroupBy(r => r.PersistenceId, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => new PersistenceIdHealth(g.Key, g.Count(r => r.Table == "journal"), g.Count(r => r.Table == "snapshot"),
                 g.Where(r => r.Error is not null).Select(r => new UnreadableRow(r.Table, r.SequenceNr, r.Manifest, r.Error!)).ToArray()))
             .ToArray();
+    }
+
+    /// <summary>An open connection to a journal's tables, for reading (a SQLite file is opened read-only).</summary>
+    public static DbConnection Open(PersistenceBackend backend, string connection)
+    {
+        DbConnection db = backend == PersistenceBackend.Sqlite
+            ? new SqliteConnection(connection.Contains('=') ? connection : $"Data Source={connection};Mode=ReadOnly")
+            : new NpgsqlConnection(connection);
+        db.Open();
+        return db;
     }
 
     /// <summary>Decodes one stored payload; null when it reads, else why not.</summary>

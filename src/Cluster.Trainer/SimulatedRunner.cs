@@ -21,7 +21,7 @@ public sealed record SimulatedTrialTime(TimeSpan Min, TimeSpan Max)
     public TimeSpan For(long trialSeed)
     {
         if (Max == Min) return Min;
-        var random = new Random(unchecked((int)(trialSeed ^ (trialSeed >> 32))) ^ 0x5EED);
+        var random = Seeds.Random(trialSeed ^ 0x5EED); // apart from the reward noise drawn from the same seed
         return Min + (Max - Min) * random.NextDouble();
     }
 
