@@ -15,7 +15,7 @@ public static partial class CliApp
     private const string Description = """
         autodropout: learn dropout patterns with a distributed search on an Akka.NET cluster
 
-        The palettes search, cluster and controller talk to a node's command endpoint: --endpoint host:port (default
+        The palettes search, cluster, trainer and controller talk to a node's command endpoint: --endpoint host:port (default
         127.0.0.1:9110, or AUTODROPOUT_ENDPOINT), before or after the palette, like `pbm host:port <palette> <verb>`.
         They send the token from --token, AUTODROPOUT_TOKEN or ~/.autodropout/token (the operator token), else
         AUTODROPOUT_READ_TOKEN or ~/.autodropout/read-token (enough for commands that only look); --endpoint-cert FILE
@@ -24,7 +24,7 @@ public static partial class CliApp
         """;
 
     /// <summary>The palettes that talk to a command endpoint, whose --endpoint, --token and --json may come first.</summary>
-    private static readonly HashSet<string> EndpointPalettes = ["search", "cluster", "controller", "evaluate", "evaluation", "report"];
+    private static readonly HashSet<string> EndpointPalettes = ["search", "cluster", "trainer", "controller", "evaluate", "evaluation", "report"];
 
     public static RootCommand Create()
     {
@@ -33,6 +33,7 @@ public static partial class CliApp
             DemoCommand.Create(),
             SearchCommands.Create(),
             SearchCommands.CreateCluster(),
+            TrainerCommands.Create(),
             ControllerCommands.Create(),
             EvaluationCommands.CreateEvaluate(),
             EvaluationCommands.CreateEvaluation(),

@@ -30,8 +30,7 @@ public static class EvaluationDecider
                 ? new([new TrialLeased(state.Waiting[0], offer.TrainerId, offer.Now.AddSeconds(state.Spec.LeaseSeconds))])
                 : Decision.Nothing,
             SearchCommand.Report report => Record(state, report.Result),
-            SearchCommand.ExpireLeases expire => TrialLifecycle.Release(state.LeasedTrials.Where(t => t.LeaseUntil < expire.Now),
-                RequeueCause.LeaseExpired, t => $"lease of {t.Trainer} expired"),
+            SearchCommand.ExpireLeases expire => TrialLifecycle.Expire(state.LeasedTrials, expire, state.Spec.LeaseSeconds),
             SearchCommand.ReleaseTrainer release => TrialLifecycle.Release(state.LeasedTrials.Where(t => t.Trainer == release.TrainerId),
                 RequeueCause.TrainerLost, _ => $"trainer {release.TrainerId} {release.Why}"),
             SearchCommand.Stop => state.Status is SearchStatus.Stopped or SearchStatus.Completed

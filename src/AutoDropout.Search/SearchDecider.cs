@@ -13,7 +13,9 @@ public abstract record SearchCommand
 
     public sealed record Report(TrialResult Result) : SearchCommand;
 
-    public sealed record ExpireLeases(DateTimeOffset Now) : SearchCommand;
+    /// <summary>End the leases whose time is up: by their trainers' heartbeats when <paramref name="Heartbeats"/> is
+    /// given, else by each lease's own deadline.</summary>
+    public sealed record ExpireLeases(DateTimeOffset Now, LeaseClock? Heartbeats = null) : SearchCommand;
 
     /// <summary>A trainer is gone: its trials go back to the queue at once.</summary>
     public sealed record ReleaseTrainer(string TrainerId, string Why) : SearchCommand;
@@ -61,8 +63,7 @@ public static class SearchDecider
         {
             SearchCommand.Offer offer => OfferTrial(state, offer, policy ?? throw new ArgumentNullException(nameof(policy))),
             SearchCommand.Report report => PauseIfFailingAlike(state, Record(state, report.Result)),
-            SearchCommand.ExpireLeases expire => PauseIfFailingAlike(state, TrialLifecycle.Release(state.LeasedTrials.Where(t => t.LeaseUntil < expire.Now),
-                RequeueCause.LeaseExpired, t => $"lease of {t.Trainer} expired")),
+            SearchCommand.ExpireLeases expire => PauseIfFailingAlike(state, TrialLifecycle.Expire(state.LeasedTrials, expire, state.Spec.LeaseSeconds)),
             SearchCommand.ReleaseTrainer release => PauseIfFailingAlike(state, TrialLifecycle.Release(state.LeasedTrials.Where(t => t.Trainer == release.TrainerId),
                 RequeueCause.TrainerLost, _ => $"trainer {release.TrainerId} {release.Why}")),
             SearchCommand.Pause => state.Status == SearchStatus.Running

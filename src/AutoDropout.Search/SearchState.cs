@@ -95,7 +95,7 @@ public sealed record SearchState
     };
 
     /// <summary>The trial a lease, requeue, completion or failure is about.</summary>
-    internal static int TrialIdOf(ISearchEvent e) => e switch
+    public static int TrialIdOf(ISearchEvent e) => e switch
     {
         TrialLeased l => l.TrialId,
         TrialRequeued r => r.TrialId,

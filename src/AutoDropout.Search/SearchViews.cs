@@ -15,7 +15,7 @@ public static class SearchViews
         int from = 0, int? limit = null) =>
         state.Trials.Values.Skip(from).Take(limit ?? int.MaxValue).Select(t => new TrialView(t.Id, t.Status, t.Pattern.ToCompact(), t.Pattern.Hash(), t.PolicyVersion,
             t.Reward, t.Status == TrialStatus.Proposed ? null : t.Trainer, t.FailureReason, t.Metrics, t.LearnedAtVersion - 1 - t.PolicyVersion,
-            t.Status == TrialStatus.Leased && progress is not null && progress.TryGetValue(t.Id, out var p) && p.TrainerId == t.Trainer ? p : null,
+            t.Status == TrialStatus.Leased && progress is not null && progress.TryGetValue(t.Id, out var p) && p.TrainerId == t.Trainer && p.Steps > 0 ? p : null,
             (t.Pattern as BaselinePattern)?.Baseline.ToString(),
             t.Status == TrialStatus.Failed && !string.IsNullOrEmpty(t.FailureMessage) ? t.FailureMessage : null)).ToArray();
 

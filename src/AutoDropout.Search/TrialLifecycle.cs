@@ -87,6 +87,14 @@ public static class TrialLifecycle
     public static Decision Release(IEnumerable<TrialRecord> trials, RequeueCause cause, Func<TrialRecord, string> detail) =>
         new(trials.Select(t => Retry(t, cause, FailureReason.Error, detail(t))).ToArray());
 
+    /// <summary>The leases that ended: by heartbeats when the command carries them, else by each lease's deadline.</summary>
+    public static Decision Expire(IEnumerable<TrialRecord> leased, SearchCommand.ExpireLeases expire, int leaseSeconds)
+    {
+        var ended = expire.Heartbeats?.Expired(leased, expire.Now, leaseSeconds)
+                    ?? leased.Where(t => t.LeaseUntil < expire.Now).Select(t => (Trial: t, Why: $"lease of {t.Trainer} expired"));
+        return new(ended.Select(e => Retry(e.Trial, RequeueCause.LeaseExpired, FailureReason.Error, e.Why)).ToArray());
+    }
+
     /// <summary>A leased trial whose lease ended without a result goes back to the queue, unless that lease was its
     /// last attempt: then it fails (not the pattern's fault, so nothing is learned from it).</summary>
     private static ISearchEvent Retry(TrialRecord trial, RequeueCause cause, FailureReason reason, string detail) =>

@@ -32,6 +32,7 @@ namespace AutoDropout.Cluster;
 ///   GET  /v1/evaluations                  every evaluation job, summarised
 ///   GET  /v1/evaluations/NAME             one evaluation with its table
 ///   POST /v1/evaluations                  start an evaluation job (body: an evaluation request)
+///   GET  /v1/trainers                     every trainer node's trainers; POST /v1/trainers/drain|undrain (<see cref="TrainerRoutes"/>)
 ///   GET  /metrics                         this node's metrics in Prometheus text (<see cref="Telemetry"/>)
 ///   GET  /, /dashboard/*, /v1/events      the read-only web dashboard and its live stream (<see cref="Dashboard"/>)
 ///
@@ -127,6 +128,7 @@ public sealed class CommandEndpoint : IDisposable
         app.MapGet("/v1/evaluations", () => AskController(new ListEvaluations()));
         app.MapGet("/v1/evaluations/{name}", (string name) => AskController(new GetEvaluation(name)));
         _dashboard.Map(app);
+        TrainerRoutes.Map(app, _system, (status, message) => Answer(Error(status, message)), AuditedName);
         app.MapPost("/v1/evaluations", async (HttpContext context) =>
         {
             EvaluationRequest evaluation;

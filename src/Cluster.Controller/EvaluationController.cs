@@ -30,6 +30,7 @@ public sealed class EvaluationController : JobActor
         Recover<RecoveryCompleted>(_ =>
         {
             if (_state is not { } s) return;
+            Leases.Recovered(DateTimeOffset.UtcNow);
             _log.Info("evaluation {0} recovered: {1} of {2} trials completed, {3} failed", _name, s.Completed, s.Trials.Count, s.Failed);
             foreach (var trainerId in s.LeasedTrials.Select(t => t.Trainer!).Distinct()) TrainerWatcher.Tell(new TrainerWatch.Find(trainerId));
         });
@@ -48,11 +49,14 @@ public sealed class EvaluationController : JobActor
             }
             Carry(EvaluationDecider.Decide(_state, new Report(result)), then: () => replyTo.Tell(new TrialResultAck(result.Search, result.TrialId)));
         });
-        Command<TrialProgress>(_ => { });
+        Command<TrialProgress>(p =>
+        {
+            if (_state?.Trials.GetValueOrDefault(p.TrialId) is { Status: TrialStatus.Leased } t && t.Trainer == p.TrainerId) Leases.Heard(p, DateTimeOffset.UtcNow);
+        });
         Command<GetEvaluation>(_ => Sender.Tell(_state is null ? NoSuchEvaluation() : EvaluationViews.Details(_state)));
         Command<GetSummary>(_ => Sender.Tell(_state is null ? NoSuchEvaluation() : EvaluationViews.Summary(_state)));
         Command<StopSearch>(_ => Carry(EvaluationDecider.Decide(_state, new Stop()), Sender, CancelRunningTrials));
-        Command<CheckLeases>(_ => Carry(EvaluationDecider.Decide(_state, new ExpireLeases(DateTimeOffset.UtcNow))));
+        Command<CheckLeases>(_ => Carry(EvaluationDecider.Decide(_state, new ExpireLeases(DateTimeOffset.UtcNow, Leases))));
         Command<TrainerWatch.Lost>(lost => Carry(EvaluationDecider.Decide(_state, new ReleaseTrainer(lost.TrainerId, lost.Why))));
     }
 
@@ -80,6 +84,7 @@ public sealed class EvaluationController : JobActor
         PersistAll(decision.Events, e =>
         {
             _state = e is EvaluationCreated created ? EvaluationState.Create(created.Spec) : _state!.Apply(e);
+            LeaseChanged(e);
             if (Describe(e) is { } line) _log.Info("evaluation {0}: {1}", _name, line);
             if (--left == 0) Done();
         });

@@ -1,5 +1,7 @@
 using Akka.Actor;
 using Akka.Persistence;
+using AutoDropout.Messages;
+using AutoDropout.Search;
 
 namespace AutoDropout.Cluster.Controller;
 
@@ -19,6 +21,16 @@ public abstract class JobActor : ReceivePersistentActor, IWithTimers
     {
         PersistenceId = persistenceId;
         _skipSnapshots = skipSnapshots;
+        Leases = new LeaseClock(Context.System.Settings.Config.GetTimeSpan("autodropout.controller.heartbeat-timeout", TimeSpan.FromSeconds(30)));
+    }
+
+    /// <summary>The trainers' heartbeats (their progress reports) on this job's leases; in memory only.</summary>
+    protected LeaseClock Leases { get; }
+
+    /// <summary>A lease began or ended with this event: heartbeats heard before it say nothing about what follows.</summary>
+    protected void LeaseChanged(ISearchEvent e)
+    {
+        if (e is TrialLeased or TrialRequeued or TrialCompleted or TrialFailed) Leases.Forget(SearchState.TrialIdOf(e));
     }
 
     public override string PersistenceId { get; }

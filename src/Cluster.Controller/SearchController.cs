@@ -22,7 +22,6 @@ internal sealed record CheckLeases;
 public sealed class SearchController : JobActor
 {
     private readonly ILoggingAdapter _log; // every line carries the search's name as the property Search
-    private readonly Dictionary<int, TrialProgress> _progress = new(); // in memory only: refilled by trainers after a restart
     private readonly SearchModel _search = new(SearchPolicies.Create);
     private readonly string _name;
     private readonly int _snapshotEvery;
@@ -46,6 +45,7 @@ public sealed class SearchController : JobActor
         Recover<RecoveryCompleted>(_ =>
         {
             if (_search.State is not { } s) return;
+            Leases.Recovered(DateTimeOffset.UtcNow);
             SearchMetrics.Observe(_name, s);
             _log.Info("search {0} recovered: {1} trials proposed, {2} completed, {3} failed, policy version {4}",
                 _name, s.ProposedCount, s.Completed, s.Failed, s.PolicyVersion);
@@ -65,18 +65,21 @@ public sealed class SearchController : JobActor
                 replyTo.Tell(new TrialResultAck(result.Search, result.TrialId));
                 return;
             }
-            _progress.Remove(result.TrialId);
             Execute(new Report(result), then: () => replyTo.Tell(new TrialResultAck(result.Search, result.TrialId)));
         });
-        Command<TrialProgress>(p => _progress[p.TrialId] = p);
-        Command<GetSearch>(get => Sender.Tell(_search.State is null ? NoSuchSearch() : SearchViews.Details(_search, _progress, get.TrialsFrom, get.TrialsLimit)));
+        Command<TrialProgress>(p =>
+        {
+            // only the lease holder's heartbeat counts; a late one after its result would linger for ever
+            if (_search.State?.Find(p.TrialId) is { Status: TrialStatus.Leased } t && t.Trainer == p.TrainerId) Leases.Heard(p, DateTimeOffset.UtcNow);
+        });
+        Command<GetSearch>(get => Sender.Tell(_search.State is null ? NoSuchSearch() : SearchViews.Details(_search, Leases.Latest, get.TrialsFrom, get.TrialsLimit)));
         Command<GetSearchState>(_ => Sender.Tell(_search.State is { } state ? state : NoSuchSearch()));
         Command<GetSummary>(_ => Sender.Tell(_search.State is { } s ? SearchViews.Summary(s) : NoSuchSearch()));
         Command<PauseSearch>(_ => Execute(new Pause(), Sender, () => CancelRunningTrials("the search was paused")));
         Command<ResumeSearch>(_ => Execute(new Resume(), Sender));
         Command<StopSearch>(_ => Execute(new Stop(), Sender, () => CancelRunningTrials("the search was stopped")));
         Command<ExtendSearch>(extend => Execute(new Extend(extend.AdditionalTrials), Sender));
-        Command<CheckLeases>(_ => Execute(new ExpireLeases(DateTimeOffset.UtcNow)));
+        Command<CheckLeases>(_ => Execute(new ExpireLeases(DateTimeOffset.UtcNow, Leases)));
         Command<TrainerWatch.Lost>(lost => Execute(new ReleaseTrainer(lost.TrainerId, lost.Why)));
         Command<SaveSnapshotSuccess>(saved =>
         {
@@ -124,6 +127,7 @@ public sealed class SearchController : JobActor
         PersistAll(decision.Events, e =>
         {
             _search.Apply(e);
+            LeaseChanged(e);
             SearchMetrics.Count(_name, e);
             Chart(e);
             if (SearchViews.Describe(e) is { } line) TrialLog(e).Info("search {0}: {1}", _name, line);

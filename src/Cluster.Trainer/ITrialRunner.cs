@@ -8,6 +8,9 @@ public interface ITrialRunner : IDisposable
     /// <summary>The device's name as trainers report it ("cpu", "cuda:0", "sim:3").</summary>
     string DeviceName { get; }
 
+    /// <summary>The device as operators see it in `trainer list`.</summary>
+    DeviceFacts Facts { get; }
+
     /// <param name="progress">Called at most every <paramref name="progressInterval"/> while the trial runs.</param>
     Task<TrialResult> Run(WorkAssignment work, string trainerId, CancellationToken cancel,
         Action<TrialProgress>? progress = null, TimeSpan? progressInterval = null);

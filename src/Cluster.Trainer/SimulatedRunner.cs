@@ -49,6 +49,8 @@ public sealed class SimulatedRunner(string deviceName, SimulatedTrialTime time, 
 
     public string DeviceName { get; } = deviceName;
 
+    public DeviceFacts Facts => new(DeviceName, "simulated", null);
+
     public async Task<TrialResult> Run(WorkAssignment work, string trainerId, CancellationToken cancel,
         Action<TrialProgress>? progress = null, TimeSpan? progressInterval = null)
     {

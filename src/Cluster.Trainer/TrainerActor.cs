@@ -18,7 +18,14 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
 {
     private sealed record Poll;
     private sealed record Resend;
+    private sealed record Heartbeat;
     private sealed record Trained(TrialResult Result);
+
+    /// <summary>Asked by the node's <see cref="TrainerStatusActor"/> (a local message).</summary>
+    public sealed record GetStatus;
+
+    /// <summary>Drain (finish the current trial and take no more) or take work again; the evaluator child is told apart.</summary>
+    public sealed record SetDrain(bool Drain);
 
     private readonly ILoggingAdapter _log = LogProperties.Logger(Context);
     private readonly IActorRef _controller;
@@ -35,6 +42,12 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     private ITrialRunner? _worker;
     private DateTime? _requestedAt; // the one request for work that has not been answered yet
     private DateTime _trainingSince;
+    private readonly TimeSpan _heartbeatInterval;
+    private WorkAssignment? _current; // the trial being trained or reported
+    private TrialProgress? _latest; // the current trial's latest progress, resent as its heartbeat
+    private bool _draining;
+    private int _trialsDone;
+    private double _itemsPerSecond; // the last completed trial's
 
     /// <param name="makeRunner">Makes the runner (a device's training thread, or a simulation) when the actor starts.</param>
     public TrainerActor(IActorRef controller, string trainerId, Func<ITrialRunner> makeRunner, TimeSpan idlePoll, TimeSpan resendInterval, TimeSpan requestTimeout)
@@ -54,6 +67,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         _turn = turn;
         _worker = worker;
         _ownsWorker = worker is null;
+        _heartbeatInterval = Context.System.Settings.Config.GetTimeSpan("autodropout.trainer.heartbeat-interval", TimeSpan.FromSeconds(5));
         Idle();
     }
 
@@ -103,10 +117,11 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
     /// </summary>
     private void Idle()
     {
+        Always("idle");
         Receive<Poll>(_ =>
         {
             bool waitingForAnswer = _requestedAt is { } at && DateTime.UtcNow - at < _requestTimeout;
-            if (!waitingForAnswer && _turn.TryTake(_kind))
+            if (!waitingForAnswer && !_draining && _turn.TryTake(_kind))
             {
                 _controller.Tell(new RequestWork(_trainerId, _worker!.DeviceName, _kind));
                 _requestedAt = DateTime.UtcNow;
@@ -118,8 +133,13 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
             _requestedAt = null;
             ReleaseDevice();
         });
-        // a late answer while the sibling holds the device would wait behind its trial with its lease running
-        Receive<WorkAssignment>(_ => !_turn.TryTake(_kind), HandBack);
+        // a late answer while the sibling holds the device would wait behind its trial with its lease running; one
+        // that was asked for before a drain goes back too
+        Receive<WorkAssignment>(_ => _draining || !_turn.TryTake(_kind), work =>
+        {
+            HandBack(work);
+            if (_draining) { _requestedAt = null; ReleaseDevice(); }
+        });
         Receive<WorkAssignment>(work =>
         {
             if (_requestedAt is { } requested) Telemetry.DispatchLatency.Record((DateTime.UtcNow - requested).TotalSeconds, KindTag);
@@ -130,20 +150,52 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
                 work.TrialId, work.Search, work.Trial.Regulariser.ToCompact());
             _currentTrial?.Dispose();
             _currentTrial = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-            var controller = _controller;
-            _worker!.Run(work, _trainerId, _currentTrial.Token, p => controller.Tell(p)).PipeTo(Self,
+            _current = work;
+            _latest = null;
+            var self = Self;
+            _worker!.Run(work, _trainerId, _currentTrial.Token, p => self.Tell(p)).PipeTo(Self,
                 success: result => new Trained(result),
                 // an exception nobody expected: its type says more than its message alone
                 failure: e => new Trained(new TrialResult(work.Search, work.TrialId, _trainerId, 0, null, FailureReason.Error,
                     FailureReasons.OneLine($"{e.GetBaseException().GetType().Name}: {e.GetBaseException().Message}"))));
+            // progress reports are the lease's heartbeat; this one beats even while a step or the validation pass is long
+            Timers.StartPeriodicTimer("heartbeat", new Heartbeat(), _heartbeatInterval);
             Become(() => Training(work));
         });
         Receive<TrialResultAck>(_ => { });
         Receive<CancelTrial>(_ => { });
+        Receive<TrialProgress>(_ => { });
+        Receive<Heartbeat>(_ => { });
+    }
+
+    /// <summary>What every state answers: its status, a drain, and heartbeats that come late.</summary>
+    private void Always(string state)
+    {
+        Receive<GetStatus>(_ => Sender.Tell(Status(state)));
+        Receive<SetDrain>(drain =>
+        {
+            _draining = drain.Drain;
+            if (!_draining && state == "idle") Self.Tell(new Poll());
+        });
+    }
+
+    private TrainerStatus Status(string state)
+    {
+        var trial = state == "idle" ? null : _current;
+        var progress = _latest is { } p && trial is { } c && p.TrialId == c.TrialId && p.Search == c.Search ? p : null;
+        return new TrainerStatus(_trainerId, _kind, _worker?.Facts ?? new DeviceFacts("?", "unknown", null), state == "idle" && _draining ? "drained" : state,
+            _draining, trial?.Search, trial?.TrialId, progress?.Step ?? 0, progress?.Steps ?? 0, _itemsPerSecond, _trialsDone);
     }
 
     private void Training(WorkAssignment current)
     {
+        Always("training");
+        Receive<TrialProgress>(p =>
+        {
+            _latest = p;
+            _controller.Tell(p);
+        });
+        Receive<Heartbeat>(_ => _controller.Tell(_latest ?? new TrialProgress(current.Search, current.TrialId, _trainerId, 0, 0, 0)));
         Receive<CancelTrial>(cancel => cancel.Search == current.Search && cancel.TrialId == current.TrialId, cancel =>
         {
             TrialLog(cancel.Search, cancel.TrialId).Info("{0}: cancelling trial {1} of {2}: {3}", _trainerId, cancel.TrialId, cancel.Search, cancel.Reason);
@@ -156,6 +208,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         Receive<CancelTrial>(_ => { });
         Receive<Trained>(trained =>
         {
+            Timers.Cancel("heartbeat");
+            _trialsDone++;
+            if (trained.Result.Metrics is { ImagesPerSecond: > 0 } done) _itemsPerSecond = done.ImagesPerSecond;
             var device = new KeyValuePair<string, object?>("device", _worker!.DeviceName);
             Telemetry.TrainerBusy.Add((DateTime.UtcNow - _trainingSince).TotalSeconds, device, KindTag);
             if (trained.Result.Metrics is { ImagesPerSecond: > 0 } metrics) Telemetry.TrainerThroughput.Record(metrics.ImagesPerSecond, device);
@@ -196,6 +251,9 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         Timers.StartPeriodicTimer("resend", new Resend(), _resendInterval);
         Become(() =>
         {
+            Always("reporting");
+            Receive<TrialProgress>(_ => { });
+            Receive<Heartbeat>(_ => { });
             Receive<Resend>(_ => _controller.Tell(result));
             Receive<TrialResultAck>(ack => ack.Search == result.Search && ack.TrialId == result.TrialId, _ =>
             {

@@ -81,11 +81,13 @@ public static class TrainerNode
         var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
         // a trainer's id is its full actor path, so a recovered controller can find (and watch) the trainers that
         // hold its leases
+        var trainers = new List<IActorRef>();
         for (int i = 0; i < runners.Count; i++)
         {
             var name = $"trainer-{i}";
             var id = new RootActorPath(self) / "user" / name;
-            system.ActorOf(TrainerActor.Props(controllerProxy, id.ToString(), runners[i], idlePoll, resend, requestTimeout), name);
+            trainers.Add(system.ActorOf(TrainerActor.Props(controllerProxy, id.ToString(), runners[i], idlePoll, resend, requestTimeout), name));
         }
+        system.ActorOf(TrainerStatusActor.Props(trainers), TrainerStatusActor.Name);
     }
 }

@@ -20,11 +20,14 @@ public sealed class TrainingWorker : ITrialRunner
     public TrainingWorker(DeviceChoice device)
     {
         _device = device;
+        Facts = DeviceProbe.Describe(device);
         _thread = new Thread(Loop) { IsBackground = true, Name = $"trainer-{device.Name}" };
         _thread.Start();
     }
 
     public string DeviceName => _device.Name;
+
+    public DeviceFacts Facts { get; }
 
     /// <param name="progress">Called on the training thread after a step, at most every <paramref name="progressInterval"/>.</param>
     public Task<TrialResult> Run(WorkAssignment work, string trainerId, CancellationToken cancel,

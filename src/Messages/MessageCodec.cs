@@ -42,6 +42,9 @@ public static class MessageCodec
         ("trial-result-ack", typeof(TrialResultAck)),
         ("trial-progress", typeof(TrialProgress)),
         ("cancel-trial", typeof(CancelTrial)),
+        ("get-trainers", typeof(GetTrainers)),
+        ("trainer-node-status", typeof(TrainerNodeStatus)),
+        ("drain-trainers", typeof(DrainTrainers)),
         ("start-search", typeof(StartSearch)),
         ("get-search", typeof(GetSearch)),
         ("pause-search", typeof(PauseSearch)),
@@ -142,6 +145,9 @@ public static class MessageCodec
 [JsonSerializable(typeof(TrialResultAck))]
 [JsonSerializable(typeof(TrialProgress))]
 [JsonSerializable(typeof(CancelTrial))]
+[JsonSerializable(typeof(GetTrainers))]
+[JsonSerializable(typeof(TrainerNodeStatus))]
+[JsonSerializable(typeof(DrainTrainers))]
 [JsonSerializable(typeof(StartSearch))]
 [JsonSerializable(typeof(GetSearch))]
 [JsonSerializable(typeof(PauseSearch))]

@@ -42,3 +42,25 @@ public sealed record TrialProgress(string Search, int TrialId, string TrainerId,
 /// <summary>The controller asks the trainer holding a trial to abandon it (the search was paused or stopped). The
 /// trainer stops between two steps and reports the trial as failed with reason "cancelled"; the controller requeues it.</summary>
 public sealed record CancelTrial(string Search, int TrialId, string Reason) : IAutoDropoutMessage;
+
+/// <summary>What a trainer's device is: as the trainer names it ("cuda:0", "cpu", "sim:3"), as people know it
+/// ("NVIDIA H200", "AMD EPYC 7B13, 2 threads", "simulated"), and its memory where the trainer can tell.</summary>
+public sealed record DeviceFacts(string Device, string Name, long? MemoryBytes);
+
+/// <summary>Asked of a trainer node's status actor: what its trainers are doing.</summary>
+public sealed record GetTrainers : IAutoDropoutMessage;
+
+/// <summary>One trainer (or the evaluator beside it) as it is now.</summary>
+/// <param name="State">idle, training, reporting (its result not yet acknowledged) or drained.</param>
+/// <param name="Draining">Asked to take no more work: it finishes the trial it holds.</param>
+/// <param name="ItemsPerSecond">The throughput of its last completed trial: images, or tokens for language models.</param>
+public sealed record TrainerStatus(
+    string TrainerId, WorkKind Kind, DeviceFacts Device, string State, bool Draining, string? Search, int? TrialId, int Step, int Steps,
+    double ItemsPerSecond, int TrialsDone);
+
+/// <summary>A trainer node's answer: its address and every trainer on it.</summary>
+public sealed record TrainerNodeStatus(string Node, IReadOnlyList<TrainerStatus> Trainers) : IAutoDropoutMessage;
+
+/// <summary>Drain a trainer node (each trainer finishes its trial and takes no more) or let it take work again.
+/// Answered with the node's <see cref="TrainerNodeStatus"/>.</summary>
+public sealed record DrainTrainers(bool Drain) : IAutoDropoutMessage;

@@ -39,6 +39,12 @@ public class SerializerTests : IDisposable
         new TrialResultAck("s1", 7),
         new TrialProgress("s1", 7, "t", 40, 80, 0.61),
         new CancelTrial("s1", 7, "the search was paused"),
+        new GetTrainers(), new DrainTrainers(true),
+        new TrainerNodeStatus("akka.tcp://autodropout@127.0.0.1:1", [
+            new TrainerStatus("akka.tcp://autodropout@127.0.0.1:1/user/trainer-0", WorkKind.Search, new DeviceFacts("cuda:0", "NVIDIA H200", 150_000_000_000), "training",
+                false, "s1", 7, 40, 80, 1250.5, 3),
+            new TrainerStatus("akka.tcp://autodropout@127.0.0.1:1/user/trainer-0/evaluator", WorkKind.Evaluation, new DeviceFacts("sim:0", "simulated", null), "drained",
+                true, null, null, 0, 0, 0, 0)]),
         new StartSearch(new SearchSpec("s2")),
         new StartSearch(new SearchSpec("s3", Optimizer: new OptimizerSettings("sgd", 5e-4, "cosine"), TrainEpochs: 2.5, Baselines: ["dropout:0.1"])),
         new GetSearch("s1"), new PauseSearch("s1"), new ResumeSearch("s1"), new StopSearch("s1"), new ExtendSearch("s1", 5), new DeleteSearch("s1"), new ListSearches(),
