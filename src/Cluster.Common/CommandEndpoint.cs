@@ -65,7 +65,7 @@ public sealed class CommandEndpoint : IDisposable
         _tokens = tokens;
         _log = Logging.GetLogger(system, nameof(CommandEndpoint));
         _audit = new CommandAudit(_log, auditFile);
-        _dashboard = new Dashboard(controllerProxy, tokens, ClusterState, AskTimeout);
+        _dashboard = new Dashboard(controllerProxy, tokens, ClusterState, () => TrainerRoutes.List(system), AskTimeout);
 
         // the empty builder reads no configuration files or ASPNETCORE_* variables: the node's options decide alone
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());

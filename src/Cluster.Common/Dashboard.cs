@@ -16,7 +16,7 @@ namespace AutoDropout.Cluster;
 ///
 ///   GET /                     the page; `/?token=TOKEN` once sets the token cookie and redirects to `/`
 ///   GET /dashboard/NAME       the page's script and style sheet
-///   GET /v1/events            server-sent events: `overview` (cluster, searches, evaluations); with ?search=NAME
+///   GET /v1/events            server-sent events: `overview` (cluster, trainers, searches, evaluations); with ?search=NAME
 ///                             `search` (summary, policy updates, trials changed since the last event); with
 ///                             ?evaluation=NAME `evaluation` (its table); `problem` when the controller cannot say
 ///
@@ -24,7 +24,7 @@ namespace AutoDropout.Cluster;
 /// HttpOnly, SameSite=Strict cookie. The cookie counts for reads only, as the read token at most: a request another
 /// site forges, or a script on the page, can never change state with it.
 /// </summary>
-public sealed class Dashboard(IActorRef controller, CommandTokens tokens, Func<ClusterView> cluster, TimeSpan askTimeout)
+public sealed class Dashboard(IActorRef controller, CommandTokens tokens, Func<ClusterView> cluster, Func<Task<TrainerList>> trainers, TimeSpan askTimeout)
 {
     public const string CookieName = "autodropout-token";
 
@@ -155,7 +155,8 @@ public sealed class Dashboard(IActorRef controller, CommandTokens tokens, Func<C
         var searches = await Ask(new ListSearches());
         var evaluations = await Ask(new ListEvaluations());
         string? problem = searches is SearchList ? evaluations is EvaluationList ? null : Problem(evaluations) : Problem(searches);
-        var view = new DashboardOverview(cluster(), (searches as SearchList)?.Searches ?? [], (evaluations as EvaluationList)?.Evaluations ?? []);
+        var view = new DashboardOverview(cluster(), (searches as SearchList)?.Searches ?? [], (evaluations as EvaluationList)?.Evaluations ?? [],
+            (await trainers()).Nodes);
         return (JsonSerializer.Serialize(view, DashboardJsonContext.Default.DashboardOverview), problem);
     }
 
@@ -252,7 +253,8 @@ public sealed record DashboardTrial(int Id, TrialStatus Status, double? Reward, 
         t.PatternCompact, t.Baseline);
 }
 
-public sealed record DashboardOverview(ClusterView Cluster, IReadOnlyList<SearchSummary> Searches, IReadOnlyList<EvaluationSummary> Evaluations);
+public sealed record DashboardOverview(ClusterView Cluster, IReadOnlyList<SearchSummary> Searches, IReadOnlyList<EvaluationSummary> Evaluations,
+    IReadOnlyList<TrainerNodeStatus> Trainers);
 
 public sealed record DashboardSearchHead(SearchSummary Summary, IReadOnlyList<PolicyUpdateStats> Updates, string PolicyHash);
 

@@ -32,7 +32,8 @@ public static class DeviceProbe
 
     private static DeviceFacts Cuda(DeviceChoice device)
     {
-        int index = device.Device.index < 0 ? 0 : device.Device.index;
+        // "cuda" or "cuda:N", as the trainer was given it
+        int index = device.Name.Split(':') is [_, var n] && int.TryParse(n, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : 0;
         return NvidiaSmi(index) is { } line && ParseNvidiaSmi(line) is { } facts
             ? new DeviceFacts(device.Name, facts.Name, facts.MemoryBytes)
             : new DeviceFacts(device.Name, $"CUDA device {index}", null);

@@ -98,6 +98,9 @@ function homeView() {
       el("code", {}, m.address + (m.address === o.cluster.self ? " (this node)" : "")), statusCell(m.status.toLowerCase()),
       m.roles.join(", "), m.version, [m.leader ? "leader " : "", m.unreachable ? el("span", { class: "status-failed" }, "unreachable") : ""],
     ]), "members")),
+    el("h2", {}, "Trainers"),
+    el("section", {}, trainerRows(o.trainers).length === 0 ? el("p", { class: "muted" }, "no trainer nodes up") :
+      table(["node", "trainer", "device", "state", "trial", "progress", "items/s", "done"], trainerRows(o.trainers), "trainers", [6, 7])),
     el("h2", {}, "Searches"),
     el("section", {}, o.searches.length === 0 ? el("p", { class: "muted" }, "no searches yet") :
       table(["search", "status", "trials done / total", "failed", "running", "best reward", "policy version", "note"],
@@ -114,6 +117,21 @@ function homeView() {
           `${v.completed} / ${v.trials}`, v.failed, v.running, v.problem || "",
         ]), "evaluations", [3, 4, 5])),
   ];
+}
+
+// one row per trainer and evaluator; evaluators only while they hold a trial, as they sit idle most of the time
+function trainerRows(nodes) {
+  const gib = (b) => (b / 1073741824).toFixed(1) + " GiB";
+  return (nodes || []).flatMap((n) => n.trainers
+    .filter((t) => t.kind === "search" || t.trial_id !== null)
+    .map((t) => [
+      el("code", {}, n.node), t.trainer_id.startsWith(n.node + "/user/") ? t.trainer_id.slice(n.node.length + 6) : t.trainer_id,
+      `${t.device.device} ${t.device.name}${t.device.memory_bytes ? ", " + gib(t.device.memory_bytes) : ""}`,
+      statusCell(t.draining && t.state !== "drained" ? t.state + " (draining)" : t.state),
+      t.trial_id === null ? "" : el("a", { href: "#/search/" + encodeURIComponent(t.search) }, `${t.search} #${t.trial_id}`),
+      t.steps > 0 ? [el("progress", { value: t.step, max: t.steps }), ` ${t.step}/${t.steps}`] : "",
+      t.items_per_second > 0 ? Math.round(t.items_per_second) : "", t.trials_done,
+    ]));
 }
 
 function table(headers, rows, id, numeric = []) {

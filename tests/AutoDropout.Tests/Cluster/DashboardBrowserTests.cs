@@ -81,6 +81,9 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         await page.Locator("#members tbody tr").Nth(2).WaitForAsync();
         await page.Locator("#searches a", new() { HasText = "live" }).WaitForAsync();
         Assert.Equal(3, await page.Locator("#members tbody tr").CountAsync());
+        // each simulated trainer with its device and, once the search leases to it, its trial
+        await page.Locator("#trainers td", new() { HasText = "live #" }).First.WaitForAsync();
+        Assert.Equal(2, await page.Locator("#trainers tbody tr", new() { HasText = "sim:" }).CountAsync());
         await Screenshot(page, "overview");
 
         await page.Locator("#searches a", new() { HasText = "live" }).ClickAsync();
