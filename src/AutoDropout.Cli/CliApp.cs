@@ -52,11 +52,12 @@ public static partial class CliApp
         return root;
     }
 
-    /// <summary>The benchmarks library's verbs, plus `bench cluster`, which starts nodes as this executable does.</summary>
+    /// <summary>The benchmarks library's verbs, plus `bench cluster` and `bench soak-cluster`, which start nodes as this executable does.</summary>
     private static Command Bench()
     {
         var bench = AutoDropout.Bench.BenchCommands.Create();
         bench.Subcommands.Add(ClusterBench.Create());
+        bench.Subcommands.Add(SoakBench.Create());
         return bench;
     }
 

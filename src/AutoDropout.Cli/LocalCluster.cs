@@ -107,6 +107,15 @@ public sealed class LocalCluster : IDisposable
         return await Seed.WaitReady(readyTimeout);
     }
 
+    /// <summary>Starts trainer <paramref name="index"/> again with its options (e.g. after <see cref="NodeProcess.Crash"/>);
+    /// it joins as a new node.</summary>
+    public async Task RestartTrainer(int index, TimeSpan readyTimeout)
+    {
+        _trainers[index].Dispose();
+        _trainers[index] = StartTrainer(index);
+        await _trainers[index].WaitReady(readyTimeout);
+    }
+
     private NodeProcess StartTrainer(int index) =>
         NodeProcess.Start($"trainer-{index + 1}", NodeRole.Trainer,
             ["--port", "0", "--seed-nodes", _seedAddress, .. _trainerArgs],

@@ -28,6 +28,11 @@ public static class Telemetry
     public static readonly Counter<long> TrialsRequeued = Meter.CreateCounter<long>("autodropout.trials.requeued", "{trial}",
         "Trials put back in the queue, by search and cause");
 
+    /// <summary>Trainers' results that changed nothing, by search and why: a resend of a result already recorded
+    /// ("resend"), or one from a trainer that no longer held the trial ("refused").</summary>
+    public static readonly Counter<long> ResultsDropped = Meter.CreateCounter<long>("autodropout.results.dropped", "{result}",
+        "Results that changed nothing (a resend of a recorded result, or one from a trainer no longer holding the trial), by search and why");
+
     /// <summary>Leases that ran out before their trainer reported, by search.</summary>
     public static readonly Counter<long> LeasesExpired = Meter.CreateCounter<long>("autodropout.leases.expired", "{lease}",
         "Leases that expired before their trainer reported, by search");

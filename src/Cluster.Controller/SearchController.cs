@@ -65,7 +65,10 @@ public sealed class SearchController : JobActor
                 replyTo.Tell(new TrialResultAck(result.Search, result.TrialId));
                 return;
             }
-            Execute(new Report(result), then: () => replyTo.Tell(new TrialResultAck(result.Search, result.TrialId)));
+            var decision = _search.Decide(new Report(result));
+            if (decision.Events.Count == 0)
+                Telemetry.ResultsDropped.Add(1, new("search", _name), new("why", decision.Warning is null ? "resend" : "refused"));
+            Carry(decision, then: () => replyTo.Tell(new TrialResultAck(result.Search, result.TrialId)));
         });
         Command<TrialProgress>(p =>
         {

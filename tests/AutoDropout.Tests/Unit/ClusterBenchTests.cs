@@ -43,4 +43,25 @@ public class ClusterBenchTests
         Assert.Equal(ExitCodes.Usage, await CliApp.Run(["bench", "cluster", "--trainers", counts], TextWriter.Null, error));
         Assert.Contains("--trainers", error.ToString());
     }
+    [Fact]
+    public void The_soak_counts_each_trials_completions_and_the_requeues_by_cause()
+    {
+        var pattern = new BaselinePattern(BaselineSpec.None);
+        ISearchEvent[] events =
+        [
+            new TrialProposed(1, pattern, 0, 1), new TrialProposed(2, pattern, 0, 2), new TrialProposed(3, pattern, 0, 3),
+            new TrialRequeued(1, RequeueCause.TrainerLost, "gone"), new TrialRequeued(2, RequeueCause.LeaseExpired, "quiet"),
+            new TrialCompleted(1, "a", 0.5, Metrics), new TrialCompleted(2, "b", 0.5, Metrics), new TrialRequeued(3, RequeueCause.TrainerLost, "gone"),
+        ];
+        var outcome = SoakBench.Count(events, trials: 3, trainers: 2, "200ms", 1, 0, 10, resends: 4, refused: 1);
+        Assert.False(outcome.ExactlyOnce); // trial 3 never finished
+        Assert.Equal((2, 0, 0, 1), (outcome.Completed, outcome.Failed, outcome.CompletedTwice, outcome.NeverCompleted));
+        Assert.Equal(2, outcome.Requeued[RequeueCause.TrainerLost]);
+        Assert.Contains("leases expired: 1", outcome.Report());
+
+        var twice = SoakBench.Count([.. events, new TrialCompleted(3, "a", 0.5, Metrics), new TrialCompleted(3, "b", 0.5, Metrics)], 3, 2, "200ms", 1, 0, 10, 0, 0);
+        Assert.Equal(1, twice.CompletedTwice);
+        Assert.False(twice.ExactlyOnce);
+        Assert.True(SoakBench.Count([.. events, new TrialCompleted(3, "a", 0.5, Metrics)], 3, 2, "200ms", 1, 0, 10, 0, 0).ExactlyOnce);
+    }
 }
