@@ -13,7 +13,10 @@ public class LeaseClockTests
     private static TrialRecord Leased(int id, string trainer, DateTimeOffset leasedAt) =>
         new(id, new BaselinePattern(BaselineSpec.None), 0, id)
         {
-            Status = TrialStatus.Leased, Trainer = trainer, LeaseUntil = leasedAt.AddSeconds(LeaseSeconds), Attempts = 1,
+            Status = TrialStatus.Leased,
+            Trainer = trainer,
+            LeaseUntil = leasedAt.AddSeconds(LeaseSeconds),
+            Attempts = 1,
         };
 
     private static TrialProgress Beat(int id, string trainer, int step, int steps = 100) => new("s", id, trainer, step, steps, 0.5);
