@@ -128,7 +128,7 @@ public sealed class CommandEndpoint : IDisposable
         app.MapGet("/v1/evaluations", () => AskController(new ListEvaluations()));
         app.MapGet("/v1/evaluations/{name}", (string name) => AskController(new GetEvaluation(name)));
         _dashboard.Map(app);
-        TrainerRoutes.Map(app, _system, (status, message) => Answer(Error(status, message)), AuditedName);
+        TrainerRoutes.Map(app, _system, _controller, (status, message) => Answer(Error(status, message)), AuditedName);
         app.MapPost("/v1/evaluations", async (HttpContext context) =>
         {
             EvaluationRequest evaluation;

@@ -89,5 +89,6 @@ public static class TrainerNode
             trainers.Add(system.ActorOf(TrainerActor.Props(controllerProxy, id.ToString(), runners[i], idlePoll, resend, requestTimeout), name));
         }
         system.ActorOf(TrainerStatusActor.Props(trainers), TrainerStatusActor.Name);
+        system.ActorOf(Props.Create<MaskRenderer>(), TrainerRoutes.MaskRendererName);
     }
 }

@@ -45,6 +45,8 @@ public static class MessageCodec
         ("get-trainers", typeof(GetTrainers)),
         ("trainer-node-status", typeof(TrainerNodeStatus)),
         ("drain-trainers", typeof(DrainTrainers)),
+        ("render-masks", typeof(RenderMasks)),
+        ("mask-picture", typeof(MaskPicture)),
         ("start-search", typeof(StartSearch)),
         ("get-search", typeof(GetSearch)),
         ("pause-search", typeof(PauseSearch)),
@@ -148,6 +150,8 @@ public static class MessageCodec
 [JsonSerializable(typeof(GetTrainers))]
 [JsonSerializable(typeof(TrainerNodeStatus))]
 [JsonSerializable(typeof(DrainTrainers))]
+[JsonSerializable(typeof(RenderMasks))]
+[JsonSerializable(typeof(MaskPicture))]
 [JsonSerializable(typeof(StartSearch))]
 [JsonSerializable(typeof(GetSearch))]
 [JsonSerializable(typeof(PauseSearch))]

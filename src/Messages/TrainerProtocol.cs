@@ -64,3 +64,11 @@ public sealed record TrainerNodeStatus(string Node, IReadOnlyList<TrainerStatus>
 /// <summary>Drain a trainer node (each trainer finishes its trial and takes no more) or let it take work again.
 /// Answered with the node's <see cref="TrainerNodeStatus"/>.</summary>
 public sealed record DrainTrainers(bool Drain) : IAutoDropoutMessage;
+
+/// <summary>Asked of a trainer node (it has torch, which draws masks as training does): a picture of a pattern's
+/// masks for one example of the target and data set, one row per site.</summary>
+/// <param name="SequenceLength">Transformer patterns: the positions drawn.</param>
+public sealed record RenderMasks(DropoutPattern Pattern, string Target, string Dataset, int SequenceLength) : IAutoDropoutMessage;
+
+/// <summary>The picture, PNG-encoded; <see cref="CommandRejected"/> when the pattern cannot be drawn.</summary>
+public sealed record MaskPicture(byte[] Png) : IAutoDropoutMessage;

@@ -173,9 +173,14 @@ function searchView() {
 function bestPatterns(trials) {
   const best = trials.filter((t) => t.status === "completed" && num(t.reward)).sort((a, b) => b.reward - a.reward).slice(0, 5);
   if (best.length === 0) return el("p", { class: "muted" }, "no completed trials yet");
+  // masks drawn by a trainer node (it has torch): the best pattern's shown, the others' a click away
+  const masks = (t) => `/v1/searches/${encodeURIComponent(state.search.name)}/trials/${t.id}/masks.png`;
+  const patterns = best.filter((t) => !t.baseline);
   return el("div", { class: "best" }, el("b", {}, "trial"), el("b", {}, "reward"), el("b", {}, "pattern"),
     best.flatMap((t) => [el("span", {}, "#" + t.id), el("span", {}, fmt(t.reward)),
-      el("span", { class: "pattern" }, t.baseline ? `${t.baseline} (reference)` : t.pattern)]));
+      el("span", { class: "pattern" }, t.baseline ? `${t.baseline} (reference)` : [t.pattern, " ",
+        t === patterns[0] ? "" : el("a", { href: masks(t), target: "_blank" }, "masks")]),
+      t === patterns[0] ? el("img", { class: "masks", src: masks(t), alt: `the masks of trial ${t.id}'s pattern, one row per site` }) : null]));
 }
 
 const COLUMNS = [

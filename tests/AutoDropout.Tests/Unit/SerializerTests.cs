@@ -40,6 +40,7 @@ public class SerializerTests : IDisposable
         new TrialProgress("s1", 7, "t", 40, 80, 0.61),
         new CancelTrial("s1", 7, "the search was paused"),
         new GetTrainers(), new DrainTrainers(true),
+        new RenderMasks(Pattern, "wrn-16-2", "cifar-10", 64), new MaskPicture([0x89, 0x50, 0x4E, 0x47]),
         new TrainerNodeStatus("akka.tcp://autodropout@127.0.0.1:1", [
             new TrainerStatus("akka.tcp://autodropout@127.0.0.1:1/user/trainer-0", WorkKind.Search, new DeviceFacts("cuda:0", "NVIDIA H200", 150_000_000_000), "training",
                 false, "s1", 7, 40, 80, 1250.5, 3),
