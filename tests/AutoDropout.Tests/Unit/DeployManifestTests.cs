@@ -165,6 +165,29 @@ public sealed class DeployManifestTests : IDisposable
         Assert.Equal("null", patch.Get("tolerations").Text());
     }
 
+    /// <summary>Kustomize itself builds both, where kubectl is installed (it is not needed otherwise).</summary>
+    [SkippableTheory]
+    [InlineData("base", "autodropout-node:cuda")]
+    [InlineData("overlays/cpu", "autodropout-node:cpu")]
+    public void Kustomize_builds_the_manifests(string kustomization, string trainerImage)
+    {
+        var kubectl = (System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "kubectl")).FirstOrDefault(File.Exists);
+        Skip.If(kubectl is null, "no kubectl installed");
+        var info = new System.Diagnostics.ProcessStartInfo(kubectl!, ["kustomize", Deploy("k8s", kustomization)]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, errors);
+
+        var objects = DeployChecks.LoadYaml(output.Result).Select(d => d.RootNode).ToList();
+        var trainer = objects.Single(o => o.Get("kind").Text() == "Deployment" && o.Get("metadata").Get("name").Text() == "trainer");
+        var container = trainer.Get("spec").Get("template").Get("spec").Get("containers").Items().Single();
+        Assert.Equal(trainerImage, container.Get("image").Text());
+        Assert.Equal(trainerImage.EndsWith("cuda", StringComparison.Ordinal), container.Get("resources").Get("limits").Get("nvidia.com/gpu") is not null);
+        Assert.Single(container.Get("env").Items(), e => e.Get("name").Text() == "AUTODROPOUT_DEVICES");
+    }
+
     [Fact]
     public void The_Kubernetes_check_finds_bad_manifests()
     {
