@@ -57,6 +57,8 @@ ENV DOTNET_ROOT=/usr/share/dotnet \
     NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility
 COPY --from=build /app /app
+# the licences of what the image carries
+COPY LICENSE NOTICE /app/
 USER app
 WORKDIR /var/lib/autodropout
 EXPOSE 4053 9110

@@ -45,6 +45,8 @@ ENV AUTODROPOUT_HOME=/var/lib/autodropout \
     AUTODROPOUT_DEVICES=cpu \
     OMP_WAIT_POLICY=PASSIVE
 COPY --from=build /app /app
+# the licences of what the image carries
+COPY LICENSE NOTICE /app/
 USER app
 WORKDIR /var/lib/autodropout
 EXPOSE 4053 9110

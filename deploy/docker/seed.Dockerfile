@@ -31,6 +31,8 @@ ENV AUTODROPOUT_HOME=/var/lib/autodropout \
     AUTODROPOUT_CMD_PORT=9110 \
     AUTODROPOUT_CMD_HOST=0.0.0.0
 COPY --from=build /app /app
+# the licences of what the image carries
+COPY LICENSE NOTICE /app/
 USER app
 WORKDIR /var/lib/autodropout
 EXPOSE 4053 9110
