@@ -175,11 +175,13 @@ function bestPatterns(trials) {
   if (best.length === 0) return el("p", { class: "muted" }, "no completed trials yet");
   // masks drawn by a trainer node (it has torch): the best pattern's shown, the others' a click away
   const masks = (t) => `/v1/searches/${encodeURIComponent(state.search.name)}/trials/${t.id}/masks.png`;
-  const patterns = best.filter((t) => !t.baseline);
+  // only trainer nodes draw; without one a picture could only fail
+  const drawable = (state.overview?.trainers || []).length > 0;
+  const patterns = drawable ? best.filter((t) => !t.baseline) : [];
   return el("div", { class: "best" }, el("b", {}, "trial"), el("b", {}, "reward"), el("b", {}, "pattern"),
     best.flatMap((t) => [el("span", {}, "#" + t.id), el("span", {}, fmt(t.reward)),
       el("span", { class: "pattern" }, t.baseline ? `${t.baseline} (reference)` : [t.pattern, " ",
-        t === patterns[0] ? "" : el("a", { href: masks(t), target: "_blank" }, "masks")]),
+        t === patterns[0] || !drawable ? "" : el("a", { href: masks(t), target: "_blank" }, "masks")]),
       t === patterns[0] ? el("img", { class: "masks", src: masks(t), alt: `the masks of trial ${t.id}'s pattern, one row per site` }) : null]));
 }
 

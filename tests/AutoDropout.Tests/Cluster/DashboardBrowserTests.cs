@@ -102,6 +102,9 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         await page.Locator("#trials th[data-key=reward]").ClickAsync();
         var best = await page.Locator("#search-best").TextContentAsync();
         Assert.Equal(best, await page.Locator("#trials tbody tr").First.Locator("td").Nth(2).TextContentAsync());
+        // the best pattern's masks, drawn by the trainer node: a picture, not a broken image
+        await page.WaitForFunctionAsync("() => { const i = document.querySelector('#best img.masks'); return i && i.complete && i.naturalWidth > 100; }",
+            null, new() { Timeout = 60_000 });
         await Screenshot(page, "search");
         await page.EvaluateAsync("() => window.scrollTo(0, 0)");
         await Screenshot(page, "dashboard", fullPage: false); // the README's picture
