@@ -28,10 +28,11 @@ const fmt = (x, digits = 4) => num(x) ? x.toFixed(digits) : (x === null || x ===
 const statusCell = (s) => el("span", { class: "status-" + s }, s);
 
 function route() {
-  const hash = decodeURIComponent(location.hash.replace(/^#\/?/, ""));
-  const [kind, ...rest] = hash.split("/");
+  const [path, query] = location.hash.replace(/^#\/?/, "").split("?");
+  const [kind, ...rest] = decodeURIComponent(path).split("/");
   const name = rest.join("/");
-  if (kind === "search" && name) return { kind, name };
+  // a search compared with another (its random-search control): #/search/NAME?vs=OTHER
+  if (kind === "search" && name) return { kind, name, vs: new URLSearchParams(query || "").get("vs") };
   if (kind === "evaluation" && name) return { kind, name };
   return { kind: "home" };
 }
@@ -42,6 +43,17 @@ function connect() {
   state.search = state.route.kind === "search" ? { name: state.route.name, trials: new Map(), summary: null, updates: [] } : null;
   state.evaluation = null;
   state.page = 0;
+  clearInterval(state.controlTimer);
+  state.control = null;
+  if (state.route.vs) {
+    // the other search's trials, read now and again every 10 s: a whole search, so not at the stream's pace
+    const name = state.route.vs;
+    const read = () => fetch("/v1/searches/" + encodeURIComponent(name)).then((r) => r.ok ? r.json() : Promise.reject(r.status))
+      .then((d) => { state.control = { name, trials: d.trials.map((t) => ({ id: t.trial_id, status: String(t.status).toLowerCase(), reward: t.reward })) }; redraw(); })
+      .catch(() => { state.control = { name, trials: [], missing: true }; redraw(); });
+    read();
+    state.controlTimer = setInterval(read, 10000);
+  }
   const query = state.route.kind === "home" ? "" : `?${state.route.kind}=${encodeURIComponent(state.route.name)}`;
   const source = new EventSource("/v1/events" + query);
   state.source = source;
@@ -160,7 +172,9 @@ function searchView() {
       sum.problem ? fact("problem", el("span", { class: "status-failed" }, sum.problem)) : null),
     el("section", {},
       el("div", { class: "legend" }, "reward per trial", el("i", { class: "l-dot" }), "trial",
-        el("i", { class: "l-avg" }), "moving average", el("i", { class: "l-best" }), "best so far"),
+        el("i", { class: "l-avg" }), "moving average", el("i", { class: "l-best" }), "best so far",
+        state.control ? [el("i", { class: "l-control-avg" }), "its moving average", el("i", { class: "l-control-best" }), "its best so far"] : null,
+        compareWith(s.name)),
       el("canvas", { id: "reward-chart" })),
   ];
   if (s.updates.length > 0)
@@ -168,6 +182,17 @@ function searchView() {
   nodes.push(el("h2", {}, "Best patterns"), el("section", { id: "best" }, bestPatterns(trials)));
   nodes.push(el("h2", {}, `Trials (${trials.length})`), el("section", {}, trialsTable(trials)));
   return nodes;
+}
+
+// against another search at equal trials, e.g. its random-search control (spec "policy": {"kind": "random"})
+function compareWith(name) {
+  const others = (state.overview?.searches || []).map((x) => x.name).filter((n) => n !== name);
+  if (others.length === 0) return null;
+  // links, not a select: the view is drawn again at each update, which would close an open list
+  const link = (n) => n === (state.route.vs || null) ? el("b", {}, n ?? "none")
+    : el("a", { href: `#/search/${encodeURIComponent(name)}` + (n ? `?vs=${encodeURIComponent(n)}` : "") }, n ?? "none");
+  return el("span", { class: "compare", id: "compare" }, "compare with: ", [...others, null].flatMap((n, i) => [i ? " · " : "", link(n)]),
+    state.control?.missing ? el("span", { class: "status-failed" }, ` (no search '${state.control.name}')`) : "");
 }
 
 function bestPatterns(trials) {
@@ -243,8 +268,8 @@ function shortTrainer(path) {
 
 // ---- charts: own drawing on <canvas> ----
 
-function series() {
-  const done = [...state.search.trials.values()].filter((t) => t.status === "completed" && num(t.reward)).sort((a, b) => a.id - b.id);
+function series(trials = [...state.search.trials.values()]) {
+  const done = trials.filter((t) => t.status === "completed" && num(t.reward)).sort((a, b) => a.id - b.id);
   const window = Math.max(5, Math.min(50, Math.round(done.length / 20)));
   let sum = 0, best = -Infinity;
   return done.map((t, i) => {
@@ -272,11 +297,16 @@ function downSample(points) {
 
 function drawCharts() {
   const points = downSample(series());
-  plot(document.getElementById("reward-chart"), points, [
+  // the other search's lines on the same axes, by trial id (both count trials from 1)
+  const control = state.control ? downSample(series(state.control.trials)).map((p) => ({ x: p.x, cavg: p.avg, cbest: p.best })) : [];
+  plot(document.getElementById("reward-chart"), [...points, ...control].sort((a, b) => a.x - b.x), [
     { key: "y", color: "rgba(47,111,219,.6)", dots: true },
+    { key: "cavg", color: "#b9b9b9", dash: [5, 4] },
+    { key: "cbest", color: "#6b7385", dash: [5, 4] },
     { key: "avg", color: "#e07b00" },
     { key: "best", color: "#2e8b57" },
   ], "trial");
+  document.body.dataset.controlPoints = String(control.filter((p) => num(p.x) && num(p.cbest)).length);
   const entropy = document.getElementById("entropy-chart");
   if (entropy) plot(entropy, state.search.updates.map((u) => ({ x: u.version, y: u.mean_entropy })),
     [{ key: "y", color: "#7b4fc4" }], "policy version");
@@ -319,9 +349,11 @@ function plot(canvas, points, layers, xLabel) {
       continue;
     }
     g.lineWidth = 1.8;
+    g.setLineDash(layer.dash || []);
     g.beginPath();
-    points.forEach((p, i) => (i === 0 ? g.moveTo : g.lineTo).call(g, X(p.x), Y(p[layer.key])));
+    points.filter((p) => num(p[layer.key])).forEach((p, i) => (i === 0 ? g.moveTo : g.lineTo).call(g, X(p.x), Y(p[layer.key])));
     g.stroke();
+    g.setLineDash([]);
   }
 }
 

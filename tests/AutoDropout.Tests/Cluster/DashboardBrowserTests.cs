@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using AutoDropout.Cli;
 using AutoDropout.Cluster;
+using AutoDropout.Core;
 using AutoDropout.Messages;
 using AutoDropout.Tests.Unit;
 using Microsoft.Playwright;
@@ -106,6 +107,13 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         await page.WaitForFunctionAsync("() => { const i = document.querySelector('#best img.masks'); return i && i.complete && i.naturalWidth > 100; }",
             null, new() { Timeout = 60_000 });
         await Screenshot(page, "search");
+
+        // against a random-search control: its lines join the reward chart, picked by a link
+        await client.Post("v1/searches", ControlClient.SpecJson(new SearchSpec("control", Trials: 8, PolicyBatch: 4, Policy: new PolicyOptions(Kind: PolicyOptions.Random))),
+            MessageJsonContext.Default.CommandAccepted);
+        await page.Locator("#compare a", new() { HasText = "control" }).ClickAsync();
+        await page.WaitForFunctionAsync("() => parseInt(document.body.dataset.controlPoints || '0') > 0", null, new() { Timeout = 60_000 });
+        Assert.EndsWith("#/search/live?vs=control", page.Url);
         await page.EvaluateAsync("() => window.scrollTo(0, 0)");
         await Screenshot(page, "dashboard", fullPage: false); // the README's picture
 
