@@ -102,7 +102,7 @@ public sealed class CommandEndpoint : IDisposable
         // HttpRequest, not HttpContext: a lambda of HttpContext alone binds as a RequestDelegate, whose result is dropped
         app.MapPost("/v1/cluster/leave", async (HttpRequest request) => Answer(ChangeMembership(request.HttpContext, await Body(request), down: false)));
         app.MapPost("/v1/cluster/down", async (HttpRequest request) => Answer(ChangeMembership(request.HttpContext, await Body(request), down: true)));
-        app.MapPost("/v1/cluster/down-unreachable", () => Answer(DownUnreachable()));
+        app.MapPost("/v1/cluster/down-unreachable", (HttpRequest request) => Answer(DownUnreachable(request.HttpContext)));
         app.MapGet("/v1/searches", () => AskController(new ListSearches()));
         app.MapGet("/v1/controller", () => AskController(new GetControllerStatus()));
         app.MapGet("/v1/searches/{name}", (string name) => GetSearchInPages(name));
@@ -275,16 +275,19 @@ public sealed class CommandEndpoint : IDisposable
         if (requested is null && down) return Error(400, "address: down needs the member's address ({\"address\": \"akka.tcp://...\"})");
         var member = requested is null ? cluster.SelfMember : FindMember(cluster.State.Members, requested);
         if (member is null) return Error(404, $"no such member: {requested}");
+        // the audit names the member itself, also when the request named none or only its host:port
+        context.Items[AuditedName] = member.Address.ToString();
         if (down) cluster.Down(member.Address);
         else cluster.Leave(member.Address);
         var verb = down ? "marked down" : "asked to leave";
         return (200, Json(new CommandAccepted($"{member.Address} {verb}")));
     }
 
-    private (int, string) DownUnreachable()
+    private (int, string) DownUnreachable(HttpContext context)
     {
         var cluster = ClusterExtension.Get(_system);
         var unreachable = cluster.State.Unreachable.Select(m => m.Address).ToList();
+        if (unreachable.Count > 0) context.Items[AuditedName] = string.Join(",", unreachable);
         foreach (var address in unreachable) cluster.Down(address);
         return (200, Json(new CommandAccepted(unreachable.Count == 0 ? "no member is unreachable"
             : $"marked down: {string.Join(", ", unreachable)}")));

@@ -76,52 +76,70 @@ public class OperatorVerbsClusterTests(ITestOutputHelper output) : IDisposable
         await client.Post("v1/searches", ControlClient.SpecJson(new SearchSpec("ops", Trials: 8, PolicyBatch: 2, LeaseSeconds: 60)), MessageJsonContext.Default.CommandAccepted);
         var tail = await Cli("search", "tail", "ops", "--interval", "300ms");
         Assert.Equal(0, tail.Code);
+        // each trial once, in the order they landed (ids in order within one look)
         Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], tail.Lines.Where(l => l.Contains(" completed reward ", StringComparison.Ordinal))
-            .Select(l => int.Parse(l.Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture)));
-        Assert.Matches(@"^\[[0-9:]+\] trial 1 completed reward [0-9.]+ \([0-9]+/8 completed, 0 failed, [0-9]+ running\) s", tail.Lines[0]);
+            .Select(l => int.Parse(l.Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture)).Order());
+        Assert.Matches(@"^\[[0-9:]+\] trial [0-9]+ completed reward [0-9.]+ \([0-9]+/8 completed, 0 failed, [0-9]+ running\) s", tail.Lines[0]);
         Assert.StartsWith("search ops completed: 8/8 completed, 0 failed, best reward ", tail.Lines[^1], StringComparison.Ordinal);
         var details = await client.Get("v1/searches/ops", MessageJsonContext.Default.SearchDetails);
         var tailJson = (await Cli("search", "tail", "ops", "--json")).Lines.Select(l => JsonSerializer.Deserialize(l, MessageJsonContext.Default.TrialView)!).ToList();
         Assert.Equal(details.Trials.Select(t => (t.TrialId, t.Reward)), tailJson.Select(t => (t.TrialId, t.Reward)));
 
+        // the verbs that only look run side by side: each is a process of its own
+        var csvFile = Path.Combine(_work, "ops.csv");
+        var looks = new Dictionary<string, Task<Result>>
+        {
+            ["trials"] = Cli("search", "trials", "ops", "--status", "completed", "--sort", "reward", "--top", "3"),
+            ["trials-json"] = Cli("search", "trials", "ops", "--sort", "reward", "--top", "3", "--json"),
+            ["trials-failed"] = Cli("search", "trials", "ops", "--status", "failed", "--json"),
+            ["trials-none"] = Cli("search", "trials", "no-such-search"),
+            ["best"] = Cli("search", "best", "ops"),
+            ["best-json"] = Cli("search", "best", "ops", "--json"),
+            ["csv"] = Cli("search", "export", "ops", "--format", "csv", "--out", csvFile),
+            ["json"] = Cli("search", "export", "ops", "--format", "json"),
+            ["status"] = Cli("controller", "status"),
+            ["status-json"] = Cli("controller", "status", "--json"),
+        };
+        await Task.WhenAll(looks.Values);
+        Result Look(string name) => looks[name].Result;
+
         // search trials: filtered, sorted, cut
         var byReward = details.Trials.OrderByDescending(t => t.Reward).ThenBy(t => t.TrialId).Take(3).ToList();
-        var trials = await Cli("search", "trials", "ops", "--status", "completed", "--sort", "reward", "--top", "3");
+        var trials = Look("trials");
         Assert.Equal(0, trials.Code);
         Assert.Equal("3 of 8 trials", trials.Lines[^1]);
         Assert.Equal(byReward.Select(t => t.TrialId.ToString(System.Globalization.CultureInfo.InvariantCulture)), trials.Lines[2..^1].Select(l => l.Split(' ')[0]));
-        var trialsJson = JsonSerializer.Deserialize((await Cli("search", "trials", "ops", "--sort", "reward", "--top", "3", "--json")).Out,
+        var trialsJson = JsonSerializer.Deserialize(Look("trials-json").Out,
             MessageJsonContext.Default.IReadOnlyListTrialView)!;
         Assert.Equal(byReward.Select(t => t.TrialId), trialsJson.Select(t => t.TrialId));
-        Assert.Equal("[]", (await Cli("search", "trials", "ops", "--status", "failed", "--json")).Out.Trim());
-        Assert.Equal(ExitCodes.NotFound, (await Cli("search", "trials", "no-such-search")).Code);
+        Assert.Equal("[]", Look("trials-failed").Out.Trim());
+        Assert.Equal(ExitCodes.NotFound, Look("trials-none").Code);
 
         // search best
-        var best = await Cli("search", "best", "ops");
+        var best = Look("best");
         Assert.Contains($"trial:    {byReward[0].TrialId} ", best.Out, StringComparison.Ordinal);
         Assert.Contains($"tokens:   {byReward[0].PatternCompact}", best.Out, StringComparison.Ordinal);
         Assert.Contains($"pattern:  {details.Summary.BestPatternHash}", best.Out, StringComparison.Ordinal);
-        var bestJson = JsonSerializer.Deserialize((await Cli("search", "best", "ops", "--json")).Out, MessageJsonContext.Default.TrialView)!;
+        var bestJson = JsonSerializer.Deserialize(Look("best-json").Out, MessageJsonContext.Default.TrialView)!;
         Assert.Equal((byReward[0].TrialId, byReward[0].Reward, byReward[0].PatternCompact), (bestJson.TrialId, bestJson.Reward, bestJson.PatternCompact));
 
         // search export, to a file and to stdout
-        var csvFile = Path.Combine(_work, "ops.csv");
-        Assert.Equal(0, (await Cli("search", "export", "ops", "--format", "csv", "--out", csvFile)).Code);
+        Assert.Equal(0, Look("csv").Code);
         var csv = await File.ReadAllLinesAsync(csvFile);
         Assert.Equal(9, csv.Length);
         Assert.StartsWith("trial,status,reward,policy_version,staleness,", csv[0], StringComparison.Ordinal);
         Assert.All(csv[1..], row => Assert.Contains(",completed,", row, StringComparison.Ordinal));
-        var exported = JsonSerializer.Deserialize((await Cli("search", "export", "ops", "--format", "json")).Out, MessageJsonContext.Default.IReadOnlyListTrialView)!;
+        var exported = JsonSerializer.Deserialize(Look("json").Out, MessageJsonContext.Default.IReadOnlyListTrialView)!;
         Assert.Equal(details.Trials.Select(t => (t.TrialId, t.PatternCompact, t.Staleness)), exported.Select(t => (t.TrialId, t.PatternCompact, t.Staleness)));
 
         // controller status: where the singleton runs and what it serves from
-        var status = await Cli("controller", "status");
+        var status = Look("status");
         Assert.Equal(0, status.Code);
         Assert.Equal($"singleton:  {controller}", status.Lines[0]);
         Assert.StartsWith($"journal:    sqlite {cluster.DatabasePath} (id ", status.Lines[1], StringComparison.Ordinal);
         Assert.StartsWith("snapshot:   newest ", status.Lines[2], StringComparison.Ordinal);
         Assert.Equal("searches:   1 loaded, 0 evaluation jobs", status.Lines[3]);
-        var statusJson = JsonSerializer.Deserialize((await Cli("controller", "status", "--json")).Out, MessageJsonContext.Default.ControllerStatus)!;
+        var statusJson = JsonSerializer.Deserialize(Look("status-json").Out, MessageJsonContext.Default.ControllerStatus)!;
         Assert.Equal((controller, "sqlite", cluster.DatabasePath, 1), (statusJson.Node, statusJson.Journal, statusJson.JournalLocation, statusJson.Searches));
         Assert.InRange(statusJson.NewestSnapshot!.Value, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(1));
 
@@ -144,7 +162,8 @@ public class OperatorVerbsClusterTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(0, leave.Code);
             Assert.Equal($"{trainers[0]} has left the cluster", leave.Out.Trim());
             await watch.WaitFor(l => l.Contains($"] MemberRemoved {trainers[0]} [trainer]", StringComparison.Ordinal));
-            Assert.Contains(watch.Lines, l => l.Contains($"] MemberLeft {trainers[0]} [trainer]", StringComparison.Ordinal));
+            Assert.Contains(watch.Lines, l => l.Contains($"] MemberLeft {trainers[0]} [trainer]", StringComparison.Ordinal)
+                || l.Contains($"] MemberExited {trainers[0]} [trainer]", StringComparison.Ordinal));
         }
         var after = await Cli("cluster", "show");
         Assert.DoesNotContain(trainers[0], after.Out, StringComparison.Ordinal);
@@ -170,7 +189,10 @@ public class OperatorVerbsClusterTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(ExitCodes.Unreachable, await onLeaver.Exit(TimeSpan.FromSeconds(30)));
         Assert.Equal(0, await onController.Exit(TimeSpan.FromSeconds(30)));
         var firstChange = JsonDocument.Parse(onController.Lines[^1]).RootElement;
-        Assert.Equal(("MemberLeft", trainers[1]), (firstChange.GetProperty("event").GetString(), firstChange.GetProperty("address").GetString()));
+        // a poll a second may miss the short Leaving state: the first change seen is one of the three
+        Assert.Equal(trainers[1], firstChange.GetProperty("address").GetString());
+        var seen = firstChange.GetProperty("event").GetString();
+        Assert.True(seen is "MemberLeft" or "MemberExited" or "MemberRemoved", $"first change: {seen}");
 
         // the node has gone once its endpoint has; the others see it removed a gossip round or two later
         for (var deadline = DateTime.UtcNow.AddSeconds(30); (await client.Get("v1/cluster", SpecJsonContext.Default.ClusterView)).Members.Count > 2;)
@@ -186,7 +208,7 @@ public class OperatorVerbsClusterTests(ITestOutputHelper output) : IDisposable
         Assert.Contains(audit, e => e is { Path: "/v1/cluster/down", Status: 403, Access: "read" });
         Assert.Contains(audit, e => e is { Path: "/v1/cluster/down", Status: 404, Name: "127.0.0.1:1" });
         Assert.Contains(audit, e => e.Path == "/v1/cluster/leave" && e.Status == 200 && e.Name == trainers[0]);
-        Assert.Contains(audit, e => e is { Path: "/v1/cluster/leave", Status: 200, Name: null, Access: "operator" });
+        Assert.Contains(audit, e => e.Path == "/v1/cluster/leave" && e.Status == 200 && e.Name == trainers[1] && e.Access == "operator");
         Assert.Equal(2, audit.Count(e => e.Path == "/v1/cluster/down-unreachable"));
 
         // the REPL, driven through stdin: commands run against its endpoint, a typo gets a suggestion, history is kept
@@ -212,6 +234,7 @@ public class OperatorVerbsClusterTests(ITestOutputHelper output) : IDisposable
     private async Task<Result> Cli(string[] args, string? token = "", string? stdin = null, bool tokenInEnvironment = false)
     {
         token = token == "" ? _cluster.Token : token;
+        var clock = Stopwatch.StartNew();
         using var process = Process.Start(Info(args, token, tokenInEnvironment, stdin is not null))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -223,7 +246,7 @@ public class OperatorVerbsClusterTests(ITestOutputHelper output) : IDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await process.WaitForExitAsync(timeout.Token);
         var result = new Result(process.ExitCode, (await stdout).Replace("\r\n", "\n", StringComparison.Ordinal), await stderr);
-        output.WriteLine($"$ autodropout {string.Join(' ', args)}  -> {result.Code}\n{result.Out}{result.Err}");
+        output.WriteLine($"$ autodropout {string.Join(' ', args)}  -> {result.Code} in {clock.ElapsedMilliseconds} ms\n{result.Out}{result.Err}");
         return result;
     }
 
