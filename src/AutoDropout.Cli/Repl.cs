@@ -27,13 +27,13 @@ public static class Repl
             if (result.GetValue(endpoint.Token) is { } token) leading.AddRange(["--token", token]);
             if (result.GetValue(endpoint.Certificate) is { } cert) leading.AddRange(["--endpoint-cert", cert]);
             using var client = endpoint.Client(result);
-            var session = new Session(target, leading, client);
-            return await session.Run(cancel);
+            var prompt = new Prompt(target, leading, client);
+            return await prompt.Run(cancel);
         });
         return repl;
     }
 
-    private sealed class Session(string endpoint, IReadOnlyList<string> leading, ControlClient client)
+    private sealed class Prompt(string endpoint, IReadOnlyList<string> leading, ControlClient client)
     {
         private readonly Command _root = CliApp.Create();
         private readonly List<string> _history = LoadHistory();
