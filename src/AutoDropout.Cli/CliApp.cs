@@ -24,7 +24,10 @@ public static partial class CliApp
         """;
 
     /// <summary>The palettes that talk to a command endpoint, whose --endpoint, --token and --json may come first.</summary>
-    private static readonly HashSet<string> EndpointPalettes = ["search", "cluster", "trainer", "controller", "evaluate", "evaluation", "report"];
+    private static readonly HashSet<string> EndpointPalettes = ["search", "cluster", "trainer", "controller", "evaluate", "evaluation", "report", "repl"];
+
+    /// <summary>Whether a palette talks to a command endpoint (and so takes --endpoint and --token).</summary>
+    public static bool TalksToEndpoint(string palette) => EndpointPalettes.Contains(palette);
 
     public static RootCommand Create()
     {
@@ -32,7 +35,7 @@ public static partial class CliApp
         {
             DemoCommand.Create(),
             SearchCommands.Create(),
-            SearchCommands.CreateCluster(),
+            ClusterCommands.Create(),
             TrainerCommands.Create(),
             ControllerCommands.Create(),
             EvaluationCommands.CreateEvaluate(),
@@ -44,6 +47,7 @@ public static partial class CliApp
             TlsCommands.Create(),
             NodeCommand.Create(),
             Bench(),
+            Repl.Create(),
         };
         // the same name in help whatever hosts the parser (the executable, a test run)
         root.HelpName = "autodropout";
@@ -90,9 +94,9 @@ public static partial class CliApp
     /// whatever a command throws comes out unchanged.
     /// </summary>
     public static Task<int> Invoke(IReadOnlyList<string> args, TextWriter output, TextWriter? error = null) =>
-        Invoke(Parse(args), output, error ?? TextWriter.Null);
+        Invoke(Parse(args), output, error ?? TextWriter.Null, CancellationToken.None);
 
-    private static async Task<int> Invoke(ParseResult parsed, TextWriter output, TextWriter error)
+    private static async Task<int> Invoke(ParseResult parsed, TextWriter output, TextWriter error, CancellationToken cancel)
     {
         if (parsed.Errors.Count > 0 && parsed.Action is not HelpAction) throw new UsageException(ErrorMessage(parsed));
         var configuration = new InvocationConfiguration
@@ -103,21 +107,23 @@ public static partial class CliApp
             EnableDefaultExceptionHandler = false,
             ProcessTerminationTimeout = null,
         };
-        return await parsed.InvokeAsync(configuration);
+        return await parsed.InvokeAsync(configuration, cancel);
     }
 
-    /// <summary>The executable's entry point: usage with no arguments (exit 2), else the command's exit code.</summary>
-    public static async Task<int> Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    /// <summary>The executable's entry point: usage with no arguments (exit 2), the REPL for a bare host:port, else the command's exit code.</summary>
+    /// <param name="cancel">Stops a command that follows something (a tail), as the REPL's Ctrl+C does.</param>
+    public static async Task<int> Run(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken cancel = default)
     {
         if (args.Count == 0)
         {
             await Invoke(["--help"], output, error);
             return ExitCodes.Usage;
         }
+        if (args.Count == 1 && HostAndPort().IsMatch(args[0])) args = ["repl", args[0]];
         var parsed = Parse(args);
         try
         {
-            return await Invoke(parsed, output, error);
+            return await Invoke(parsed, output, error, cancel);
         }
         catch (UsageException e)
         {
@@ -143,9 +149,49 @@ public static partial class CliApp
         var unknown = parsed.UnmatchedTokens;
         if (unknown.Count == 0) return string.Join(" ", parsed.Errors.Select(e => e.Message));
         var options = unknown.Where(t => t.StartsWith('-')).ToList();
-        return options.Count > 0
-            ? $"unknown option(s): {string.Join(", ", options)}"
-            : $"unknown command or argument(s): {string.Join(", ", unknown.Select(t => $"'{t}'"))}";
+        var command = parsed.CommandResult.Command;
+        var words = unknown.Where(t => !t.StartsWith('-')).ToList();
+        // an unknown palette first: the options hoisted after it are only unknown because it is
+        if (command.Parents.Any() is false && words.Count > 0 && unknown[0] == words[0])
+            return $"unknown command or argument(s): '{words[0]}'" + Suggest(words[0], command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name));
+        if (options.Count > 0)
+            return $"unknown option(s): {string.Join(", ", options)}"
+                + Suggest(options[0], command.Options.Concat(command.Parents.OfType<Command>().SelectMany(p => p.Options.Where(o => o.Recursive))).SelectMany(o => o.Aliases.Prepend(o.Name)));
+        return $"unknown command or argument(s): {string.Join(", ", unknown.Select(t => $"'{t}'"))}"
+            + Suggest(unknown[0], command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name));
+    }
+
+    /// <summary>" (did you mean 'show'?)": the names nearest to a mistyped word, if any is near.</summary>
+    public static string Suggest(string typed, IEnumerable<string> names)
+    {
+        var near = Nearest(typed, names);
+        return near.Count == 0 ? "" : $" (did you mean {string.Join(" or ", near.Select(n => $"'{n}'"))}?)";
+    }
+
+    /// <summary>The names within a few edits of <paramref name="typed"/> (or that it begins), nearest first.</summary>
+    public static IReadOnlyList<string> Nearest(string typed, IEnumerable<string> names)
+    {
+        var scored = names.Distinct().Select(n => (Name: n, Distance: n.StartsWith(typed, StringComparison.OrdinalIgnoreCase) && typed.Length >= 2 ? 0 : Edits(typed, n)))
+            .Where(x => x.Distance <= Math.Max(1, Math.Min(3, x.Name.Length / 3)))
+            .OrderBy(x => x.Distance).ThenBy(x => x.Name, StringComparer.Ordinal).ToList();
+        return scored.Count == 0 ? [] : scored.Where(x => x.Distance == scored[0].Distance).Select(x => x.Name).Take(3).ToList();
+    }
+
+    /// <summary>Levenshtein distance, with a swap of neighbours counted as one edit.</summary>
+    private static int Edits(string a, string b)
+    {
+        a = a.ToLowerInvariant();
+        b = b.ToLowerInvariant();
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (int i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (int j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (int i = 1; i <= a.Length; i++)
+            for (int j = 1; j <= b.Length; j++)
+            {
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+            }
+        return d[a.Length, b.Length];
     }
 
     private static string CommandPath(CommandResult command)

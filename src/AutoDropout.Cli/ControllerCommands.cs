@@ -34,8 +34,44 @@ public static class ControllerCommands
                 result.GetValue(endpoint.Json));
         });
         controller.Add(verify);
+        controller.Add(Status(endpoint));
         controller.Add(Doctor());
         return controller;
+    }
+
+    /// <summary>`controller status`: where the singleton runs and what it serves from, as the controller says.</summary>
+    private static Command Status(EndpointOptions endpoint)
+    {
+        var status = new Command("status", "the controller singleton: its node, its journal (kind and location, no secrets), the newest snapshot's age, searches loaded");
+        status.SetAction(async (result, _) =>
+        {
+            using var client = endpoint.Client(result);
+            var s = await client.Get("v1/controller", MessageJsonContext.Default.ControllerStatus);
+            if (result.GetValue(endpoint.Json)) { Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(s, MessageJsonContext.Default.ControllerStatus)); return ExitCodes.Ok; }
+            foreach (var line in StatusLines(s, DateTimeOffset.UtcNow)) Console.WriteLine(line);
+            return ExitCodes.Ok;
+        });
+        return status;
+    }
+
+    public static IEnumerable<string> StatusLines(ControllerStatus s, DateTimeOffset now)
+    {
+        yield return $"singleton:  {s.Node}";
+        yield return $"journal:    {s.Journal} {s.JournalLocation}" + (s.JournalId is { } id ? $" (id {id})" : "");
+        yield return "snapshot:   " + (s.NewestSnapshot is { } at
+            ? $"newest {Age(now - at)} ago ({at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)} UTC)"
+            : "none");
+        yield return $"searches:   {s.Searches} loaded, {s.Evaluations} evaluation jobs";
+    }
+
+    /// <summary>"42 s", "3 min 5 s", "2 h 10 min", "4 d 3 h".</summary>
+    public static string Age(TimeSpan age)
+    {
+        if (age < TimeSpan.Zero) age = TimeSpan.Zero;
+        return age.TotalMinutes < 1 ? $"{(int)age.TotalSeconds} s"
+            : age.TotalHours < 1 ? $"{(int)age.TotalMinutes} min {age.Seconds} s"
+            : age.TotalDays < 1 ? $"{(int)age.TotalHours} h {age.Minutes} min"
+            : $"{(int)age.TotalDays} d {age.Hours} h";
     }
 
     /// <summary>`controller doctor`: decodes every event and snapshot of a journal offline and names what cannot be read.</summary>

@@ -18,33 +18,16 @@ public static class SearchCommands
         search.Add(Start(endpoint));
         search.Add(List(endpoint));
         search.Add(Show(endpoint));
+        search.Add(Trials(endpoint));
+        search.Add(Best(endpoint));
+        search.Add(Tail(endpoint));
+        search.Add(Export(endpoint));
         foreach (var (verb, does) in (ReadOnlySpan<(string, string)>)[("pause", "pause a search (running trials go back to the queue)"),
                      ("resume", "resume a paused search"), ("stop", "stop a search for good (running trials are cancelled)")])
             search.Add(Control(endpoint, verb, does));
         search.Add(Extend(endpoint));
         search.Add(Delete(endpoint));
         return search;
-    }
-
-    public static Command CreateCluster()
-    {
-        var endpoint = new EndpointOptions();
-        var cluster = new Command("cluster", "the cluster's members");
-        endpoint.AddTo(cluster);
-        var show = new Command("show", "members, status, roles, version, reachability, leader");
-        show.SetAction(async (result, _) =>
-        {
-            using var client = Client(endpoint, result);
-            var view = await client.Get("v1/cluster", SpecJsonContext.Default.ClusterView);
-            if (result.GetValue(endpoint.Json)) { Console.WriteLine(JsonSerializer.Serialize(view, SpecJsonContext.Default.ClusterView)); return ExitCodes.Ok; }
-            Console.WriteLine($"answered by {view.Self}");
-            Table.Print(["address", "status", "roles", "version", "reachable", "leader"],
-                view.Members.Select(m => new[] { m.Address, m.Status, string.Join(",", m.Roles), m.Version, m.Unreachable ? "no" : "yes", m.Leader ? "*" : "" }));
-            Console.WriteLine($"Count: {view.Members.Count} nodes");
-            return ExitCodes.Ok;
-        });
-        cluster.Add(show);
-        return cluster;
     }
 
     private static ControlClient Client(EndpointOptions endpoint, ParseResult result) => endpoint.Client(result);
@@ -130,6 +113,142 @@ public static class SearchCommands
             var details = await client.Get($"v1/searches/{Uri.EscapeDataString(command.SearchName(result))}", MessageJsonContext.Default.SearchDetails);
             if (result.GetValue(endpoint.Json)) Console.WriteLine(JsonSerializer.Serialize(details, MessageJsonContext.Default.SearchDetails));
             else PrintDetails(details);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Task<SearchDetails> Details(ControlClient client, string name) =>
+        client.Get($"v1/searches/{Uri.EscapeDataString(name)}", MessageJsonContext.Default.SearchDetails);
+
+    private static Command Trials(EndpointOptions endpoint)
+    {
+        var command = new SearchVerb("trials", "a search's trials, filtered and sorted");
+        var status = CliOptions.Text("--status", "only trials in this status", "completed|failed|running|proposed");
+        var sort = CliOptions.Text("--sort", "order by trial id (default) or by reward, best first", "id|reward");
+        var top = CliOptions.Int("--top", "only the first N after sorting");
+        command.Add(status);
+        command.Add(sort);
+        command.Add(top);
+        command.SetAction(async (result, _) =>
+        {
+            var wanted = result.GetValue(status) is { } s ? TrialViews.ParseStatus(s) : (TrialStatus?)null;
+            // checked before asking, so a typo is a usage error whatever the endpoint says
+            TrialViews.Select([], wanted, result.GetValue(sort), result.GetValue(top));
+            using var client = Client(endpoint, result);
+            var details = await Details(client, command.SearchName(result));
+            var trials = TrialViews.Select(details.Trials, wanted, result.GetValue(sort), result.GetValue(top));
+            if (result.GetValue(endpoint.Json)) Console.WriteLine(TrialViews.JsonArray(trials));
+            else
+            {
+                PrintTrials(trials);
+                Console.WriteLine($"{trials.Count} of {details.Trials.Count} trials");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Best(EndpointOptions endpoint)
+    {
+        var command = new SearchVerb("best", "a search's best trial: its reward and its pattern");
+        command.SetAction(async (result, _) =>
+        {
+            using var client = Client(endpoint, result);
+            var details = await Details(client, command.SearchName(result));
+            var best = TrialViews.Best(details);
+            if (best is null) throw new ControlException(ExitCodes.NotFound, $"search {details.Summary.Name} has no completed trial yet");
+            if (result.GetValue(endpoint.Json)) { Console.WriteLine(TrialViews.Json(best)); return ExitCodes.Ok; }
+            var metrics = best.Metrics;
+            Console.WriteLine($"search {details.Summary.Name}: best of {details.Summary.Completed} completed trials");
+            Console.WriteLine($"trial:    {best.TrialId} (policy v{best.PolicyVersion}, trainer {best.Trainer ?? "-"})");
+            Console.WriteLine($"reward:   {Format(best.Reward)}" + (metrics is null ? "" : $" (validation accuracy {Format(metrics.ValidationAccuracy)}, train accuracy {Format(metrics.TrainAccuracy)})"));
+            Console.WriteLine($"pattern:  {best.PatternHash}");
+            Console.WriteLine($"tokens:   {best.PatternCompact}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Tail(EndpointOptions endpoint)
+    {
+        var command = new SearchVerb("tail", "follow a search until it ends: each finished trial as it lands, with the running count (--json: one object per trial)");
+        var interval = CliOptions.Text("--interval", "how often to ask the endpoint (default 1s)", "DURATION");
+        command.Add(interval);
+        command.SetAction(async (result, cancel) =>
+        {
+            var every = result.GetValue(interval) is { } i ? Membership.ParseDuration(i) : TimeSpan.FromSeconds(1);
+            bool json = result.GetValue(endpoint.Json);
+            using var client = Client(endpoint, result);
+            var name = command.SearchName(result);
+            var printed = new HashSet<int>();
+            SearchDetails details = await Details(client, name);
+            // people at a terminal get a progress bar; redirected output and --json get plain lines
+            if (!json && Terminal.ForPeople)
+                details = await new Spectre.Console.Progress(Spectre.Console.AnsiConsole.Console) { AutoClear = false }.StartAsync(async progress =>
+                {
+                    var bar = progress.AddTask(name, maxValue: Math.Max(1, details.Summary.Trials));
+                    return await Follow(client, name, details, every, cancel, d =>
+                    {
+                        foreach (var t in Landed(d, printed))
+                            Spectre.Console.AnsiConsole.WriteLine(TrialViews.TailLine(DateTime.Now, t, d.Summary));
+                        bar.MaxValue = Math.Max(1, d.Summary.Trials);
+                        bar.Value = d.Summary.Completed + d.Summary.Failed;
+                        bar.Description = $"{name}: {d.Summary.Completed}/{d.Summary.Trials} completed, {d.Summary.Running} running";
+                    });
+                });
+            else
+                details = await Follow(client, name, details, every, cancel, d =>
+                {
+                    foreach (var t in Landed(d, printed))
+                        Console.WriteLine(json ? TrialViews.Json(t) : TrialViews.TailLine(DateTime.Now, t, d.Summary));
+                });
+            var s = details.Summary;
+            if (!json) Console.WriteLine($"search {s.Name} {s.Status.Name()}: {s.Completed}/{s.Trials} completed, {s.Failed} failed, best reward {Format(s.BestReward)}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>Finished trials not printed before, in id order.</summary>
+    private static List<TrialView> Landed(SearchDetails details, HashSet<int> printed) =>
+        [.. details.Trials.Where(t => t.Status is TrialStatus.Completed or TrialStatus.Failed && printed.Add(t.TrialId)).OrderBy(t => t.TrialId)];
+
+    /// <summary>Shows each state of the search until it is neither running nor paused, or Ctrl+C; returns the last.</summary>
+    private static async Task<SearchDetails> Follow(ControlClient client, string name, SearchDetails details, TimeSpan every,
+        CancellationToken cancel, Action<SearchDetails> show)
+    {
+        while (true)
+        {
+            show(details);
+            if (details.Summary.Status is not (SearchStatus.Running or SearchStatus.Paused) || cancel.IsCancellationRequested) return details;
+            try { await Task.Delay(every, cancel); }
+            catch (OperationCanceledException) { return details; }
+            details = await Details(client, name);
+        }
+    }
+
+    private static Command Export(EndpointOptions endpoint)
+    {
+        var command = new SearchVerb("export", "every trial of a search (tokens, metrics, staleness, failure message) as CSV or JSON");
+        var format = CliOptions.Text("--format", "csv (default) or json", "csv|json");
+        var output = CliOptions.Text("--out", "write to this file instead of standard output", "FILE");
+        command.Add(format);
+        command.Add(output);
+        command.SetAction(async (result, cancel) =>
+        {
+            var kind = result.GetValue(format) ?? (result.GetValue(endpoint.Json) ? "json" : "csv");
+            if (kind is not ("csv" or "json")) throw new UsageException($"--format: '{kind}' is not one of csv, json");
+            using var client = Client(endpoint, result);
+            var details = await Details(client, command.SearchName(result));
+            var trials = details.Trials.OrderBy(t => t.TrialId).ToList();
+            var text = kind == "csv" ? TrialViews.Csv(trials) : TrialViews.JsonArray(trials) + "\n";
+            if (result.GetValue(output) is { } file)
+            {
+                await File.WriteAllTextAsync(file, text, cancel);
+                Console.Error.WriteLine($"{trials.Count} trials of {details.Summary.Name} written to {file}");
+            }
+            else Console.Write(text);
             return ExitCodes.Ok;
         });
         return command;
@@ -231,11 +350,17 @@ public static class SearchCommands
     public static string Format(double? value) => value is { } v ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "-";
 }
 
+/// <summary>Tables: Spectre.Console's for people at a terminal, aligned plain text when the output is redirected (scripts, files).</summary>
 public static class Table
 {
     public static void Print(string[] headers, IEnumerable<string[]> rows)
     {
         var all = rows.ToList();
+        if (Terminal.ForPeople)
+        {
+            Terminal.WriteTable(headers, all);
+            return;
+        }
         var widths = headers.Select((h, i) => Math.Max(h.Length, all.Count == 0 ? 0 : all.Max(r => r[i].Length))).ToArray();
         string Line(string[] cells) => string.Join("  ", cells.Select((c, i) => i == cells.Length - 1 ? c : c.PadRight(widths[i]))).TrimEnd();
         Console.WriteLine(Line(headers));

@@ -23,6 +23,10 @@ namespace AutoDropout.Cluster;
 ///   GET  /v1/health                       open (no token): {"status": "ok", "member": "up"}, 200 while the node serves
 ///   GET  /v1/health/ready                 open: the same, 200 once the node is an Up member, else 503
 ///   GET  /v1/cluster                      members and their status
+///   POST /v1/cluster/leave                body {"address": A}: that member leaves; no address: this node leaves
+///   POST /v1/cluster/down                 body {"address": A}: mark that member down
+///   POST /v1/cluster/down-unreachable     mark every unreachable member down
+///   GET  /v1/controller                   the singleton's node, its journal (no secrets), newest snapshot, searches loaded
 ///   GET  /v1/searches                     every search, summarised
 ///   GET  /v1/searches/NAME                one search with its trials
 ///   POST /v1/searches                     start a search (body: a search spec)
@@ -96,7 +100,12 @@ public sealed class CommandEndpoint : IDisposable
         app.MapPrometheusScrapingEndpoint();
         app.MapGet("/v1/health/ready", () => Health(ready: true));
         app.MapGet("/v1/cluster", () => Answer(200, JsonSerializer.Serialize(ClusterState(), SpecJsonContext.Default.ClusterView)));
+        // HttpRequest, not HttpContext: a lambda of HttpContext alone binds as a RequestDelegate, whose result is dropped
+        app.MapPost("/v1/cluster/leave", async (HttpRequest request) => Answer(ChangeMembership(request.HttpContext, await Body(request), down: false)));
+        app.MapPost("/v1/cluster/down", async (HttpRequest request) => Answer(ChangeMembership(request.HttpContext, await Body(request), down: true)));
+        app.MapPost("/v1/cluster/down-unreachable", (HttpRequest request) => Answer(DownUnreachable(request.HttpContext)));
         app.MapGet("/v1/searches", () => AskController(new ListSearches()));
+        app.MapGet("/v1/controller", () => AskController(new GetControllerStatus()));
         app.MapGet("/v1/searches/{name}", (string name) => GetSearchInPages(name));
         app.MapPost("/v1/searches", async (HttpContext context) =>
         {
@@ -253,6 +262,61 @@ public sealed class CommandEndpoint : IDisposable
 
     private static (int, string) ControllerSilent() =>
         Error(503, $"the controller did not answer within {AskTimeout.TotalSeconds:0} s (is a controller node up and in the cluster?)");
+
+    /// <summary>
+    /// Leave or down the member whose address the body names ({"address": "akka.tcp://...@host:port"}, or just
+    /// host:port); leave without an address is this node leaving, as a preStop hook asks it to.
+    /// </summary>
+    private (int, string) ChangeMembership(HttpContext context, string body, bool down)
+    {
+        string? requested;
+        try { requested = MembershipAddress(body); }
+        catch (FormatException e) { return Error(400, e.Message); }
+        context.Items[AuditedName] = requested;
+        var cluster = ClusterExtension.Get(_system);
+        if (requested is null && down) return Error(400, "address: down needs the member's address ({\"address\": \"akka.tcp://...\"})");
+        var member = requested is null ? cluster.SelfMember : FindMember(cluster.State.Members, requested);
+        if (member is null) return Error(404, $"no such member: {requested}");
+        // the audit names the member itself, also when the request named none or only its host:port
+        context.Items[AuditedName] = member.Address.ToString();
+        if (down) cluster.Down(member.Address);
+        else cluster.Leave(member.Address);
+        var verb = down ? "marked down" : "asked to leave";
+        return (200, Json(new CommandAccepted($"{member.Address} {verb}")));
+    }
+
+    private (int, string) DownUnreachable(HttpContext context)
+    {
+        var cluster = ClusterExtension.Get(_system);
+        var unreachable = cluster.State.Unreachable.Select(m => m.Address).ToList();
+        if (unreachable.Count > 0) context.Items[AuditedName] = string.Join(",", unreachable);
+        foreach (var address in unreachable) cluster.Down(address);
+        return (200, Json(new CommandAccepted(unreachable.Count == 0 ? "no member is unreachable"
+            : $"marked down: {string.Join(", ", unreachable)}")));
+    }
+
+    /// <summary>The "address" of a leave or down body; null for an empty body or one without it.</summary>
+    public static string? MembershipAddress(string body)
+    {
+        if (string.IsNullOrWhiteSpace(body)) return null;
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            if (json.RootElement.ValueKind != JsonValueKind.Object) throw new FormatException("the body must be {\"address\": \"...\"}");
+            if (!json.RootElement.TryGetProperty("address", out var address) || address.ValueKind == JsonValueKind.Null) return null;
+            return address.ValueKind == JsonValueKind.String && address.GetString() is { Length: > 0 } text ? text
+                : throw new FormatException("address: a member's address as a string");
+        }
+        catch (JsonException e) { throw new FormatException($"the body is not JSON: {e.Message}"); }
+    }
+
+    /// <summary>The member at a full address, or at host:port whatever its protocol and system name.</summary>
+    public static Akka.Cluster.Member? FindMember(IEnumerable<Akka.Cluster.Member> members, string address)
+    {
+        var all = members.ToList();
+        return all.FirstOrDefault(m => m.Address.ToString() == address)
+            ?? all.FirstOrDefault(m => $"{m.Address.Host}:{m.Address.Port}" == address);
+    }
 
     private ClusterView ClusterState()
     {

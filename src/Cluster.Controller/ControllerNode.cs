@@ -90,4 +90,32 @@ public static class ControllerNode
         var (journal, snapshots) = PersistenceOptions(backend, connection);
         return journal.ToConfig().WithFallback(snapshots.ToConfig()).WithFallback(journal.DefaultConfig).WithFallback(snapshots.DefaultConfig);
     }
+
+    /// <summary>
+    /// The journal's back-end and where it is, for people: the SQLite file, or PostgreSQL's host, port, database and
+    /// user; never a password or any other part of the connection string.
+    /// </summary>
+    public static (string Kind, string Location) DescribeJournal(string provider, string connectionString)
+    {
+        var builder = new System.Data.Common.DbConnectionStringBuilder();
+        try { builder.ConnectionString = connectionString; }
+        catch (ArgumentException) { return (KindOf(provider), "?"); }
+        string? Value(params string[] keys) => keys.Select(k => builder.TryGetValue(k, out var v) ? v?.ToString() : null).FirstOrDefault(v => v is { Length: > 0 });
+        if (KindOf(provider) == "sqlite") return ("sqlite", Value("Data Source", "DataSource", "Filename") ?? "?");
+        var host = Value("Host", "Server") ?? "?";
+        var port = Value("Port");
+        return ("postgres", $"{host}{(port is null ? "" : $":{port}")}/{Value("Database") ?? "?"} as {Value("Username", "User ID", "User Id", "UserName") ?? "?"}");
+    }
+
+    private static string KindOf(string provider) => provider.StartsWith("SQLite", StringComparison.OrdinalIgnoreCase) ? "sqlite" : "postgres";
+
+    /// <summary>When the newest snapshot in the store was saved (its `created` ticks); null when there is none.</summary>
+    public static DateTimeOffset? NewestSnapshot(string provider, string connectionString)
+    {
+        using var db = JournalDoctor.Open(KindOf(provider) == "sqlite" ? PersistenceBackend.Sqlite : PersistenceBackend.Postgres, connectionString);
+        using var command = db.CreateCommand();
+        command.CommandText = "SELECT MAX(created) FROM snapshot";
+        return command.ExecuteScalar() is { } value and not DBNull && Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) is var ticks
+            && ticks > 0 && ticks <= DateTime.MaxValue.Ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+    }
 }

@@ -68,6 +68,7 @@ public sealed partial class SearchManager : ReceivePersistentActor, IWithTimers
         Command<DeleteSearch>(OnDelete);
         Command<ListSearches>(_ => ListAll(_names, _searches, (name, status, problem) => new SearchSummary(name, status, 0, 0, 0, 0, 0, null, null, problem),
             all => new SearchList(all.OfType<SearchSummary>().ToArray())));
+        Command<GetControllerStatus>(_ => ReportStatus());
         Command<UpdateSuccess>(_ => { });
         Command<IUpdateFailure>(failure => _log.Warning("the cluster's journal register was not updated on a majority of nodes: {0}", failure));
         Command<ListEvaluations>(_ => ListAll(_evaluationNames, _evaluations, (name, status, problem) => new EvaluationSummary(name, "", status, 0, 0, 0, 0, problem),
@@ -90,6 +91,20 @@ public sealed partial class SearchManager : ReceivePersistentActor, IWithTimers
     }
 
     public override string PersistenceId => "search-registry";
+
+    /// <summary>Where the singleton runs and what it serves from; the snapshot store is read off the actor's thread.</summary>
+    private void ReportStatus()
+    {
+        var config = Context.System.Settings.Config;
+        var provider = config.GetString("akka.persistence.snapshot-store.sql.provider-name", "");
+        var connection = config.GetString("akka.persistence.snapshot-store.sql.connection-string", "");
+        var (kind, location) = ControllerNode.DescribeJournal(provider, connection);
+        var status = new ControllerStatus(global::Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString(), kind, location, _journalId,
+            _names.Count, _evaluationNames.Count, null);
+        Task.Run(() => status with { NewestSnapshot = ControllerNode.NewestSnapshot(provider, connection) })
+            .ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : status, TaskScheduler.Default)
+            .PipeTo(Sender);
+    }
 
     public ITimerScheduler Timers { get; set; } = null!;
 

@@ -34,6 +34,18 @@ public sealed record ListSearches : IAutoDropoutMessage;
 
 public sealed record CommandAccepted(string Message) : IAutoDropoutMessage;
 
+/// <summary>Asks the controller singleton where it runs and what it serves from.</summary>
+public sealed record GetControllerStatus : IAutoDropoutMessage;
+
+/// <param name="Node">The address of the node hosting the singleton.</param>
+/// <param name="Journal">The journal's back-end: sqlite or postgres.</param>
+/// <param name="JournalLocation">The SQLite file, or PostgreSQL's host, port, database and user: never a password.</param>
+/// <param name="JournalId">The id the journal was given on first use; null until the registry has recovered.</param>
+/// <param name="NewestSnapshot">When the newest snapshot in the store was saved; null when there is none or it could not be read.</param>
+public sealed record ControllerStatus(
+    string Node, string Journal, string JournalLocation, string? JournalId, int Searches, int Evaluations, DateTimeOffset? NewestSnapshot)
+    : IAutoDropoutMessage;
+
 public sealed record CommandRejected(string Reason) : IAutoDropoutMessage;
 
 /// <param name="Problem">Why a broken or unavailable search cannot say more; null otherwise.</param>

@@ -55,6 +55,8 @@ public static class MessageCodec
         ("extend-search", typeof(ExtendSearch)),
         ("delete-search", typeof(DeleteSearch)),
         ("list-searches", typeof(ListSearches)),
+        ("get-controller-status", typeof(GetControllerStatus)),
+        ("controller-status", typeof(ControllerStatus)),
         ("command-accepted", typeof(CommandAccepted)),
         ("command-rejected", typeof(CommandRejected)),
         ("search-list", typeof(SearchList)),
@@ -158,6 +160,8 @@ public static class MessageCodec
 [JsonSerializable(typeof(ResumeSearch))]
 [JsonSerializable(typeof(StopSearch))]
 [JsonSerializable(typeof(ListSearches))]
+[JsonSerializable(typeof(GetControllerStatus))]
+[JsonSerializable(typeof(ControllerStatus))]
 [JsonSerializable(typeof(CommandAccepted))]
 [JsonSerializable(typeof(CommandRejected))]
 [JsonSerializable(typeof(SearchList))]

@@ -61,6 +61,9 @@ public class SerializerTests : IDisposable
         new RequestWork("t/evaluator", "cpu", WorkKind.Evaluation),
         new StartEvaluation(new EvaluationRequest("s1", "s1-eval", 3, 5, ["none", "dropout:0.3"], "wrn-28-2", 30, null, 3600)),
         new GetEvaluation("s1-eval"), new ListEvaluations(),
+        new GetControllerStatus(),
+        new ControllerStatus("akka.tcp://autodropout@127.0.0.1:4054", "sqlite", "/var/lib/autodropout/autodropout.db", "0f1e2d3c", 2, 1,
+            new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero)),
     };
 
     [Fact]
