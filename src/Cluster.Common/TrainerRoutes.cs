@@ -126,10 +126,14 @@ public static class TrainerRoutes
     public static bool Matches(Address address, string node) =>
         address.ToString() == node || $"{address.Host}:{address.Port}" == node;
 
-    private static List<Address> TrainerNodes(ActorSystem system) =>
-        ClusterExtension.Get(system).State.Members
-            .Where(m => m.Status == Akka.Cluster.MemberStatus.Up && m.HasRole(NodeHost.RoleName(NodeRole.Trainer)))
+    /// <summary>Up and reachable: asking an unreachable node would only wait out the timeout on every dashboard tick.</summary>
+    private static List<Address> TrainerNodes(ActorSystem system)
+    {
+        var state = ClusterExtension.Get(system).State;
+        return state.Members
+            .Where(m => m.Status == Akka.Cluster.MemberStatus.Up && m.HasRole(NodeHost.RoleName(NodeRole.Trainer)) && !state.Unreachable.Contains(m))
             .Select(m => m.Address).OrderBy(a => a.ToString(), StringComparer.Ordinal).ToList();
+    }
 
     private static ActorSelection StatusActor(ActorSystem system, Address address) =>
         system.ActorSelection(new RootActorPath(address) / "user" / StatusActorName);

@@ -1,5 +1,6 @@
 using AutoDropout.Cli;
 using AutoDropout.Messages;
+using AutoDropout.Tests.Support;
 using Xunit.Abstractions;
 
 namespace AutoDropout.Tests.Cluster;
@@ -96,24 +97,11 @@ public class ClusterEndToEndTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(3, after.Summary.PolicyVersion);
 
         // the live policy (recovered from snapshots) equals one rebuilt from the journal alone, in another process
-        var verify = await RunCli(["controller", "verify", "crash", "--endpoint", cluster.Endpoint, "--token", cluster.Token, "--db", cluster.DatabasePath, "--json"]);
+        var verify = await CliProcess.Run(["controller", "verify", "crash", "--endpoint", cluster.Endpoint, "--token", cluster.Token, "--db", cluster.DatabasePath, "--json"]);
         output.WriteLine(verify.Output);
         Assert.Equal(0, verify.ExitCode);
         Assert.Contains("\"equal\":true", verify.Output);
         cluster.Stop();
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunCli(string[] arguments)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "autodropout.dll");
-        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(dll);
-        foreach (var a in arguments) info.ArgumentList.Add(a);
-        using var process = System.Diagnostics.Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout + await stderr);
     }
 
     public void Dispose()

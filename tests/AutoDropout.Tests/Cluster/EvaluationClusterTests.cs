@@ -1,6 +1,7 @@
 using AutoDropout.Cli;
 using AutoDropout.Messages;
 using AutoDropout.Search;
+using AutoDropout.Tests.Support;
 using Xunit.Abstractions;
 
 namespace AutoDropout.Tests.Cluster;
@@ -52,7 +53,7 @@ public class EvaluationClusterTests(ITestOutputHelper output) : IDisposable
         await WaitFor(() => client.Get("v1/searches/ev", MessageJsonContext.Default.SearchDetails), d => d.Summary.Status == SearchStatus.Completed,
             TimeSpan.FromMinutes(3), "search ev");
 
-        var started = await RunCli(["evaluate", "ev", "--top", "2", "--seeds", "2", "--steps", "10", "--endpoint", cluster.Endpoint, "--token", cluster.Token]);
+        var started = await CliProcess.Run(["evaluate", "ev", "--top", "2", "--seeds", "2", "--steps", "10", "--endpoint", cluster.Endpoint, "--token", cluster.Token]);
         output.WriteLine(started.Output);
         Assert.Equal(0, started.ExitCode);
         Assert.Contains("evaluation 'ev-eval' started", started.Output);
@@ -85,28 +86,15 @@ public class EvaluationClusterTests(ITestOutputHelper output) : IDisposable
         foreach (var (id, score) in recorded) // nothing finished before the crash is lost or changed
             Assert.Equal(score, after.Rows.SelectMany(r => r.Runs).Single(r => r.TrialId == id).Score);
 
-        var shown = await RunCli(["evaluation", "show", "ev-eval", "--endpoint", cluster.Endpoint, "--token", cluster.Token]);
+        var shown = await CliProcess.Run(["evaluation", "show", "ev-eval", "--endpoint", cluster.Endpoint, "--token", cluster.Token]);
         output.WriteLine(shown.Output);
         Assert.Equal(0, shown.ExitCode);
         Assert.Contains("dropblock:5:0.9", shown.Output);
         Assert.Contains("test accuracy", shown.Output);
-        var refused = await RunCli(["evaluate", "no-such-search", "--endpoint", cluster.Endpoint, "--token", cluster.Token]);
+        var refused = await CliProcess.Run(["evaluate", "no-such-search", "--endpoint", cluster.Endpoint, "--token", cluster.Token]);
         Assert.Equal(ExitCodes.NotFound, refused.ExitCode);
         client.Dispose();
         cluster.Stop();
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunCli(string[] arguments)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "autodropout.dll");
-        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(dll);
-        foreach (var a in arguments) info.ArgumentList.Add(a);
-        using var process = System.Diagnostics.Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout + await stderr);
     }
 
     public void Dispose()

@@ -2,6 +2,7 @@ using System.Text.Json;
 using AutoDropout.Cli;
 using AutoDropout.Cluster;
 using AutoDropout.Messages;
+using AutoDropout.Tests.Support;
 using Xunit.Abstractions;
 
 namespace AutoDropout.Tests.Cluster;
@@ -31,19 +32,19 @@ public class TrainerClusterTests(ITestOutputHelper output) : IDisposable
         var list = await Until(async () => await List(endpoint), l => l.Nodes.Sum(n => n.Trainers.Count(t => t.State == "training")) == 4, "all four trainers training");
         Assert.Equal(2, list.Nodes.Count);
         Assert.All(list.Nodes.SelectMany(n => n.Trainers), t => Assert.Equal("simulated", t.Device.Name));
-        var (plainCode, plain) = await RunCli(["trainer", "list", .. endpoint]);
+        var (plainCode, plain) = await CliProcess.Run(["trainer", "list", .. endpoint]);
         Assert.Equal(0, plainCode);
         Assert.Contains("Count: 4 trainers on 2 nodes, 4 training", plain);
         Assert.Contains("training  fleet #", plain);
 
         var (drained, killed) = (list.Nodes[0].Node, list.Nodes[1].Node);
         // the read token may look, never drain
-        var (refusedCode, refused) = await RunCli(["trainer", "drain", drained, "--endpoint", cluster.Endpoint, "--token", cluster.ReadToken]);
+        var (refusedCode, refused) = await CliProcess.Run(["trainer", "drain", drained, "--endpoint", cluster.Endpoint, "--token", cluster.ReadToken]);
         Assert.Equal((ExitCodes.Unauthorised, true), (refusedCode, refused.Contains("operator token")));
-        var (unknownCode, unknown) = await RunCli(["trainer", "drain", "127.0.0.1:1", .. endpoint]);
+        var (unknownCode, unknown) = await CliProcess.Run(["trainer", "drain", "127.0.0.1:1", .. endpoint]);
         Assert.Equal((ExitCodes.NotFound, true), (unknownCode, unknown.Contains(drained)));
         var hostPort = drained[(drained.IndexOf('@') + 1)..];
-        var (drainCode, drainSaid) = await RunCli(["trainer", "drain", hostPort, .. endpoint]);
+        var (drainCode, drainSaid) = await CliProcess.Run(["trainer", "drain", hostPort, .. endpoint]);
         Assert.True(drainCode == 0, drainSaid);
         Assert.Contains("draining", drainSaid);
 
@@ -65,7 +66,7 @@ public class TrainerClusterTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"requeued {(DateTime.UtcNow - killedAt).TotalSeconds:0.0} s after the SIGKILL");
 
         // nobody trains now; the drained node takes work again and finishes the search, each trial once
-        var (undrainCode, _) = await RunCli(["trainer", "undrain", drained, .. endpoint]);
+        var (undrainCode, _) = await CliProcess.Run(["trainer", "undrain", drained, .. endpoint]);
         Assert.Equal(0, undrainCode);
         var details = await Until(() => client.Get("v1/searches/fleet", MessageJsonContext.Default.SearchDetails),
             d => d.Summary.Status == SearchStatus.Completed, "the search completed", TimeSpan.FromMinutes(3));
@@ -83,7 +84,7 @@ public class TrainerClusterTests(ITestOutputHelper output) : IDisposable
 
     private static async Task<TrainerList> List(string[] endpoint)
     {
-        var (code, json) = await RunCli(["trainer", "list", "--json", .. endpoint]);
+        var (code, json) = await CliProcess.Run(["trainer", "list", "--json", .. endpoint]);
         Assert.True(code == 0, json);
         return JsonSerializer.Deserialize(json, TrainerJsonContext.Default.TrainerList)!;
     }
@@ -98,19 +99,6 @@ public class TrainerClusterTests(ITestOutputHelper output) : IDisposable
             Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
             await Task.Delay(500);
         }
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunCli(string[] arguments)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "autodropout.dll");
-        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(dll);
-        foreach (var a in arguments) info.ArgumentList.Add(a);
-        using var process = System.Diagnostics.Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout + await stderr);
     }
 
     public void Dispose()
