@@ -64,7 +64,8 @@ public sealed class LeaseClock(TimeSpan silence)
         var quiet = now - beat.Last;
         if (quiet > Silence) return $"{trial.Trainer} stopped reporting: no heartbeat for {quiet.TotalSeconds:0} s";
         var (step, steps) = (beat.Latest.Step, beat.Latest.Steps);
-        if (step <= 0 || steps <= 0) return null;
+        // beating but no step yet (data loading, a first step compiling): the lease's own deadline still holds
+        if (step <= 0 || steps <= 0) return now > leaseUntil ? $"{trial.Trainer} made no training step within the lease's {leaseSeconds} s" : null;
         // the time the trial needs at the pace of its steps so far, with room for a slow end (the validation pass)
         var projected = TimeSpan.FromTicks((long)((beat.StepAt - leasedAt).Ticks * (double)steps / step));
         var stalledAt = leasedAt + TimeSpan.FromTicks((long)(projected.Ticks * StallFactor)) + Silence;

@@ -168,7 +168,7 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         Receive<Heartbeat>(_ => { });
     }
 
-    /// <summary>What every state answers: its status, a drain, and heartbeats that come late.</summary>
+    /// <summary>What every state answers alike: the status it is asked for, and a drain.</summary>
     private void Always(string state)
     {
         Receive<GetStatus>(_ => Sender.Tell(Status(state)));
@@ -210,10 +210,13 @@ public sealed class TrainerActor : ReceiveActor, IWithTimers
         {
             Timers.Cancel("heartbeat");
             _trialsDone++;
-            if (trained.Result.Metrics is { ImagesPerSecond: > 0 } done) _itemsPerSecond = done.ImagesPerSecond;
             var device = new KeyValuePair<string, object?>("device", _worker!.DeviceName);
             Telemetry.TrainerBusy.Add((DateTime.UtcNow - _trainingSince).TotalSeconds, device, KindTag);
-            if (trained.Result.Metrics is { ImagesPerSecond: > 0 } metrics) Telemetry.TrainerThroughput.Record(metrics.ImagesPerSecond, device);
+            if (trained.Result.Metrics is { ImagesPerSecond: > 0 } metrics)
+            {
+                _itemsPerSecond = metrics.ImagesPerSecond;
+                Telemetry.TrainerThroughput.Record(metrics.ImagesPerSecond, device);
+            }
             TrialLog(trained.Result.Search, trained.Result.TrialId).Info("{0}: trial {1} finished: {2}", _trainerId, trained.Result.TrialId,
                 trained.Result.FailureReason is null ? $"reward {trained.Result.Reward:0.0000}" : $"failed ({trained.Result.FailureReason}: {trained.Result.FailureMessage})");
             BecomeReporting(trained.Result);

@@ -82,6 +82,17 @@ public class LeaseClockTests
     }
 
     [Fact]
+    public void Heartbeats_without_a_step_hold_a_lease_only_for_its_lease_seconds()
+    {
+        var clock = new LeaseClock(Silence);
+        var trial = Leased(1, "a", T0);
+        // the trainer's actor beats while its thread never gets through a step (stuck loading data, say)
+        for (int t = 5; t <= LeaseSeconds + 5; t += 5) clock.Heard(Beat(1, "a", 0, 0), T0.AddSeconds(t));
+        Assert.Empty(Expired(clock, T0.AddSeconds(LeaseSeconds - 1), trial));
+        Assert.Contains("a made no training step within the lease's 600 s", Assert.Single(Expired(clock, T0.AddSeconds(LeaseSeconds + 6), trial)));
+    }
+
+    [Fact]
     public void Another_trainers_heartbeat_does_not_hold_the_lease()
     {
         var clock = new LeaseClock(Silence);
