@@ -106,11 +106,16 @@ public static class ClusterBench
     }
 
     /// <summary>A search's lease and completion events, each with the time its row was written.</summary>
-    public static IReadOnlyList<(DateTime Written, ISearchEvent Event)> Timeline(PersistenceBackend backend, string connection, string persistenceId)
+    public static IReadOnlyList<(DateTime Written, ISearchEvent Event)> Timeline(PersistenceBackend backend, string connection, string persistenceId) =>
+        Events(backend, connection, persistenceId, ["trial-leased-v1", "trial-completed-v1"]);
+
+    /// <summary>A search's events in journal order, each with the time its row was written; only these manifests when given.</summary>
+    public static IReadOnlyList<(DateTime Written, ISearchEvent Event)> Events(PersistenceBackend backend, string connection, string persistenceId,
+        IReadOnlyList<string>? manifests = null)
     {
         using var db = JournalDoctor.Open(backend, connection);
         using var command = db.CreateCommand();
-        command.CommandText = "SELECT created, manifest, message FROM journal WHERE persistence_id = @id AND manifest IN ('trial-leased-v1', 'trial-completed-v1') ORDER BY ordering";
+        command.CommandText = "SELECT created, manifest, message FROM journal WHERE persistence_id = @id ORDER BY ordering";
         var id = command.CreateParameter();
         id.ParameterName = "id";
         id.Value = persistenceId;
@@ -118,7 +123,11 @@ public static class ClusterBench
         using var reader = command.ExecuteReader();
         var events = new List<(DateTime, ISearchEvent)>();
         while (reader.Read())
-            events.Add((new DateTime(reader.GetInt64(0), DateTimeKind.Utc), (ISearchEvent)MessageCodec.FromBinary((byte[])reader.GetValue(2), reader.GetString(1))));
+        {
+            var manifest = reader.GetString(1);
+            if (manifests is not null && !manifests.Contains(manifest)) continue;
+            if (MessageCodec.FromBinary((byte[])reader.GetValue(2), manifest) is ISearchEvent e) events.Add((new DateTime(reader.GetInt64(0), DateTimeKind.Utc), e));
+        }
         return events;
     }
 

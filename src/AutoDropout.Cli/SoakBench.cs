@@ -119,7 +119,7 @@ public static partial class SoakBench
                 cluster.Stop();
             }
             var connection = backend == PersistenceBackend.Postgres ? postgres! : Path.Combine(work, "autodropout.db");
-            var events = Events(backend, connection, SearchController.PersistenceIdFor(name));
+            var events = ClusterBench.Events(backend, connection, SearchController.PersistenceIdFor(name)).Select(e => e.Event).ToList();
             return Count(events, trials, trainers, trialTime, trainerKills, controllerKills, clock.Elapsed.TotalSeconds, resends, refused);
         }
         finally
@@ -139,22 +139,6 @@ public static partial class SoakBench
         return new Outcome(trials, trainers, trialTime, trainerKills, controllerKills, wallSeconds,
             completions.Count, failed.Count, completions.Count(c => c.Value > 1), proposed.Count(id => !completions.ContainsKey(id) && !failed.Contains(id)),
             requeued, resends, refused);
-    }
-
-    private static IReadOnlyList<ISearchEvent> Events(PersistenceBackend backend, string connection, string persistenceId)
-    {
-        using var db = JournalDoctor.Open(backend, connection);
-        using var command = db.CreateCommand();
-        command.CommandText = "SELECT manifest, message FROM journal WHERE persistence_id = @id ORDER BY ordering";
-        var id = command.CreateParameter();
-        id.ParameterName = "id";
-        id.Value = persistenceId;
-        command.Parameters.Add(id);
-        using var reader = command.ExecuteReader();
-        var events = new List<ISearchEvent>();
-        while (reader.Read())
-            if (MessageCodec.FromBinary((byte[])reader.GetValue(1), reader.GetString(0)) is ISearchEvent e) events.Add(e);
-        return events;
     }
 
     private static async Task<SearchSummary?> Summary(LocalCluster cluster, string name)
