@@ -17,6 +17,21 @@ public class TrainerDrainTests() : Akka.TestKit.Xunit2.TestKit(ConfigurationFact
 
     private static Func<ITrialRunner> Runner(string time) => () => new SimulatedRunner("sim:0", SimulatedTrialTime.Parse(time));
 
+    /// <summary>A simulated trial that runs until the test lets it finish, so "still training" is no race with the clock.</summary>
+    private sealed class GatedRunner(Task gate) : ITrialRunner
+    {
+        private readonly SimulatedRunner inner = new("sim:0", SimulatedTrialTime.Parse("0s"));
+        public string DeviceName => inner.DeviceName;
+        public DeviceFacts Facts => inner.Facts;
+        public async Task<TrialResult> Run(WorkAssignment work, string trainerId, CancellationToken cancel,
+            Action<TrialProgress>? progress = null, TimeSpan? progressInterval = null)
+        {
+            await gate.WaitAsync(cancel);
+            return await inner.Run(work, trainerId, cancel, progress, progressInterval);
+        }
+        public void Dispose() => inner.Dispose();
+    }
+
     /// <summary>The search trainer's request for work; the evaluator's are told there is none for a minute.</summary>
     private static RequestWork SearchRequest(Akka.TestKit.TestProbe controller, TimeSpan within)
     {
@@ -46,7 +61,8 @@ public class TrainerDrainTests() : Akka.TestKit.Xunit2.TestKit(ConfigurationFact
     public async Task A_drained_node_finishes_its_trial_then_asks_for_no_more_until_undrained()
     {
         var controller = CreateTestProbe();
-        var trainer = Sys.ActorOf(TrainerActor.Props(controller, "t1", Runner("1s"), TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(3)), "trainer-0");
+        var finish = new TaskCompletionSource();
+        var trainer = Sys.ActorOf(TrainerActor.Props(controller, "t1", () => new GatedRunner(finish.Task), TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(3)), "trainer-0");
         var status = Sys.ActorOf(TrainerStatusActor.Props([trainer]));
         SearchRequest(controller, TimeSpan.FromSeconds(10));
         controller.LastSender.Tell(Work(1), controller);
@@ -57,6 +73,7 @@ public class TrainerDrainTests() : Akka.TestKit.Xunit2.TestKit(ConfigurationFact
         Assert.Equal(("training", true, 1), (search.State, search.Draining, search.TrialId));
         Assert.All(drained.Trainers, t => Assert.True(t.Draining));
 
+        finish.SetResult();
         var result = (TrialResult)controller.FishForMessage(m => m is TrialResult, TimeSpan.FromSeconds(10));
         Assert.Null(result.FailureReason); // finished, not cancelled
         controller.LastSender.Tell(new TrialResultAck("s", 1), controller);
