@@ -72,6 +72,28 @@ public sealed class PolicyNetwork : nn.Module<Tensor, Tensor>
         return finalNorm.call(h);
     }
 
+    /// <summary>Empty key/value caches, one pair per block, for <paramref name="batch"/> patterns written together.</summary>
+    public (Tensor Keys, Tensor Values)[] NewCache(long batch) =>
+        blocks.Select(b => b.NewCache(batch, Length)).ToArray();
+
+    /// <summary>
+    /// Hidden states [B, W] at <paramref name="position"/> for the value ids [B] written there, attending through
+    /// <paramref name="cache"/> to the positions before it (which this call extends): one position per call, so
+    /// writing a pattern costs its length in calls instead of the square of it.
+    /// </summary>
+    public Tensor HiddenAt(Tensor ids, int position, Tensor positionalPart, (Tensor Keys, Tensor Values)[] cache)
+    {
+        var h = valueEmbedding.call(ids).unsqueeze(1) + positionalPart.narrow(1, position, 1);
+        for (int i = 0; i < cache.Length; i++) h = blocks[i].Step(h, position, cache[i].Keys, cache[i].Values);
+        return finalNorm.call(h).squeeze(1);
+    }
+
+    /// <summary>The value id the token <paramref name="token"/> at <paramref name="position"/> feeds to the next position.</summary>
+    public long NextInputId(int position, int token) => _valueOffsets[position % TypeCount] + token;
+
+    /// <summary>The value id at position 0.</summary>
+    public long FirstInputId => StartSymbol;
+
     /// <summary>Raw logits of the head for the token type at position <paramref name="position"/>.</summary>
     public Tensor Logits(Tensor hidden, int position) => heads[position % TypeCount].call(hidden);
 }
@@ -79,14 +101,14 @@ public sealed class PolicyNetwork : nn.Module<Tensor, Tensor>
 /// <summary>Pre-norm Transformer block with causal self-attention.</summary>
 public sealed class CausalBlock : nn.Module<Tensor, Tensor>
 {
-    private readonly int _heads;
+    private readonly int _heads, _width;
     private readonly Dictionary<long, Tensor> _futureMasks = new(); // causal masks by length, built once
     private readonly LayerNorm norm1, norm2;
     private readonly Linear qkv, projection, up, down;
 
     public CausalBlock(string name, int width, int heads) : base(name)
     {
-        _heads = heads;
+        (_heads, _width) = (heads, width);
         norm1 = nn.LayerNorm(width);
         qkv = nn.Linear(width, 3 * width);
         projection = nn.Linear(width, width);
@@ -106,6 +128,26 @@ public sealed class CausalBlock : nn.Module<Tensor, Tensor>
             _futureMasks[t] = future = ones(t, t, dtype: ScalarType.Bool).triu(1).DetachFromDisposeScope();
         scores = scores.masked_fill(future, double.NegativeInfinity);
         var attended = F.softmax(scores, -1).matmul(v).permute(0, 2, 1, 3).reshape(b, t, w);
+        x = x + projection.call(attended);
+        return x + down.call(F.gelu(up.call(norm2.call(x))));
+    }
+
+    public (Tensor Keys, Tensor Values) NewCache(long batch, long length)
+    {
+        long d = _width / _heads;
+        return (zeros(batch, _heads, length, d), zeros(batch, _heads, length, d));
+    }
+
+    /// <summary>The block at one position [B, 1, W]: its key and value join the cache, its query attends to all of it.</summary>
+    public Tensor Step(Tensor x, int position, Tensor keys, Tensor values)
+    {
+        long b = x.shape[0], w = x.shape[2], d = w / _heads;
+        var parts = qkv.call(norm1.call(x)).view(b, 1, 3, _heads, d).permute(2, 0, 3, 1, 4);
+        keys.narrow(2, position, 1).copy_(parts[1]);
+        values.narrow(2, position, 1).copy_(parts[2]);
+        var (k, v) = (keys.narrow(2, 0, position + 1), values.narrow(2, 0, position + 1));
+        var scores = parts[0].matmul(k.transpose(-2, -1)).div(Math.Sqrt(d));
+        var attended = F.softmax(scores, -1).matmul(v).permute(0, 2, 1, 3).reshape(b, 1, w);
         x = x + projection.call(attended);
         return x + down.call(F.gelu(up.call(norm2.call(x))));
     }

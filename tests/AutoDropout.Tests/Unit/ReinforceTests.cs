@@ -88,6 +88,26 @@ public class ReinforceTests
     }
 
     [Fact]
+    public void A_batch_writes_each_pattern_as_its_seed_alone_would_and_as_the_full_forward_pass_scores_it()
+    {
+        using var policy = new ReinforceController(Vocabularies, 64, new PolicyOptions(Layers: 2, Width: 32, Heads: 4), seed: 5);
+        policy.Update(Enumerable.Range(0, 4).Select(i => new RewardedSample(policy.Sample(i).Tokens, i / 4.0)).ToArray()); // not the initial weights alone
+        var seeds = Enumerable.Range(100, 24).Select(i => (long)i).ToArray();
+        var batch = policy.SampleBatch(seeds);
+        Assert.Equal(24, batch.Select(b => string.Join(",", b.Tokens)).Distinct().Count());
+        for (int b = 0; b < seeds.Length; b++)
+        {
+            var alone = policy.Sample(seeds[b]);
+            Assert.Equal(alone.Tokens, batch[b].Tokens);
+            Assert.Equal(alone.LogProbability, batch[b].LogProbability, 1e-5);
+            // the cached keys and values give what recomputing the whole prefix at every position gives
+            double full = Enumerable.Range(0, 64).Sum(t => Math.Log(policy.Probabilities(batch[b].Tokens[..t], t)[batch[b].Tokens[t]]));
+            Assert.Equal(full, batch[b].LogProbability, 1e-3);
+        }
+        Assert.Empty(policy.SampleBatch([]));
+    }
+
+    [Fact]
     public void Samples_are_valid_patterns_and_depend_on_their_seed()
     {
         using var policy = new ReinforceController(Vocabularies, 16, new PolicyOptions(), seed: 3);
