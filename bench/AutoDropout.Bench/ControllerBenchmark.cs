@@ -25,15 +25,25 @@ public static class ControllerBenchmark
         using (var policy = new ReinforceController(ConvSearchSpace.Default.VocabularySizes(), target.MaskSites * TokenTypes.PerSite, new PolicyOptions(), 1))
         {
             for (int i = 0; i < 20; i++) policy.Sample(i); // warm-up
+            int tokens = target.MaskSites * TokenTypes.PerSite;
             var clock = Stopwatch.StartNew();
             var samples = Enumerable.Range(0, 200).Select(i => policy.Sample(1000 + i)).ToArray();
             double sampleMs = clock.Elapsed.TotalMilliseconds / samples.Length;
+            Console.WriteLine($"{target.Name}: {tokens} tokens per pattern");
+            Console.WriteLine($"sample one pattern        {sampleMs,8:0.00} ms   {1000 / sampleMs,8:0} patterns/s");
+            foreach (int size in new[] { 16, 64, 256 })
+            {
+                policy.SampleBatch(Enumerable.Range(0, size).Select(i => (long)i).ToArray()); // warm-up at this size
+                int batches = Math.Max(2, 2000 / size);
+                clock.Restart();
+                for (int b = 0; b < batches; b++) policy.SampleBatch(Enumerable.Range(0, size).Select(i => 5000L + b * size + i).ToArray());
+                double perPattern = clock.Elapsed.TotalMilliseconds / (batches * size);
+                Console.WriteLine($"sample in batches of {size,-4} {perPattern,8:0.00} ms   {1000 / perPattern,8:0} patterns/s   (aim >= 500/s)");
+            }
             clock.Restart();
             for (int u = 0; u < 25; u++)
                 policy.Update(samples.Skip(u * 8).Take(8).Select(s => new RewardedSample(s.Tokens, s.Tokens.Sum() % 10 / 10.0)).ToArray());
             double updateMs = clock.Elapsed.TotalMilliseconds / 25;
-            Console.WriteLine($"{target.Name}: {target.MaskSites * TokenTypes.PerSite} tokens per pattern");
-            Console.WriteLine($"sample one pattern        {sampleMs,8:0.00} ms   (target < 5 ms)");
             Console.WriteLine($"update on a batch of 8    {updateMs,8:0.00} ms   (target < 50 ms)");
         }
 

@@ -18,6 +18,9 @@ public interface IPatternPolicy : IDisposable
     /// <summary>The tokens of one pattern; the same state and seed always give the same tokens.</summary>
     int[] Sample(long seed);
 
+    /// <summary>One pattern per seed, each as <see cref="Sample"/> writes it; a policy may write them together, faster.</summary>
+    int[][] SampleBatch(IReadOnlyList<long> seeds) => seeds.Select(Sample).ToArray();
+
     /// <summary>One update on these results, in this order; afterwards <see cref="Version"/> is one higher.</summary>
     PolicyUpdateStats Learn(IReadOnlyList<(int[] Tokens, double Reward)> batch);
 

@@ -28,9 +28,15 @@ public abstract record SearchCommand
 
     public sealed record Extend(int AdditionalTrials) : SearchCommand;
 
-    /// <summary>Learn from a full batch of results if one is waiting (after recovery of an older journal).</summary>
-    public sealed record LearnIfReady : SearchCommand;
+    /// <summary>Patterns sampled ahead of demand, away from the dispatch path, for the trials from <paramref name="FirstId"/> on.</summary>
+    public sealed record AddProposals(int FirstId, int PolicyVersion, IReadOnlyList<int[]> Tokens) : SearchCommand;
+
+    /// <summary>An update learned away from the dispatch path (from <see cref="SearchDecider.UpdateDue"/>), to be recorded.</summary>
+    public sealed record RecordUpdate(PolicyUpdated Update) : SearchCommand;
 }
+
+/// <summary>Patterns to sample ahead of demand: the trials from <paramref name="FirstId"/> on, one seed each.</summary>
+public sealed record ProposalRequest(int FirstId, int PolicyVersion, IReadOnlyList<long> Seeds);
 
 public enum RejectionKind { NotFound, Conflict, Invalid }
 
@@ -74,7 +80,8 @@ public static class SearchDecider
                 ? Decision.Refuse(RejectionKind.Conflict, $"search '{name}' is {state.Status.Name()} already")
                 : new([new SearchStopped()], Message: $"search '{name}' stopped"),
             SearchCommand.Extend extend => ExtendSearch(state, extend.AdditionalTrials),
-            SearchCommand.LearnIfReady => LearnIfReady(state) is { } update ? new([update]) : Decision.Nothing,
+            SearchCommand.AddProposals add => AddProposals(state, add),
+            SearchCommand.RecordUpdate record => RecordUpdate(state, record.Update),
             _ => throw new ArgumentException($"a search does not know the command {command.GetType().Name}"),
         };
     }
@@ -101,21 +108,69 @@ public static class SearchDecider
         int id = state.NextTrialId;
         var pattern = state.NextBaseline is { } baseline
             ? new BaselinePattern(baseline)
-            : state.Spec.PatternSpace.DecodePattern(policy.Sample(Seeds.Derive(state.Spec.Seed, id, SeedStream.PatternSample)));
+            : state.Spec.PatternSpace.DecodePattern(policy.Sample(PatternSeed(state.Spec, id)));
         return new([
-            new TrialProposed(id, pattern, state.PolicyVersion, Seeds.Derive(state.Spec.Seed, id, SeedStream.Trial)),
+            new TrialProposed(id, pattern, state.PolicyVersion, TrialSeed(state.Spec, id)),
             new TrialLeased(id, offer.TrainerId, leaseUntil),
         ]);
     }
 
-    /// <summary>A trainer's result; a resend or a result for a trial we never proposed changes nothing.</summary>
-    private static Decision Record(SearchState state, TrialResult result)
+    private static long PatternSeed(SearchSpec spec, int trialId) => Seeds.Derive(spec.Seed, trialId, SeedStream.PatternSample);
+
+    private static long TrialSeed(SearchSpec spec, int trialId) => Seeds.Derive(spec.Seed, trialId, SeedStream.Trial);
+
+    /// <summary>How many waiting trials a running search keeps ahead of demand: half the trials running (one for a
+    /// lone trainer), so a request finds its pattern sampled already while proposals stay close to the policy; none
+    /// before a trainer has asked.</summary>
+    public static int ProposalsAhead(SearchState state) => state.Running == 0 ? 0 : Math.Clamp((state.Running + 1) / 2, 1, 256);
+
+    /// <summary>The patterns to sample now so that <paramref name="ahead"/> trials wait; null if none are wanted
+    /// (the search is not running, has proposed all its trials, or still has baselines to propose: those need no sampling).</summary>
+    public static ProposalRequest? ProposalsWanted(SearchState state, int ahead)
     {
-        var outcome = TrialLifecycle.Outcome(state.Find(result.TrialId), result, state.MaxReward);
-        if (outcome.Events is not [var e]) return outcome;
-        // learning from a full batch is persisted with the result that completed it: no journal holds one without the other
-        return LearnIfReady(state.Apply(e)) is { } update ? outcome with { Events = [e, update] } : outcome;
+        if (!state.MayProposeMore || state.NextBaseline is not null) return null;
+        int count = Math.Min(ahead - state.Waiting.Count, state.TotalTrials - state.ProposedCount);
+        if (count <= 0) return null;
+        int first = state.NextTrialId;
+        return new(first, state.PolicyVersion, Enumerable.Range(first, count).Select(id => PatternSeed(state.Spec, id)).ToArray());
     }
+
+    /// <summary>
+    /// A batch sampled for <see cref="ProposalsWanted"/>. A pattern's seed depends on its trial's id alone, so when
+    /// trials were proposed meanwhile the rest of the batch still fits the ids that follow; a pause, a stop or the
+    /// search's end drops it. Each pattern records the policy version that wrote it.
+    /// </summary>
+    private static Decision AddProposals(SearchState state, SearchCommand.AddProposals add)
+    {
+        int skip = state.NextTrialId - add.FirstId;
+        if (!state.MayProposeMore || state.NextBaseline is not null || skip < 0 || skip >= add.Tokens.Count || add.PolicyVersion > state.PolicyVersion)
+            return Decision.Nothing;
+        int count = Math.Min(add.Tokens.Count - skip, state.TotalTrials - state.ProposedCount);
+        return new(Enumerable.Range(state.NextTrialId, count).Select(id => (ISearchEvent)new TrialProposed(
+            id, state.Spec.PatternSpace.DecodePattern(add.Tokens[id - add.FirstId]), add.PolicyVersion, TrialSeed(state.Spec, id))).ToArray());
+    }
+
+    /// <summary>Updates take whole policy batches of results, as many as have finished, up to this many: with many
+    /// trainers the batch grows with them instead of the updates falling behind.</summary>
+    public const int MaxBatchesPerUpdate = 16;
+
+    /// <summary>The update to learn now, if a full batch of results waits: every whole batch of them, oldest first.</summary>
+    public static PolicyUpdated? UpdateDue(SearchState state)
+    {
+        int batches = Math.Min(state.Unlearned.Count / state.Spec.PolicyBatch, MaxBatchesPerUpdate);
+        return batches == 0 ? null : new PolicyUpdated(state.PolicyVersion + 1, state.Unlearned.Take(batches * state.Spec.PolicyBatch).ToArray());
+    }
+
+    /// <summary>An update learned from <see cref="UpdateDue"/>; one that another update overtook is dropped.</summary>
+    private static Decision RecordUpdate(SearchState state, PolicyUpdated update) =>
+        update.Version == state.PolicyVersion + 1 && update.TrialIds.Count > 0
+            && update.TrialIds.Distinct().Count() == update.TrialIds.Count && update.TrialIds.All(state.Unlearned.Contains)
+            ? new([update]) : Decision.Nothing;
+
+    /// <summary>A trainer's result; a resend or a result for a trial we never proposed changes nothing. Learning
+    /// from it happens apart (<see cref="UpdateDue"/>), so recording a result never waits on an update.</summary>
+    private static Decision Record(SearchState state, TrialResult result) =>
+        TrialLifecycle.Outcome(state.Find(result.TrialId), result, state.MaxReward);
 
     /// <summary>
     /// When these events make the search's first <see cref="SearchState.AutoPauseAfter"/> finished trials, and every
@@ -136,11 +191,6 @@ public static class SearchDecider
         var why = $"the first {finished.Count} trials all failed ({reason.Name()}): {first.FailureMessage}";
         return decision with { Events = [.. decision.Events, new SearchPaused(why)] };
     }
-
-    private static PolicyUpdated? LearnIfReady(SearchState state) =>
-        state.Unlearned.Count >= state.Spec.PolicyBatch
-            ? new PolicyUpdated(state.PolicyVersion + 1, state.Unlearned.Take(state.Spec.PolicyBatch).ToArray())
-            : null;
 
     private static Decision ExtendSearch(SearchState state, int additional)
     {

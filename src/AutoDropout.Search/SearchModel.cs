@@ -47,14 +47,38 @@ public sealed class SearchModel(Func<SearchSpec, IPatternPolicy> newPolicy) : ID
         var state = State ?? throw new InvalidOperationException($"{e.GetType().Name} before SearchCreated");
         if (e is PolicyUpdated update)
         {
-            var space = state.Spec.PatternSpace;
-            var stats = Policy!.Learn(update.TrialIds.Select(id => state.Trials[id]).Select(t => (space.EncodePattern(t.Pattern), t.Reward ?? 0)).ToArray());
-            if (Policy.Version != update.Version)
-                throw new InvalidOperationException($"search {state.Spec.Name}: policy update {update.Version} replayed as version {Policy.Version}");
-            State = state.Apply(e).Recorded(stats);
+            var stats = Policy!.Learn(BatchOf(update));
+            Learned(update, stats);
             return;
         }
         State = state.Apply(e);
+    }
+
+    /// <summary>What <paramref name="update"/> learns from, in its order: each trial's tokens and reward.</summary>
+    public IReadOnlyList<(int[] Tokens, double Reward)> BatchOf(PolicyUpdated update)
+    {
+        var state = State ?? throw new InvalidOperationException("no search");
+        var space = state.Spec.PatternSpace;
+        return update.TrialIds.Select(id => state.Trials[id]).Select(t => (space.EncodePattern(t.Pattern), t.Reward ?? 0)).ToArray();
+    }
+
+    /// <summary>
+    /// Folds an update that a copy of the policy learned elsewhere from <see cref="BatchOf"/>: the policy takes the
+    /// copy's state instead of learning again. A replay learns it afresh (<see cref="Apply"/>) and lands on the same
+    /// state, since learning is deterministic and a policy's state round-trips exactly.
+    /// </summary>
+    public void ApplyLearned(PolicyUpdated update, byte[] policyState, PolicyUpdateStats stats)
+    {
+        Policy!.LoadState(policyState);
+        Learned(update, stats);
+    }
+
+    private void Learned(PolicyUpdated update, PolicyUpdateStats stats)
+    {
+        var state = State!;
+        if (Policy!.Version != update.Version)
+            throw new InvalidOperationException($"search {state.Spec.Name}: policy update {update.Version} replayed as version {Policy.Version}");
+        State = state.Apply(update).Recorded(stats);
     }
 
     public void Restore(SearchSnapshot snapshot)

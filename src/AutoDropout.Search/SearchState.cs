@@ -25,7 +25,7 @@ public sealed record SearchState
     public SearchSpec Spec { get; }
     public ImmutableSortedDictionary<int, TrialRecord> Trials { get; private init; } = ImmutableSortedDictionary<int, TrialRecord>.Empty;
 
-    /// <summary>Proposed or requeued trials waiting for a trainer, oldest first.</summary>
+    /// <summary>Proposed or requeued trials waiting for a trainer, oldest (lowest id) first.</summary>
     public ImmutableList<int> Waiting { get; private init; } = [];
 
     /// <summary>Finished trials with a reward the policy has not learned from yet, in the order they finished.</summary>
@@ -60,9 +60,10 @@ public sealed record SearchState
     /// <summary>Trials the search runs in all: the spec's, any extensions, and the baselines.</summary>
     public int TotalTrials => Spec.Trials + ExtraTrials + Spec.BaselineCount;
 
+    /// <summary>Completed once every trial finished and the policy learned from every whole batch of them.</summary>
     public SearchStatus Status =>
         Stopped ? SearchStatus.Stopped
-        : Completed + Failed >= TotalTrials ? SearchStatus.Completed
+        : Completed + Failed >= TotalTrials && Unlearned.Count < Spec.PolicyBatch ? SearchStatus.Completed
         : Paused ? SearchStatus.Paused
         : SearchStatus.Running;
 
@@ -127,13 +128,20 @@ public sealed record SearchState
         return this with
         {
             Trials = Trials.SetItem(after.Id, after),
-            Waiting = waits ? Waiting.Contains(after.Id) ? Waiting : Waiting.Add(after.Id) : Waiting.Remove(after.Id),
+            Waiting = waits ? Waiting.Contains(after.Id) ? Waiting : Queued(after.Id) : Waiting.Remove(after.Id),
             Leased = after.Status == TrialStatus.Leased ? Leased.Add(after.Id) : Leased.Remove(after.Id),
             Completed = Completed + Delta(TrialStatus.Completed),
             Failed = Failed + Delta(TrialStatus.Failed),
             Unlearned = teaches ? Unlearned.Add(after.Id) : Unlearned,
             BestTrialId = after.Status == TrialStatus.Completed && !after.IsBaseline && IsBetter(after, Best) ? after.Id : BestTrialId,
         };
+    }
+
+    /// <summary>A requeued trial goes before the trials proposed after it: the oldest work is handed out first.</summary>
+    private ImmutableList<int> Queued(int trialId)
+    {
+        int at = Waiting.FindIndex(id => id > trialId);
+        return at < 0 ? Waiting.Add(trialId) : Waiting.Insert(at, trialId);
     }
 
     private static bool IsBetter(TrialRecord candidate, TrialRecord? best) =>

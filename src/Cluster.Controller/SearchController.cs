@@ -15,9 +15,19 @@ internal sealed record GetSummary;
 
 internal sealed record CheckLeases;
 
+/// <summary>Patterns a <see cref="PolicyWorker"/> sampled ahead of demand.</summary>
+internal sealed record ProposalsSampled(ProposalRequest Request, int[][] Tokens);
+
+/// <summary>An update a <see cref="PolicyWorker"/> learned, with the policy state it led to.</summary>
+internal sealed record PolicyLearned(PolicyUpdated Update, byte[] State, PolicyUpdateStats Stats);
+
+internal sealed record PolicyWorkFailed(string What, Exception Cause);
+
 /// <summary>
 /// One search as a persistent actor: it asks <see cref="SearchDecider"/> what each message means, persists the events
-/// it returns, folds them into its <see cref="SearchModel"/> and replies. Recovery folds the same events.
+/// it returns, folds them into its <see cref="SearchModel"/> and replies. Recovery folds the same events. Sampling
+/// and learning run beside it (<see cref="PolicyWorker"/>): it keeps proposals waiting ahead of the trainers'
+/// requests and records each update when it is learned, so neither holds up a trainer.
 /// </summary>
 public sealed class SearchController : JobActor
 {
@@ -28,6 +38,7 @@ public sealed class SearchController : JobActor
     private string _tensorBoardDir; // emptied when writing fails
     private TensorBoardWriter? _board;
     private long _previousSnapshot; // kept when a newer one is saved, in case the newer one cannot be read
+    private PolicyWorker? _worker;
 
     public SearchController(string name, bool skipSnapshots) : base(PersistenceIdFor(name), skipSnapshots)
     {
@@ -49,7 +60,7 @@ public sealed class SearchController : JobActor
             SearchMetrics.Observe(_name, s);
             _log.Info("search {0} recovered: {1} trials proposed, {2} completed, {3} failed, policy version {4}",
                 _name, s.ProposedCount, s.Completed, s.Failed, s.PolicyVersion);
-            Execute(new LearnIfReady()); // a journal written before results and updates were persisted together
+            KeepAhead(); // an update its last run did not get to record, and proposals to sample
             foreach (var trainerId in s.LeasedTrials.Select(t => t.Trainer!).Distinct()) TrainerWatcher.Tell(new TrainerWatch.Find(trainerId));
         });
 
@@ -84,6 +95,23 @@ public sealed class SearchController : JobActor
         Command<ExtendSearch>(extend => Execute(new Extend(extend.AdditionalTrials), Sender));
         Command<CheckLeases>(_ => Execute(new ExpireLeases(DateTimeOffset.UtcNow, Leases)));
         Command<TrainerWatch.Lost>(lost => Execute(new ReleaseTrainer(lost.TrainerId, lost.Why)));
+        Command<ProposalsSampled>(sampled => Execute(new AddProposals(sampled.Request.FirstId, sampled.Request.PolicyVersion, sampled.Tokens)));
+        Command<PolicyLearned>(learned =>
+        {
+            var decision = _search.Decide(new RecordUpdate(learned.Update));
+            Carry(decision, apply: e =>
+            {
+                if (e is not PolicyUpdated update) throw new InvalidOperationException($"an update was recorded as {e.GetType().Name}");
+                _search.ApplyLearned(update, learned.State, learned.Stats);
+                _worker?.Taken(update.Version);
+            });
+        });
+        Command<PolicyWorkFailed>(failed =>
+        {
+            // a bug, not weather: stop, and let the registry restart the search from its journal
+            _log.Error(failed.Cause, "search {0}: {1} failed", _name, failed.What);
+            throw new InvalidOperationException($"search {_name}: {failed.What} failed", failed.Cause);
+        });
         Command<SaveSnapshotSuccess>(saved =>
         {
             if (_previousSnapshot > 0) DeleteSnapshots(new SnapshotSelectionCriteria(_previousSnapshot - 1));
@@ -102,6 +130,7 @@ public sealed class SearchController : JobActor
     protected override void PostStop()
     {
         Telemetry.RemoveSearch(_name);
+        _worker?.Dispose();
         _board?.Dispose();
         _search.Dispose();
         base.PostStop();
@@ -110,8 +139,9 @@ public sealed class SearchController : JobActor
     private void Execute(SearchCommand command, IActorRef? replyTo = null, Action? then = null) =>
         Carry(_search.Decide(command), replyTo, then);
 
-    /// <summary>Persists what was decided, folds it in, then replies (to <paramref name="replyTo"/>, if any) and runs <paramref name="then"/>.</summary>
-    private void Carry(Decision decision, IActorRef? replyTo = null, Action? then = null)
+    /// <summary>Persists what was decided, folds it in (with <paramref name="apply"/> if given), then replies (to
+    /// <paramref name="replyTo"/>, if any), runs <paramref name="then"/> and starts the sampling or learning now due.</summary>
+    private void Carry(Decision decision, IActorRef? replyTo = null, Action? then = null, Action<ISearchEvent>? apply = null)
     {
         if (decision.Rejected is { } rejected)
         {
@@ -124,12 +154,13 @@ public sealed class SearchController : JobActor
         {
             if (decision.Message is { } message) replyTo?.Tell(new CommandAccepted(message));
             then?.Invoke();
+            KeepAhead();
         }
         if (left == 0) { Done(); return; }
         long persisting = Stopwatch.GetTimestamp();
         PersistAll(decision.Events, e =>
         {
-            _search.Apply(e);
+            (apply ?? _search.Apply)(e);
             LeaseChanged(e);
             SearchMetrics.Count(_name, e);
             Chart(e);
@@ -182,6 +213,19 @@ public sealed class SearchController : JobActor
         }
         TrainerWatcher.Tell(new TrainerWatch.Watch(offer.Trainer, offer.Request.TrainerId));
         Carry(decision, then: () => offer.Trainer.Tell(Assignments.For(_search.State!, leased.TrialId)));
+    }
+
+    /// <summary>Starts learning the update that is due and sampling the proposals that are wanted, unless they run already.</summary>
+    private void KeepAhead()
+    {
+        if (_search is not { State: { } state, Policy: { } policy }) return;
+        _worker ??= new PolicyWorker(state.Spec);
+        if (!_worker.Learning && SearchDecider.UpdateDue(state) is { } due)
+            _worker.Learn(due, _search.BatchOf(due), state.PolicyVersion, policy.SaveState).PipeTo(Self,
+                success: learned => new PolicyLearned(due, learned.State, learned.Stats), failure: e => new PolicyWorkFailed("learning", e));
+        if (!_worker.Sampling && SearchDecider.ProposalsWanted(state, SearchDecider.ProposalsAhead(state)) is { } wanted)
+            _worker.Sample(wanted, policy.SaveState).PipeTo(Self,
+                success: tokens => new ProposalsSampled(wanted, tokens), failure: e => new PolicyWorkFailed("sampling", e));
     }
 
     /// <summary>Running trials are abandoned on pause and stop, so a paused search frees its trainers at once.</summary>

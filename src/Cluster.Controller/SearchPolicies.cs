@@ -18,6 +18,7 @@ public static class SearchPolicies
         public int Version => controller.Version;
         public double? Baseline => controller.Baseline;
         public int[] Sample(long seed) => controller.Sample(seed).Tokens;
+        public int[][] SampleBatch(IReadOnlyList<long> seeds) => controller.SampleBatch(seeds).Select(s => s.Tokens).ToArray();
         public PolicyUpdateStats Learn(IReadOnlyList<(int[] Tokens, double Reward)> batch)
         {
             var report = controller.Update(batch.Select(b => new RewardedSample(b.Tokens, b.Reward)).ToArray());

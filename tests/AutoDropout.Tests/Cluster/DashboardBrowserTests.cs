@@ -101,6 +101,13 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
 
         // sorting by reward puts the best trial first
         await page.Locator("#trials th[data-key=reward]").ClickAsync();
+        // a live update may redraw the table as the click lands: the header shows the sort that took
+        for (int retry = 0; retry < 3 && !await page.Locator("#trials th[data-key=reward].sorted-desc").IsVisibleAsync(); retry++)
+        {
+            await Task.Delay(500);
+            if (!await page.Locator("#trials th[data-key=reward].sorted-desc").IsVisibleAsync()) await page.Locator("#trials th[data-key=reward]").ClickAsync();
+        }
+        await page.Locator("#trials th[data-key=reward].sorted-desc").WaitForAsync();
         var best = await page.Locator("#search-best").TextContentAsync();
         Assert.Equal(best, await page.Locator("#trials tbody tr").First.Locator("td").Nth(2).TextContentAsync());
         // the best pattern's masks, drawn by the trainer node: a picture, not a broken image

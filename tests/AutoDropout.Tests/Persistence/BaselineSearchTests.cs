@@ -6,6 +6,7 @@ using AutoDropout.Core;
 using AutoDropout.Messages;
 using AutoDropout.Torch;
 using AutoDropout.Training;
+using AutoDropout.Tests.Support;
 
 namespace AutoDropout.Tests.Persistence;
 
@@ -71,7 +72,7 @@ public sealed class BaselineSearchTests : SqliteTestKit
         Assert.IsType<ConvPattern>(first.Trial.Regulariser);
         await Report(first, 0.5);
         await Report(second, 0.6);
-        details = await manager.Ask<SearchDetails>(new GetSearch("refs"), Wait);
+        details = await SearchWait.Until(manager, "refs", d => d.Summary.PolicyVersion == 1);
         Assert.Equal(1, details.Summary.PolicyVersion);
         Assert.Equal(second.Trial.Regulariser, details.BestPattern); // 0.6, although the baselines scored higher
         Assert.Equal(SearchStatus.Completed, details.Summary.Status);

@@ -5,6 +5,7 @@ using AutoDropout.Cluster.Controller;
 using AutoDropout.Core;
 using AutoDropout.Messages;
 using Microsoft.Data.Sqlite;
+using AutoDropout.Tests.Support;
 
 namespace AutoDropout.Tests.Persistence;
 
@@ -128,7 +129,7 @@ public sealed class JournalRecoveryFaultTests : Akka.TestKit.Xunit2.TestKit
         var manager = Sys.ActorOf(SearchManager.Props(), "search-manager");
         await manager.Ask<CommandAccepted>(new StartSearch(spec), Wait);
         await RunTrials(manager, "snapped", 9); // 4 updates: snapshots at versions 2 and 4
-        var live = await manager.Ask<SearchDetails>(new GetSearch("snapped"), Wait);
+        var live = await SearchWait.Until(manager, "snapped", d => d.Summary.PolicyVersion == 4);
         Assert.Equal(4, live.Summary.PolicyVersion);
         await AwaitConditionAsync(() => Task.FromResult(Count("SELECT COUNT(*) FROM snapshot") == 2), TimeSpan.FromSeconds(15));
         Shutdown(Sys, TimeSpan.FromSeconds(30), verifySystemShutdown: true);

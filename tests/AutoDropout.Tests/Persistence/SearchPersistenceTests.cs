@@ -4,6 +4,7 @@ using AutoDropout.Cluster;
 using AutoDropout.Cluster.Controller;
 using AutoDropout.Core;
 using AutoDropout.Messages;
+using AutoDropout.Tests.Support;
 
 namespace AutoDropout.Tests.Persistence;
 
@@ -62,7 +63,9 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
         var before = await manager.Ask<SearchDetails>(new GetSearch("persisted"), TimeSpan.FromSeconds(20));
         await Report(manager, trainerA, new TrialResult("persisted", 1, trainerA.Ref.Path.ToString(), 0.99, null, null, null));
         var leased = await Lease(manager, CreateTestProbe(), "trainer-b"); // trial 4, leased
-        before = await manager.Ask<SearchDetails>(new GetSearch("persisted"), TimeSpan.FromSeconds(20));
+        // the first update learned, and trial 5 proposed ahead of the next request
+        before = await SearchWait.Until(manager, "persisted", d => d.Summary.PolicyVersion == 1 && d.Trials.Count == 5);
+        Assert.Equal(TrialStatus.Proposed, before.Trials[4].Status);
         Assert.Equal(1, before.Summary.PolicyVersion);
         Assert.Equal(0.5, before.Trials[0].Reward);
 
@@ -90,7 +93,7 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
             var again = await Lease(manager2, trainerC, trainerC.Ref.Path.ToString());
             Assert.Equal((4, leased.Trial.Regulariser), (again.TrialId, again.Trial.Regulariser));
             await Report(manager2, trainerC, Result(again, 0.7, trainerC));
-            var updated = await manager2.Ask<SearchDetails>(new GetSearch("persisted"), TimeSpan.FromSeconds(20));
+            var updated = await SearchWait.Until(manager2, "persisted", d => d.Summary.PolicyVersion == 2);
             Assert.Equal(2, updated.Summary.PolicyVersion); // trials 3 and 4 made the second batch
             Assert.Equal(5, (await manager2.Ask<WorkAssignment>(new RequestWork("trainer-a", "cpu"), TimeSpan.FromSeconds(20))).TrialId);
         }
@@ -110,7 +113,7 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
         var trainer = CreateTestProbe();
         for (int i = 0; i < 7; i++) // 3 updates: a snapshot at version 2, then events after it
             await Report(manager, trainer, Result(await Lease(manager, trainer, trainer.Ref.Path.ToString()), (i * 37 % 10) / 10.0, trainer));
-        var live = await manager.Ask<SearchDetails>(new GetSearch("snapshotted"), TimeSpan.FromSeconds(20));
+        var live = await SearchWait.Until(manager, "snapshotted", d => d.Summary.PolicyVersion == 3);
         Assert.Equal(3, live.Summary.PolicyVersion);
         // snapshots are written asynchronously: wait for the one of version 2, so recovery starts from it
         await AwaitConditionAsync(() => Task.FromResult(CountSnapshots("search-snapshotted") == 1), TimeSpan.FromSeconds(15));
@@ -143,7 +146,7 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
         await manager.Ask<CommandAccepted>(new StartSearch(new SearchSpec("extended", Trials: 2, PolicyBatch: 2)), TimeSpan.FromSeconds(20));
         var trainer = CreateTestProbe();
         for (int i = 0; i < 2; i++) await Report(manager, trainer, Result(await Lease(manager, trainer, trainer.Ref.Path.ToString()), 0.5, trainer));
-        Assert.Equal(SearchStatus.Completed, (await manager.Ask<SearchDetails>(new GetSearch("extended"), TimeSpan.FromSeconds(20))).Summary.Status);
+        Assert.Equal(SearchStatus.Completed, (await SearchWait.Until(manager, "extended", d => d.Summary.Status == SearchStatus.Completed)).Summary.Status);
 
         Assert.IsType<CommandRejected>(await manager.Ask<object>(new ExtendSearch("extended", 0), TimeSpan.FromSeconds(20)));
         await manager.Ask<CommandAccepted>(new ExtendSearch("extended", 1), TimeSpan.FromSeconds(20));

@@ -67,6 +67,7 @@ public class RandomPolicyTests
             Run(new Offer("t1", T0));
             int trial = model.State!.Leased.Single();
             Run(new Report(new TrialResult("r", trial, "t1", 0.1 * trial, null, null, null)));
+            if (SearchDecider.UpdateDue(model.State) is { } due) Run(new RecordUpdate(due));
         }
         Assert.Equal(SearchStatus.Completed, model.State!.Status);
         Assert.Equal([1, 2, 3], model.State.Updates.Select(u => u.Version));

@@ -68,9 +68,23 @@ public class SearchDeciderPropertyTests
             < 90 => new Resume(),
             < 92 => new Stop(),
             < 95 => new Extend(random.Next(-1, 4)),
-            < 98 => new LearnIfReady(),
+            < 96 => Update(random, model) ?? new Offer(Trainers[random.Next(Trainers.Length)], now),
+            < 98 => Proposals(random, model) ?? new Offer(Trainers[random.Next(Trainers.Length)], now),
             _ => new Start(Spec()),
         };
+    }
+
+    /// <summary>The update that is due, as learned beside the actor; now and then one another update overtook.</summary>
+    private static SearchCommand? Update(Random random, SearchModel model) =>
+        model.State is { } state && SearchDecider.UpdateDue(state) is { } due
+            ? new RecordUpdate(random.Next(5) == 0 ? due with { Version = due.Version + 1 } : due) : null;
+
+    /// <summary>Patterns sampled ahead; now and then for ids that proposals made meanwhile overtook, or ahead of the next id.</summary>
+    private static SearchCommand? Proposals(Random random, SearchModel model)
+    {
+        if (model.State is not { } state || SearchDecider.ProposalsWanted(state, random.Next(1, 5)) is not { } wanted) return null;
+        return new AddProposals(wanted.FirstId - random.Next(-1, 3), wanted.PolicyVersion, model.Policy!.SampleBatch(
+            Enumerable.Range(0, wanted.Seeds.Count + 2).Select(i => wanted.Seeds[0] + i).ToArray()));
     }
 
     private static SearchSpec Spec() => new("p", Trials: 8, PolicyBatch: 3, Baselines: ["dropout:0.1"], LeaseSeconds: 30);
@@ -142,7 +156,8 @@ public class SearchDeciderPropertyTests
             case PolicyUpdated u:
                 Assert.Equal(current.PolicyVersion + 1, u.Version);
                 Assert.All(u.TrialIds, id => Assert.Null(current.Trials[id].LearnedAtVersion));
-                Assert.Equal(current.Spec.PolicyBatch, u.TrialIds.Count);
+                Assert.Equal(0, u.TrialIds.Count % current.Spec.PolicyBatch);
+                Assert.Equal(current.Unlearned.Take(u.TrialIds.Count), u.TrialIds);
                 break;
         }
     }
@@ -169,7 +184,7 @@ public class SearchDeciderPropertyTests
         var teaching = trials.Where(t => !t.IsBaseline && (t.Status == TrialStatus.Completed || t.FailureReason == FailureReason.Diverged)).Select(t => t.Id);
         Assert.True(teaching.OrderBy(id => id).SequenceEqual(s.Unlearned.Concat(trials.Where(t => t.LearnedAtVersion is not null).Select(t => t.Id)).OrderBy(id => id)),
             $"{where}: every earned reward is learned from once");
-        Assert.True(s.Unlearned.Count < s.Spec.PolicyBatch, $"{where}: a full batch was left unlearned");
+        Assert.True(s.Status != SearchStatus.Completed || s.Unlearned.Count < s.Spec.PolicyBatch, $"{where}: completed with a full batch unlearned");
         var best = trials.Where(t => t.Status == TrialStatus.Completed && !t.IsBaseline).OrderByDescending(t => t.Reward).ThenBy(t => t.Id).FirstOrDefault();
         Assert.True(best?.Id == s.BestTrialId, $"{where}: best trial");
     }

@@ -55,9 +55,13 @@ public class SearchDeciderTests
         int baseline = Lease(model);
         Assert.IsType<BaselinePattern>(model.State!.Trials[baseline].Pattern);
         Assert.Single(Run(model, new Report(Result(baseline, reward: 0.99))).Events); // no policy update
+        Assert.Null(SearchDecider.UpdateDue(model.State!));
         int pattern = Lease(model);
-        var events = Run(model, new Report(Result(pattern, reward: 0.5))).Events;
-        Assert.IsType<PolicyUpdated>(events[^1]); // persisted with the result that filled the batch
+        Assert.Single(Run(model, new Report(Result(pattern, reward: 0.5))).Events); // learning waits for no result
+        var due = SearchDecider.UpdateDue(model.State)!;
+        Assert.Equal(1, due.Version);
+        Assert.Equal([pattern], due.TrialIds);
+        Assert.IsType<PolicyUpdated>(Run(model, new RecordUpdate(due)).Events.Single());
         Assert.Equal(pattern, model.State.Best!.Id);
         Assert.Equal(1, model.State.PolicyVersion);
         var views = SearchViews.Trials(model.State);
@@ -215,8 +219,8 @@ public class SearchDeciderTests
     {
         using var model = Started(new SearchSpec("s", Trials: 3, PolicyBatch: 1));
         var events = Run(model, new Report(Result(Lease(model), reward: reward))).Events;
-        Assert.Equal(reward, Assert.IsType<TrialCompleted>(events[0]).Reward);
-        Assert.IsType<PolicyUpdated>(events[1]);
+        Assert.Equal(reward, Assert.IsType<TrialCompleted>(events.Single()).Reward);
+        Assert.NotNull(SearchDecider.UpdateDue(model.State!));
     }
 
     [Fact]
@@ -263,5 +267,55 @@ public class SearchDeciderTests
         Assert.Equal("search 's' extended by 2 trials to 3", Run(model, new Extend(2)).Message);
         Assert.Equal(SearchStatus.Running, model.State.Status);
         Assert.Equal(2, Lease(model));
+    }
+
+    [Fact]
+    public void Proposals_wait_ahead_of_demand_and_a_batch_overtaken_by_other_proposals_fills_the_ids_that_follow()
+    {
+        using var model = Started(new SearchSpec("s", Trials: 6, Baselines: ["dropout:0.1"]));
+        Assert.Null(SearchDecider.ProposalsWanted(model.State!, 4)); // a baseline first: it needs no sampling
+        Lease(model); // the baseline
+        var wanted = SearchDecider.ProposalsWanted(model.State!, 4)!;
+        Assert.Equal((2, 0, 4), (wanted.FirstId, wanted.PolicyVersion, wanted.Seeds.Count));
+        var tokens = wanted.Seeds.Select(_ => new int[16]).ToArray();
+        Lease(model); // a trainer asked before the batch came back: trial 2 sampled on the spot
+        var added = Run(model, new AddProposals(wanted.FirstId, wanted.PolicyVersion, tokens)).Events.Cast<TrialProposed>().ToArray();
+        Assert.Equal([3, 4, 5], added.Select(p => p.TrialId)); // the rest of the batch, for the ids that follow
+        Assert.Equal(3, Lease(model)); // the next request takes a waiting trial, oldest first
+        Assert.Equal((6, 2), (SearchDecider.ProposalsWanted(model.State!, 4)!.FirstId, SearchDecider.ProposalsWanted(model.State!, 4)!.Seeds.Count)); // 4 and 5 wait
+        Assert.Empty(Run(model, new AddProposals(1, 0, tokens[..1])).Events); // wholly overtaken
+        Assert.Empty(Run(model, new AddProposals(9, 0, tokens)).Events); // ahead of the next id
+        Run(model, new Pause());
+        Assert.Null(SearchDecider.ProposalsWanted(model.State!, 4));
+        Assert.Empty(Run(model, new AddProposals(6, 0, tokens)).Events);
+    }
+
+    [Fact]
+    public void A_search_completes_when_its_last_results_are_learned_from()
+    {
+        using var model = Started(new SearchSpec("s", Trials: 2, PolicyBatch: 2));
+        var (a, b) = (Lease(model), Lease(model));
+        Run(model, new Report(Result(a)));
+        Run(model, new Report(Result(b)));
+        Assert.Equal(SearchStatus.Running, model.State!.Status); // every trial finished; the policy has not learned from them
+        Run(model, new RecordUpdate(SearchDecider.UpdateDue(model.State)!));
+        Assert.Equal(SearchStatus.Completed, model.State.Status);
+    }
+
+    [Fact]
+    public void An_update_takes_every_whole_batch_that_waits_and_one_overtaken_is_dropped()
+    {
+        using var model = Started(new SearchSpec("s", Trials: 8, PolicyBatch: 2));
+        var leased = Enumerable.Range(0, 7).Select(_ => Lease(model)).ToArray();
+        foreach (var trial in leased) Run(model, new Report(Result(trial)));
+        var due = SearchDecider.UpdateDue(model.State!)!;
+        Assert.Equal(leased.Take(6), due.TrialIds); // three batches of two; the seventh result waits for its pair
+        Assert.Empty(Run(model, new RecordUpdate(due with { Version = 2 })).Events);
+        Assert.Empty(Run(model, new RecordUpdate(due with { TrialIds = [leased[0], leased[0]] })).Events);
+        Run(model, new RecordUpdate(due));
+        Assert.Empty(Run(model, new RecordUpdate(due)).Events); // recorded once
+        Assert.Equal(1, model.State!.PolicyVersion);
+        Assert.Equal([leased[6]], model.State.Unlearned);
+        Assert.Null(SearchDecider.UpdateDue(model.State));
     }
 }
