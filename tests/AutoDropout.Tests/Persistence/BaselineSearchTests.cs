@@ -4,9 +4,9 @@ using AutoDropout.Cluster.Controller;
 using AutoDropout.Cluster.Trainer;
 using AutoDropout.Core;
 using AutoDropout.Messages;
+using AutoDropout.Tests.Support;
 using AutoDropout.Torch;
 using AutoDropout.Training;
-using AutoDropout.Tests.Support;
 
 namespace AutoDropout.Tests.Persistence;
 

@@ -4,8 +4,8 @@ using AutoDropout.Cluster;
 using AutoDropout.Cluster.Controller;
 using AutoDropout.Core;
 using AutoDropout.Messages;
-using Microsoft.Data.Sqlite;
 using AutoDropout.Tests.Support;
+using Microsoft.Data.Sqlite;
 
 namespace AutoDropout.Tests.Persistence;
 
