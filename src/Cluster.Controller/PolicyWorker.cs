@@ -6,7 +6,8 @@ namespace AutoDropout.Cluster.Controller;
 /// <summary>
 /// Two copies of a search's policy that sample and learn on the thread pool, so the search's actor never waits on
 /// either: it hands a copy the live policy's state when the copy is behind, and takes back tokens or a learned state.
-/// At most one sampling and one learning run at a time. All calls come from the actor's thread.
+/// At most one sampling and one learning run at a time (the actor starts the next once it has handled the last
+/// one's result). All calls come from the actor's thread.
 /// </summary>
 internal sealed class PolicyWorker(SearchSpec spec) : IDisposable
 {
@@ -16,13 +17,10 @@ internal sealed class PolicyWorker(SearchSpec spec) : IDisposable
     // the live policy's version each copy is known to equal; the learner's is known only once the live policy took its update
     private int? _samplerAt, _learnerAt;
 
-    public bool Sampling => !_sampling.IsCompleted;
-    public bool Learning => !_learning.IsCompleted;
-
     /// <param name="liveState">The live policy's state, asked for only when the copy is at another version.</param>
     public Task<int[][]> Sample(ProposalRequest request, Func<byte[]> liveState)
     {
-        if (Sampling) throw new InvalidOperationException("one sampling at a time");
+        if (!_sampling.IsCompleted) throw new InvalidOperationException("one sampling at a time");
         var state = _samplerAt != request.PolicyVersion ? liveState() : null;
         _samplerAt = request.PolicyVersion;
         var sampling = Task.Run(() =>
@@ -40,7 +38,7 @@ internal sealed class PolicyWorker(SearchSpec spec) : IDisposable
     public Task<(byte[] State, PolicyUpdateStats Stats)> Learn(PolicyUpdated update, IReadOnlyList<(int[] Tokens, double Reward)> batch,
         int fromVersion, Func<byte[]> liveState)
     {
-        if (Learning) throw new InvalidOperationException("one update at a time");
+        if (!_learning.IsCompleted) throw new InvalidOperationException("one update at a time");
         var state = _learnerAt != fromVersion ? liveState() : null;
         _learnerAt = null;
         var learning = Task.Run(() =>

@@ -39,6 +39,7 @@ public sealed class SearchController : JobActor
     private TensorBoardWriter? _board;
     private long _previousSnapshot; // kept when a newer one is saved, in case the newer one cannot be read
     private PolicyWorker? _worker;
+    private bool _sampling, _learning; // until their results are handled here, not merely computed
 
     public SearchController(string name, bool skipSnapshots) : base(PersistenceIdFor(name), skipSnapshots)
     {
@@ -95,9 +96,14 @@ public sealed class SearchController : JobActor
         Command<ExtendSearch>(extend => Execute(new Extend(extend.AdditionalTrials), Sender));
         Command<CheckLeases>(_ => Execute(new ExpireLeases(DateTimeOffset.UtcNow, Leases)));
         Command<TrainerWatch.Lost>(lost => Execute(new ReleaseTrainer(lost.TrainerId, lost.Why)));
-        Command<ProposalsSampled>(sampled => Execute(new AddProposals(sampled.Request.FirstId, sampled.Request.PolicyVersion, sampled.Tokens)));
+        Command<ProposalsSampled>(sampled =>
+        {
+            _sampling = false;
+            Execute(new AddProposals(sampled.Request.FirstId, sampled.Request.PolicyVersion, sampled.Tokens));
+        });
         Command<PolicyLearned>(learned =>
         {
+            _learning = false;
             var decision = _search.Decide(new RecordUpdate(learned.Update));
             Carry(decision, apply: e =>
             {
@@ -220,12 +226,18 @@ public sealed class SearchController : JobActor
     {
         if (_search is not { State: { } state, Policy: { } policy }) return;
         _worker ??= new PolicyWorker(state.Spec);
-        if (!_worker.Learning && SearchDecider.UpdateDue(state) is { } due)
+        if (!_learning && SearchDecider.UpdateDue(state) is { } due)
+        {
+            _learning = true;
             _worker.Learn(due, _search.BatchOf(due), state.PolicyVersion, policy.SaveState).PipeTo(Self,
                 success: learned => new PolicyLearned(due, learned.State, learned.Stats), failure: e => new PolicyWorkFailed("learning", e));
-        if (!_worker.Sampling && SearchDecider.ProposalsWanted(state, SearchDecider.ProposalsAhead(state)) is { } wanted)
+        }
+        if (!_sampling && SearchDecider.ProposalsWanted(state, SearchDecider.ProposalsAhead(state)) is { } wanted)
+        {
+            _sampling = true;
             _worker.Sample(wanted, policy.SaveState).PipeTo(Self,
                 success: tokens => new ProposalsSampled(wanted, tokens), failure: e => new PolicyWorkFailed("sampling", e));
+        }
     }
 
     /// <summary>Running trials are abandoned on pause and stop, so a paused search frees its trainers at once.</summary>

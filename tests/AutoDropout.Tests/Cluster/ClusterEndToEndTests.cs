@@ -94,7 +94,9 @@ public class ClusterEndToEndTests(ITestOutputHelper output) : IDisposable
         Assert.Equal([1, 2, 3, 4, 5, 6, 7], after.Trials.Select(t => t.TrialId));
         foreach (var (id, value) in recorded) // nothing recorded before a crash is lost or changed
             Assert.Equal(value, (after.Trials.Single(t => t.TrialId == id).Reward, after.Trials.Single(t => t.TrialId == id).PatternHash));
-        Assert.Equal(3, after.Summary.PolicyVersion);
+        // every whole batch learned from, once; results that came in while an update was learned join the next one
+        Assert.Equal(6, after.Trials.Count(t => t.Staleness is not null));
+        Assert.InRange(after.Summary.PolicyVersion, 1, 3);
 
         // the live policy (recovered from snapshots) equals one rebuilt from the journal alone, in another process
         var verify = await CliProcess.Run(["controller", "verify", "crash", "--endpoint", cluster.Endpoint, "--token", cluster.Token, "--db", cluster.DatabasePath, "--json"]);

@@ -90,7 +90,9 @@ public sealed class JournalRecoveryFaultTests : Akka.TestKit.Xunit2.TestKit
             try { File.Delete(_database + suffix); } catch (IOException) { }
     }
 
-    private async Task RunTrials(IActorRef manager, string search, int count)
+    /// <param name="learnEach">Wait for each update before the next trial, so every update learns one policy batch
+    /// (on a busy machine, results that arrive while one is learned join the next).</param>
+    private async Task RunTrials(IActorRef manager, string search, int count, bool learnEach = false)
     {
         var trainer = CreateTestProbe();
         for (int i = 0; i < count; i++)
@@ -101,6 +103,7 @@ public sealed class JournalRecoveryFaultTests : Akka.TestKit.Xunit2.TestKit
             trainer.Send(manager, new TrialResult(work.Search, work.TrialId, trainer.Ref.Path.ToString(), (i * 37 % 10) / 10.0,
                 new TrialMetricsReport(0.5, 0.4, 100, 1, work.Trial.Budget.Steps), null, null));
             await trainer.ExpectMsgAsync<TrialResultAck>(Wait);
+            if (learnEach) await SearchWait.Until(manager, search, d => d.Summary.PolicyVersion == (i + 1) / 2);
         }
     }
 
@@ -128,8 +131,8 @@ public sealed class JournalRecoveryFaultTests : Akka.TestKit.Xunit2.TestKit
         var spec = new SearchSpec("snapped", Trials: 12, PolicyBatch: 2, Seed: 5, Policy: new PolicyOptions(Layers: 1, Width: 16));
         var manager = Sys.ActorOf(SearchManager.Props(), "search-manager");
         await manager.Ask<CommandAccepted>(new StartSearch(spec), Wait);
-        await RunTrials(manager, "snapped", 9); // 4 updates: snapshots at versions 2 and 4
-        var live = await SearchWait.Until(manager, "snapped", d => d.Summary.PolicyVersion == 4);
+        await RunTrials(manager, "snapped", 9, learnEach: true); // 4 updates: snapshots at versions 2 and 4
+        var live = await SearchWait.Until(manager, "snapped", d => d.Summary.PolicyVersion == 4 && d.Trials.Count == 10); // trial 10 proposed ahead
         Assert.Equal(4, live.Summary.PolicyVersion);
         await AwaitConditionAsync(() => Task.FromResult(Count("SELECT COUNT(*) FROM snapshot") == 2), TimeSpan.FromSeconds(15));
         Shutdown(Sys, TimeSpan.FromSeconds(30), verifySystemShutdown: true);

@@ -111,9 +111,12 @@ public abstract class SearchPersistenceSpecs : Akka.TestKit.Xunit2.TestKit
         var manager = Sys.ActorOf(SearchManager.Props(), "search-manager");
         await manager.Ask<CommandAccepted>(new StartSearch(spec), TimeSpan.FromSeconds(20));
         var trainer = CreateTestProbe();
-        for (int i = 0; i < 7; i++) // 3 updates: a snapshot at version 2, then events after it
+        for (int i = 0; i < 7; i++) // 3 updates (each awaited, so each learns one batch): a snapshot at version 2, then events after it
+        {
             await Report(manager, trainer, Result(await Lease(manager, trainer, trainer.Ref.Path.ToString()), (i * 37 % 10) / 10.0, trainer));
-        var live = await SearchWait.Until(manager, "snapshotted", d => d.Summary.PolicyVersion == 3);
+            await SearchWait.Until(manager, "snapshotted", d => d.Summary.PolicyVersion == (i + 1) / 2);
+        }
+        var live = await SearchWait.Until(manager, "snapshotted", d => d.Trials.Count == 8); // trial 8 proposed ahead
         Assert.Equal(3, live.Summary.PolicyVersion);
         // snapshots are written asynchronously: wait for the one of version 2, so recovery starts from it
         await AwaitConditionAsync(() => Task.FromResult(CountSnapshots("search-snapshotted") == 1), TimeSpan.FromSeconds(15));
