@@ -32,24 +32,29 @@ public static class TrainingBenchmarks
         new(Enumerable.Repeat(new ConvSiteTokens(3, 4, 2, 30, 0.1, 0.2, false, true), sites));
 
     /// <summary>
-    /// The three variants take turns for five rounds, so drift on a shared machine hits all of them alike; the
-    /// figures are per-variant medians and the ratios are medians of each round's own ratio.
+    /// The variants take turns for five rounds, so drift on a shared machine hits all of them alike; the figures are
+    /// per-variant medians and the ratios are medians of each round's own ratio. On the small CNN the mask levers
+    /// (<see cref="MaskLever"/>) take their turns too.
     /// </summary>
     private static int Step(PreparedData data, TargetSpec target, int batch, int steps)
     {
         const int rounds = 5;
+        var levers = target.IsWideResNet ? [] : MaskLever.All(FixedPattern(1).Sites[0]);
         var none = new List<double>();
         var dropout = new List<double>();
         var pattern = new List<double>();
         var masks = new List<double>();
+        var leverTimes = levers.Select(_ => new List<double>()).ToArray();
         for (int round = 0; round < rounds; round++)
         {
             none.Add(TimeSteps(data, target, batch, steps, model => { }));
             dropout.Add(TimeSteps(data, target, batch, steps, model => { }, useNnDropout: true));
             pattern.Add(TimeSteps(data, target, batch, steps, model => model.ApplyPattern(FixedPattern(model.Sites.Count), new Generator(7))));
             masks.Add(TimeMasks(data, target, batch, steps));
+            for (int i = 0; i < levers.Count; i++) leverTimes[i].Add(TimeLever(data, batch, steps, levers[i]));
             Console.WriteLine($"round {round + 1}: no dropout {none[^1] * 1000:0.0} ms, nn.Dropout {dropout[^1] * 1000:0.0} ms, " +
-                              $"AutoDropout {pattern[^1] * 1000:0.0} ms, masks {masks[^1] * 1000:0.00} ms");
+                              $"AutoDropout {pattern[^1] * 1000:0.0} ms, masks {masks[^1] * 1000:0.00} ms" +
+                              string.Concat(leverTimes.Select((t, i) => $", lever {i + 1} {t[^1] * 1000:0.0} ms")));
         }
         static double Median(IEnumerable<double> values) => values.Order().ElementAt(rounds / 2);
         double Ratio(List<double> a, List<double> b) => Median(a.Zip(b, (x, y) => x / y));
@@ -57,6 +62,8 @@ public static class TrainingBenchmarks
         Console.WriteLine($"nn.Dropout      {Median(dropout) * 1000,8:0.00} ms/step   ratio {Ratio(dropout, none):0.000}");
         Console.WriteLine($"AutoDropout     {Median(pattern) * 1000,8:0.00} ms/step   ratio {Ratio(pattern, none):0.000} (aim <= 1.05)   vs nn.Dropout {Ratio(pattern, dropout):0.000}");
         Console.WriteLine($"mask rendering  {Median(masks) * 1000,8:0.00} ms/step   share of the AutoDropout step {Ratio(masks, pattern):P1}");
+        for (int i = 0; i < levers.Count; i++)
+            Console.WriteLine($"lever {i + 1,2} {levers[i].Name,-26} {Median(leverTimes[i]) * 1000,8:0.00} ms/step   ratio to no dropout {Ratio(leverTimes[i], none):0.000}");
         return BenchCommands.Ok;
     }
 
@@ -66,6 +73,22 @@ public static class TrainingBenchmarks
         configure(model);
         using var dropout = nn.Dropout(0.1);
         if (useNnDropout) foreach (var site in model.Sites) site.ReplaceWith(dropout);
+        double seconds = TimeLoop(data, batch, steps, model, channelsLast: false);
+        if (useNnDropout) foreach (var site in model.Sites) site.ReplaceWith(null);
+        return seconds;
+    }
+
+    private static double TimeLever(PreparedData data, int batch, int steps, MaskLever lever)
+    {
+        using var masks = new LeverMasks(FixedPattern(1).Sites[0]);
+        using var model = TorchRuntime.Seeded(1, () => new LeverCnn(data.InputChannels, data.Classes, lever.Activation(masks)));
+        if (lever.ChannelsLast) model.ToChannelsLast();
+        return TimeLoop(data, batch, steps, model, lever.ChannelsLast);
+    }
+
+    /// <summary>Seconds per step of Adam on contiguous batches, after 5 warm-up steps.</summary>
+    private static double TimeLoop(PreparedData data, int batch, int steps, nn.Module<Tensor, Tensor> model, bool channelsLast)
+    {
         using var optimizer = optim.Adam(model.parameters(), 1e-3);
         model.train();
         var clock = new Stopwatch();
@@ -76,10 +99,9 @@ public static class TrainingBenchmarks
             var x = data.Train.Images.narrow(0, (step * batch) % (data.TrainCount - batch), batch);
             var y = data.Train.Labels.narrow(0, (step * batch) % (data.TrainCount - batch), batch);
             optimizer.zero_grad();
-            F.cross_entropy(model.call(x), y).backward();
+            F.cross_entropy(model.call(channelsLast ? MaskLever.ChannelsLastCopy(x) : x), y).backward();
             optimizer.step();
         }
-        if (useNnDropout) foreach (var site in model.Sites) site.ReplaceWith(null);
         return clock.Elapsed.TotalSeconds / steps;
     }
 

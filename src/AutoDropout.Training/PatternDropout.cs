@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 namespace AutoDropout.Training;
 
 /// <summary>
-/// A mask site: placed after a batch-norm layer, it multiplies the activation by the site's rendered mask during
-/// training and is the identity at evaluation or when no pattern is set.
+/// A mask site: placed after a batch-norm layer, it multiplies the activation in place by the site's rendered mask
+/// during training and is the identity at evaluation or when no pattern is set.
 /// </summary>
 public sealed class PatternDropout : nn.Module<Tensor, Tensor>
 {
@@ -53,7 +53,9 @@ public sealed class PatternDropout : nn.Module<Tensor, Tensor>
         }
         var mask = PatternMasks.Sample(_table, _tokens, input.shape, _generator);
         LastMask = mask;
-        return input.mul(mask);
+        // In place: every site follows a BN, whose backward does not need its output, and a fresh activation-sized
+        // tensor per site was most of the masked step's extra time (docs/performance.md).
+        return input.mul_(mask);
     }
 
     /// <summary>Applies this site's last mask to the residual path when the pattern asks for it and shapes agree.</summary>
