@@ -15,7 +15,7 @@ namespace AutoDropout.Bench;
 /// </summary>
 internal sealed record MaskLever(string Name, Func<LeverMasks, Func<int, Tensor, Tensor>> Activation, bool ChannelsLast = false)
 {
-    public static IReadOnlyList<MaskLever> All(ConvSiteTokens tokens) =>
+    public static IReadOnlyList<MaskLever> All() =>
     [
         new("none (bench CNN)", _ => (_, x) => F.relu(x)),
         new("mul, out of place", m => (i, x) => F.relu(x.mul(m.Draw(i, x)))),

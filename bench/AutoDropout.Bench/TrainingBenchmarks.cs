@@ -39,7 +39,7 @@ public static class TrainingBenchmarks
     private static int Step(PreparedData data, TargetSpec target, int batch, int steps)
     {
         const int rounds = 5;
-        var levers = target.IsWideResNet ? [] : MaskLever.All(FixedPattern(1).Sites[0]);
+        var levers = target.IsWideResNet ? [] : MaskLever.All();
         var none = new List<double>();
         var dropout = new List<double>();
         var pattern = new List<double>();

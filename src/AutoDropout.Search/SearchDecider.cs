@@ -161,10 +161,11 @@ public static class SearchDecider
         return batches == 0 ? null : new PolicyUpdated(state.PolicyVersion + 1, state.Unlearned.Take(batches * state.Spec.PolicyBatch).ToArray());
     }
 
-    /// <summary>An update learned from <see cref="UpdateDue"/>; one that another update overtook is dropped.</summary>
+    /// <summary>An update learned from <see cref="UpdateDue"/>: the oldest unlearned results, in order, for the next
+    /// version; one that another update overtook is dropped.</summary>
     private static Decision RecordUpdate(SearchState state, PolicyUpdated update) =>
         update.Version == state.PolicyVersion + 1 && update.TrialIds.Count > 0
-            && update.TrialIds.Distinct().Count() == update.TrialIds.Count && update.TrialIds.All(state.Unlearned.Contains)
+            && update.TrialIds.SequenceEqual(state.Unlearned.Take(update.TrialIds.Count))
             ? new([update]) : Decision.Nothing;
 
     /// <summary>A trainer's result; a resend or a result for a trial we never proposed changes nothing. Learning
