@@ -86,8 +86,9 @@ public sealed class ReinforceController : IDisposable
         var cache = _network.NewCache(batch);
         for (int t = 0; t < length; t++)
         {
-            var hidden = _network.HiddenAt(tensor(ids), t, positional, cache);
-            var logits = _network.Logits(hidden, t).data<float>().ToArray();
+            float[] logits;
+            using (NewDisposeScope()) // a position's temporaries go at once; the caches are written in place
+                logits = _network.Logits(_network.HiddenAt(tensor(ids), t, positional, cache), t).data<float>().ToArray();
             int vocabulary = logits.Length / batch;
             for (int b = 0; b < batch; b++)
             {
