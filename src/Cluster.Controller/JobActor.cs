@@ -56,6 +56,14 @@ public abstract class JobActor : ReceivePersistentActor, IWithTimers
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 
+    /// <summary>As a failed write: a search's state already holds the events the journal refused.</summary>
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        base.OnPersistRejected(cause, @event, sequenceNr);
+        Context.Parent.Tell(new JobPersistFailed(cause.GetBaseException().Message));
+        Context.Stop(Self);
+    }
+
     protected override void PreStart()
     {
         Timers.StartPeriodicTimer("leases", new CheckLeases(), LeaseCheckInterval);

@@ -24,8 +24,9 @@ internal sealed record PolicyLearned(PolicyUpdated Update, byte[] State, PolicyU
 internal sealed record PolicyWorkFailed(string What, Exception Cause);
 
 /// <summary>
-/// One search as a persistent actor: it asks <see cref="SearchDecider"/> what each message means, persists the events
-/// it returns, folds them into its <see cref="SearchModel"/> and replies. Recovery folds the same events. Sampling
+/// One search as a persistent actor: it asks <see cref="SearchDecider"/> what each message means, folds the events it
+/// returns into its <see cref="SearchModel"/> at once, writes them by group commit (<see cref="WriteGroups{TEvent}"/>)
+/// and replies once they are written. Recovery folds the same events. Sampling
 /// and learning run beside it (<see cref="PolicyWorker"/>): it keeps proposals waiting ahead of the trainers'
 /// requests and records each update when it is learned, so neither holds up a trainer.
 /// </summary>
@@ -40,6 +41,7 @@ public sealed class SearchController : JobActor
     private long _previousSnapshot; // kept when a newer one is saved, in case the newer one cannot be read
     private PolicyWorker? _worker;
     private bool _sampling, _learning; // until their results are handled here, not merely computed
+    private readonly WriteGroups<ISearchEvent> _writes = new();
 
     public SearchController(string name, bool skipSnapshots) : base(PersistenceIdFor(name), skipSnapshots)
     {
@@ -80,16 +82,18 @@ public sealed class SearchController : JobActor
             var decision = _search.Decide(new Report(result));
             if (decision.Events.Count == 0)
                 Telemetry.ResultsDropped.Add(1, new("search", _name), new("why", decision.Warning is null ? "resend" : "refused"));
-            Carry(decision, then: () => replyTo.Tell(new TrialResultAck(result.Search, result.TrialId)));
+            Carry(decision);
+            _writes.Then(() => replyTo.Tell(new TrialResultAck(result.Search, result.TrialId)));
         });
         Command<TrialProgress>(p =>
         {
             // only the lease holder's heartbeat counts; a late one after its result would linger for ever
             if (_search.State?.Find(p.TrialId) is { Status: TrialStatus.Leased } t && t.Trainer == p.TrainerId) Leases.Heard(p, DateTimeOffset.UtcNow);
         });
-        Command<GetSearch>(get => Sender.Tell(_search.State is null ? NoSuchSearch() : SearchViews.Details(_search, Leases.Latest, get.TrialsFrom, get.TrialsLimit)));
-        Command<GetSearchState>(_ => Sender.Tell(_search.State is { } state ? state : NoSuchSearch()));
-        Command<GetSummary>(_ => Sender.Tell(_search.State is { } s ? SearchViews.Summary(s) : NoSuchSearch()));
+        // an answer reflects decisions whose events may still be on their way to the journal: it leaves once they are written
+        Command<GetSearch>(get => Answer(_search.State is null ? NoSuchSearch() : SearchViews.Details(_search, Leases.Latest, get.TrialsFrom, get.TrialsLimit)));
+        Command<GetSearchState>(_ => Answer(_search.State is { } state ? state : NoSuchSearch()));
+        Command<GetSummary>(_ => Answer(_search.State is { } s ? SearchViews.Summary(s) : NoSuchSearch()));
         Command<PauseSearch>(_ => Execute(new Pause(), Sender, () => CancelRunningTrials("the search was paused")));
         Command<ResumeSearch>(_ => Execute(new Resume(), Sender));
         Command<StopSearch>(_ => Execute(new Stop(), Sender, () => CancelRunningTrials("the search was stopped")));
@@ -104,8 +108,7 @@ public sealed class SearchController : JobActor
         Command<PolicyLearned>(learned =>
         {
             _learning = false;
-            var decision = _search.Decide(new RecordUpdate(learned.Update));
-            Carry(decision, apply: e =>
+            Carry(_search.Decide(new RecordUpdate(learned.Update)), apply: e =>
             {
                 if (e is not PolicyUpdated update) throw new InvalidOperationException($"an update was recorded as {e.GetType().Name}");
                 _search.ApplyLearned(update, learned.State, learned.Stats);
@@ -142,42 +145,62 @@ public sealed class SearchController : JobActor
         base.PostStop();
     }
 
-    private void Execute(SearchCommand command, IActorRef? replyTo = null, Action? then = null) =>
-        Carry(_search.Decide(command), replyTo, then);
+    /// <param name="applied">Runs once the events are applied, unless the command is refused.</param>
+    private void Execute(SearchCommand command, IActorRef? replyTo = null, Action? applied = null)
+    {
+        if (Carry(_search.Decide(command), replyTo)) applied?.Invoke();
+    }
 
-    /// <summary>Persists what was decided, folds it in (with <paramref name="apply"/> if given), then replies (to
-    /// <paramref name="replyTo"/>, if any), runs <paramref name="then"/> and starts the sampling or learning now due.</summary>
-    private void Carry(Decision decision, IActorRef? replyTo = null, Action? then = null, Action<ISearchEvent>? apply = null)
+    /// <summary>
+    /// Applies what was decided at once, so the next message is decided on it, and queues its events for the next
+    /// write (<see cref="WriteGroups{TEvent}"/>): decisions that arrive while a write is in flight go out together as
+    /// one atomic write. The reply to <paramref name="replyTo"/>, like everything queued with
+    /// <see cref="WriteGroups{TEvent}.Then"/> after it, waits until the events are written. False when refused.
+    /// </summary>
+    private bool Carry(Decision decision, IActorRef? replyTo = null, Action<ISearchEvent>? apply = null)
     {
         if (decision.Rejected is { } rejected)
         {
-            replyTo?.Tell(new CommandRejected(rejected.Kind == RejectionKind.NotFound ? NoSuchSearch().Reason : rejected.Reason));
-            return;
+            var refusal = new CommandRejected(rejected.Kind == RejectionKind.NotFound ? NoSuchSearch().Reason : rejected.Reason);
+            if (replyTo is not null) _writes.Then(() => replyTo.Tell(refusal));
+            return false;
         }
         if (decision.Warning is { } warning) _log.Warning("search {0}: {1}", _name, warning);
-        int left = decision.Events.Count;
-        void Done()
-        {
-            if (decision.Message is { } message) replyTo?.Tell(new CommandAccepted(message));
-            then?.Invoke();
-            KeepAhead();
-        }
-        if (left == 0) { Done(); return; }
-        long persisting = Stopwatch.GetTimestamp();
-        PersistAll(decision.Events, e =>
+        _writes.Add(decision.Events); // first, so what the events set off waits for them
+        foreach (var e in decision.Events)
         {
             (apply ?? _search.Apply)(e);
             LeaseChanged(e);
-            SearchMetrics.Count(_name, e);
             Chart(e);
-            if (SearchViews.Describe(e) is { } line) TrialLog(e).Info("search {0}: {1}", _name, line);
-            if (e is PolicyUpdated u && u.Version % _snapshotEvery == 0) SaveSnapshot(_search.ToSnapshot());
             // a search that paused itself frees its trainers as an operator's pause does
             if (e is SearchPaused { Reason: { } why }) CancelRunningTrials($"the search paused itself: {why}");
+        }
+        if (decision.Message is { } message && replyTo is not null) _writes.Then(() => replyTo.Tell(new CommandAccepted(message)));
+        WriteNext();
+        KeepAhead();
+        return true;
+    }
+
+    /// <summary>Writes all that waits as one <c>PersistAllAsync</c>, unless a write is in flight; when it is written,
+    /// writes what waits by then and runs what followed it.</summary>
+    private void WriteNext()
+    {
+        if (_writes.Start() is not { } group) return;
+        // the state now is exactly the journal after this group, so a snapshot due in it is taken here
+        var snapshot = group.Any(e => e is PolicyUpdated u && u.Version % _snapshotEvery == 0) ? _search.ToSnapshot() : null;
+        int left = group.Count;
+        long persisting = Stopwatch.GetTimestamp();
+        PersistAllAsync(group, e =>
+        {
+            SearchMetrics.Count(_name, e);
+            if (SearchViews.Describe(e) is { } line) TrialLog(e).Info("search {0}: {1}", _name, line);
             if (--left > 0) return;
             Telemetry.JournalWrite.Record(Stopwatch.GetElapsedTime(persisting).TotalSeconds, new KeyValuePair<string, object?>("job", "search"));
+            if (snapshot is not null) SaveSnapshot(snapshot);
+            var then = _writes.Written();
+            WriteNext();
+            foreach (var action in then) action();
             SearchMetrics.Observe(_name, _search.State!);
-            Done();
         });
     }
 
@@ -218,7 +241,9 @@ public sealed class SearchController : JobActor
             return;
         }
         TrainerWatcher.Tell(new TrainerWatch.Watch(offer.Trainer, offer.Request.TrainerId));
-        Carry(decision, then: () => offer.Trainer.Tell(Assignments.For(_search.State!, leased.TrialId)));
+        Carry(decision);
+        var assignment = Assignments.For(_search.State!, leased.TrialId);
+        _writes.Then(() => offer.Trainer.Tell(assignment));
     }
 
     /// <summary>Starts learning the update that is due and sampling the proposals that are wanted, unless they run already.</summary>
@@ -240,11 +265,21 @@ public sealed class SearchController : JobActor
         }
     }
 
-    /// <summary>Running trials are abandoned on pause and stop, so a paused search frees its trainers at once.</summary>
+    /// <summary>Running trials are abandoned on pause and stop, so a paused search frees its trainers at once (once
+    /// the pause is written).</summary>
     private void CancelRunningTrials(string why)
     {
-        foreach (var trial in _search.State!.LeasedTrials)
-            Context.ActorSelection(trial.Trainer).Tell(new CancelTrial(_name, trial.Id, why));
+        var trials = _search.State!.LeasedTrials.ToArray();
+        _writes.Then(() =>
+        {
+            foreach (var trial in trials) Context.ActorSelection(trial.Trainer).Tell(new CancelTrial(_name, trial.Id, why));
+        });
+    }
+
+    private void Answer(object answer)
+    {
+        var replyTo = Sender;
+        _writes.Then(() => replyTo.Tell(answer));
     }
 
     private CommandRejected NoSuchSearch() => new($"no such search: '{_name}'");
