@@ -32,6 +32,62 @@ public class ClusterBenchTests
         Assert.Equal(40, figures.P99Ms, 9);
     }
 
+    [Fact]
+    public void Merged_searches_measure_from_the_first_lease_of_any_to_the_last_completion_of_any_and_latency_across_searches()
+    {
+        (DateTime, ISearchEvent)[] first =
+        [
+            Leased(0, 1, "a"), Completed(200, 1, "a"), Leased(230, 2, "b"), Completed(430, 2, "b"),
+        ];
+        (DateTime, ISearchEvent)[] second =
+        [
+            Leased(5, 1, "b"), Completed(205, 1, "b"), Leased(220, 2, "a"), Completed(420, 2, "a"), Leased(600, 3, "a"), Completed(1000, 3, "a"),
+        ];
+        var figures = ClusterBench.Measure([first, second], trainers: 2, TimeSpan.FromMilliseconds(200));
+        Assert.Equal(2, figures.Searches);
+        Assert.Equal(5, figures.Trials);
+        Assert.Equal(1.0, figures.WallSeconds, 9);
+        Assert.Equal(5, figures.Throughput, 9);
+        // a: 200 -> 220 (into the second search), 420 -> 600; b: 205 -> 230 (into the first); both journals' last result leads nowhere
+        Assert.Equal(25, figures.P50Ms, 9);
+        Assert.Equal(180, figures.P99Ms, 9);
+        Assert.Equal(3 / 0.995, figures.MinSearchThroughput, 9); // each over its own span: the first ran 0-430 ms, the second 5-1000 ms
+        Assert.Equal(2 / 0.430, figures.MaxSearchThroughput, 9);
+    }
+
+    [Fact]
+    public void One_timeline_measures_as_one_search()
+    {
+        (DateTime, ISearchEvent)[] events = [Leased(0, 1, "a"), Completed(500, 1, "a")];
+        var figures = ClusterBench.Measure(events, trainers: 1, TimeSpan.FromMilliseconds(200));
+        Assert.Equal((1, 2.0, 2.0, 2.0), (figures.Searches, figures.Throughput, figures.MinSearchThroughput, figures.MaxSearchThroughput));
+        Assert.True(double.IsNaN(figures.P50Ms)); // no result was followed by a lease
+    }
+
+    [Fact]
+    public void Trials_are_split_evenly_among_distinct_searches_each_with_at_least_one_policy_batch()
+    {
+        var specs = ClusterBench.Specs("bench", trials: 20, searches: 3, policyBatch: null);
+        Assert.Equal([7, 7, 6], specs.Select(s => s.Trials));
+        Assert.Equal(3, specs.Select(s => s.Name).Distinct().Count());
+        Assert.Equal([7, 7, 6], specs.Select(s => s.PolicyBatch)); // the default 8 is cut to each share
+        Assert.Equal("bench", Assert.Single(ClusterBench.Specs("bench", 45, 1, 4)).Name);
+        Assert.Equal(4, ClusterBench.Specs("bench", 45, 1, 4)[0].PolicyBatch);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ClusterBench.Specs("bench", trials: 2, searches: 3, policyBatch: null));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("65")]
+    [InlineData("abc")]
+    [InlineData("7")] // 3 trainers x 2 rounds = 6 trials
+    public async Task Bad_search_counts_are_refused_before_any_node_starts(string searches)
+    {
+        var error = new StringWriter();
+        Assert.Equal(ExitCodes.Usage, await CliApp.Run(["bench", "cluster", "--trainers", "3", "--rounds", "2", "--searches", searches], TextWriter.Null, error));
+        Assert.Contains("--searches", error.ToString());
+    }
+
     [Theory]
     [InlineData("0")]
     [InlineData("8,x")]
