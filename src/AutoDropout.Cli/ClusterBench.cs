@@ -47,13 +47,13 @@ public static class ClusterBench
             if (fewest < n) throw new UsageException($"--searches: {n} searches cannot share {fewest} trials (trainers x rounds)");
             var time = Cluster.Trainer.SimulatedTrialTime.Parse(parsed.GetValue(trialTime)!);
             // the per-search columns only when there are several, so a single search's table reads as before
-            Console.WriteLine($"{"trainers",8} {"searches",8} {"trials",7} {"wall s",7} {"trials/s",9} {"ideal/s",8} {"ratio",6} {"p50 ms",7} {"p99 ms",7}"
+            Console.WriteLine($"{"trainers",8} {"searches",8} {"trials",7} {"wall s",7} {"trials/s",9} {"ideal/s",8} {"ratio",6} {"p50 ms",7} {"p99 ms",7} {"ctl-cpu",7} {"all-cpu",7}"
                 + (n > 1 ? $" {"min/s",7} {"max/s",7}" : ""));
             foreach (var size in sizes)
             {
                 var run = await Run(size, parsed.GetValue(rounds), parsed.GetValue(trialTime)!, (time.Min + time.Max) / 2, parsed.GetValue(policyBatch), backend, parsed.GetValue(db), n);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{run.Trainers,8} {run.Searches,8} {run.Trials,7} {run.WallSeconds,7:0.0} {run.Throughput,9:0.0} {run.Ideal,8:0.0} {run.Ratio,6:0.000} {run.P50Ms,7:0.0} {run.P99Ms,7:0.0}")
+                    $"{run.Trainers,8} {run.Searches,8} {run.Trials,7} {run.WallSeconds,7:0.0} {run.Throughput,9:0.0} {run.Ideal,8:0.0} {run.Ratio,6:0.000} {run.P50Ms,7:0.0} {run.P99Ms,7:0.0} {run.ControllerCores,7:0.00} {run.NodeCores,7:0.00}")
                     + (n > 1 ? string.Create(CultureInfo.InvariantCulture, $" {run.MinSearchThroughput,7:0.0} {run.MaxSearchThroughput,7:0.0}") : ""));
             }
             return 0;
@@ -62,8 +62,11 @@ public static class ClusterBench
     }
 
     /// <param name="MinSearchThroughput">The slowest search's completions over its own first lease to last completion.</param>
+    /// <param name="ControllerCores">The controller process's CPU time over the run's wall: 1.0 is one core kept busy.</param>
+    /// <param name="NodeCores">The same for all the run's node processes together; the machine's cores bound it.</param>
     public sealed record Figures(int Trainers, int Trials, double WallSeconds, double Throughput, double Ideal, double P50Ms, double P99Ms,
-        int Searches = 1, double MinSearchThroughput = double.NaN, double MaxSearchThroughput = double.NaN)
+        int Searches = 1, double MinSearchThroughput = double.NaN, double MaxSearchThroughput = double.NaN,
+        double ControllerCores = double.NaN, double NodeCores = double.NaN)
     {
         public double Ratio => Throughput / Ideal;
     }
@@ -109,12 +112,16 @@ public static class ClusterBench
         int trials = total * rounds;
         var specs = Specs($"bench-{total}-{Guid.NewGuid():N}"[..20], trials, searches, policyBatch);
         string[] journal = backend == PersistenceBackend.Postgres ? ["--persistence", "postgres", "--db", postgres!] : [];
+        (double Controller, double All) cores;
         try
         {
             using (var cluster = await LocalCluster.Start(work, TrainerProcesses, TimeSpan.FromMinutes(2), journal,
                 ["--cmd-port", "-1", "--simulate", perProcess.ToString(CultureInfo.InvariantCulture), "--trial-time", trialTime]))
             {
                 using var client = new ControlClient(cluster.Endpoint, cluster.Token);
+                var nodes = new[] { cluster.Controller!, cluster.Seed! }.Concat(cluster.Trainers).ToArray();
+                var cpuBefore = nodes.Select(CpuTime).ToArray();
+                var measured = Stopwatch.StartNew();
                 await Task.WhenAll(specs.Select(spec => client.Post("v1/searches", ControlClient.SpecJson(spec), MessageJsonContext.Default.CommandAccepted)));
                 var names = specs.Select(s => s.Name).ToHashSet();
                 var clock = Stopwatch.StartNew();
@@ -125,16 +132,22 @@ public static class ClusterBench
                     if (list.Searches.Count(s => names.Contains(s.Name) && s.Status == SearchStatus.Completed) == names.Count) break;
                     if (clock.Elapsed > TimeSpan.FromMinutes(30)) throw new TimeoutException($"{trials} trials did not finish in 30 minutes");
                 }
+                var cpu = nodes.Select((node, i) => (CpuTime(node) - cpuBefore[i]).TotalSeconds / measured.Elapsed.TotalSeconds).ToArray();
                 cluster.Stop();
+                cores = (cpu[0], cpu.Sum());
             }
             var connection = backend == PersistenceBackend.Postgres ? postgres! : Path.Combine(work, "autodropout.db");
-            return Measure(specs.Select(s => Timeline(backend, connection, SearchController.PersistenceIdFor(s.Name))).ToArray(), total, meanTrialTime);
+            return Measure(specs.Select(s => Timeline(backend, connection, SearchController.PersistenceIdFor(s.Name))).ToArray(), total, meanTrialTime)
+                with { ControllerCores = cores.Controller, NodeCores = cores.All };
         }
         finally
         {
             try { Directory.Delete(work, recursive: true); } catch (IOException) { }
         }
     }
+
+    /// <summary>CPU time a node's process has used; saturation shows as a node using a whole core of the run's wall.</summary>
+    private static TimeSpan CpuTime(NodeProcess node) => Process.GetProcessById(node.ProcessId).TotalProcessorTime;
 
     /// <summary>A search's lease and completion events, each with the time its row was written.</summary>
     public static IReadOnlyList<(DateTime Written, ISearchEvent Event)> Timeline(PersistenceBackend backend, string connection, string persistenceId) =>

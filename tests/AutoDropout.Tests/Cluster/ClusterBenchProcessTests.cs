@@ -14,8 +14,12 @@ public class ClusterBenchProcessTests
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var header = lines.Single(l => l.StartsWith("trainers", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(["trainers", "searches", "trials"], header[..3]);
-        Assert.Equal(["min/s", "max/s"], header[^2..]);
         var row = lines.Single(l => l.StartsWith("3 ", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(["3", "2", "6"], row[..3]);
+        // the controller worked, and no process can use more than the cores there are
+        Assert.Equal(["ctl-cpu", "all-cpu", "min/s", "max/s"], header[^4..]);
+        double controller = double.Parse(row[9], System.Globalization.CultureInfo.InvariantCulture), all = double.Parse(row[10], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(controller, 0.001, Environment.ProcessorCount);
+        Assert.InRange(all, controller, Environment.ProcessorCount * 1.1);
     }
 }
