@@ -125,11 +125,15 @@ public static class SearchDecider
     public static int ProposalsAhead(SearchState state) => state.Running == 0 ? 0 : Math.Clamp((state.Running + 1) / 2, 1, 256);
 
     /// <summary>The patterns to sample now so that <paramref name="ahead"/> trials wait; null if none are wanted
-    /// (the search is not running, has proposed all its trials, or still has baselines to propose: those need no sampling).</summary>
+    /// (the search is not running, has proposed all its trials, or still has baselines to propose: those need no
+    /// sampling), or while more than half of them still wait: a batch costs about what one pattern costs, so the
+    /// queue is refilled in halves, not one pattern each time a trainer takes one.</summary>
     public static ProposalRequest? ProposalsWanted(SearchState state, int ahead)
     {
         if (!state.MayProposeMore || state.NextBaseline is not null) return null;
-        int count = Math.Min(ahead - state.Waiting.Count, state.TotalTrials - state.ProposedCount);
+        int missing = ahead - state.Waiting.Count;
+        if (state.Waiting.Count > 0 && missing < (ahead + 1) / 2) return null;
+        int count = Math.Min(missing, state.TotalTrials - state.ProposedCount);
         if (count <= 0) return null;
         int first = state.NextTrialId;
         return new(first, state.PolicyVersion, Enumerable.Range(first, count).Select(id => PatternSeed(state.Spec, id)).ToArray());

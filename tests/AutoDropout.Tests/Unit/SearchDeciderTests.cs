@@ -291,6 +291,24 @@ public class SearchDeciderTests
     }
 
     [Fact]
+    public void The_queue_of_proposals_is_refilled_in_halves_not_a_pattern_each_time_one_is_taken()
+    {
+        using var model = Started(new SearchSpec("s", Trials: 20));
+        var wanted = SearchDecider.ProposalsWanted(model.State!, 8)!;
+        Assert.Equal((1, 8), (wanted.FirstId, wanted.Seeds.Count));
+        Run(model, new AddProposals(wanted.FirstId, wanted.PolicyVersion, wanted.Seeds.Select(_ => new int[16]).ToArray()));
+        for (int taken = 1; taken <= 3; taken++)
+        {
+            Lease(model);
+            Assert.Null(SearchDecider.ProposalsWanted(model.State!, 8)); // more than half still wait
+        }
+        Lease(model); // half are gone
+        Assert.Equal((9, 4), (SearchDecider.ProposalsWanted(model.State!, 8)!.FirstId, SearchDecider.ProposalsWanted(model.State!, 8)!.Seeds.Count));
+        for (int taken = 0; taken < 4; taken++) Lease(model);
+        Assert.Equal((9, 8), (SearchDecider.ProposalsWanted(model.State!, 8)!.FirstId, SearchDecider.ProposalsWanted(model.State!, 8)!.Seeds.Count)); // none waits
+    }
+
+    [Fact]
     public void A_search_completes_when_its_last_results_are_learned_from()
     {
         using var model = Started(new SearchSpec("s", Trials: 2, PolicyBatch: 2));
