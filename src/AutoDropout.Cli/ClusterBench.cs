@@ -138,7 +138,8 @@ public static class ClusterBench
             }
             var connection = backend == PersistenceBackend.Postgres ? postgres! : Path.Combine(work, "autodropout.db");
             return Measure(specs.Select(s => Timeline(backend, connection, SearchController.PersistenceIdFor(s.Name))).ToArray(), total, meanTrialTime)
-                with { ControllerCores = cores.Controller, NodeCores = cores.All };
+                with
+            { ControllerCores = cores.Controller, NodeCores = cores.All };
         }
         finally
         {
