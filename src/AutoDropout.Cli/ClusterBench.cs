@@ -137,9 +137,8 @@ public static class ClusterBench
                 cores = (cpu[0], cpu.Sum());
             }
             var connection = backend == PersistenceBackend.Postgres ? postgres! : Path.Combine(work, "autodropout.db");
-            return Measure(specs.Select(s => Timeline(backend, connection, SearchController.PersistenceIdFor(s.Name))).ToArray(), total, meanTrialTime)
-                with
-            { ControllerCores = cores.Controller, NodeCores = cores.All };
+            var figures = Measure(specs.Select(s => Timeline(backend, connection, SearchController.PersistenceIdFor(s.Name))).ToArray(), total, meanTrialTime);
+            return figures with { ControllerCores = cores.Controller, NodeCores = cores.All };
         }
         finally
         {
