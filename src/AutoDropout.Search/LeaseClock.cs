@@ -57,9 +57,11 @@ public sealed class LeaseClock(TimeSpan silence)
         var leasedAt = leaseUntil.AddSeconds(-leaseSeconds);
         if (!_beats.TryGetValue(trial.Id, out var beat) || beat.Latest.TrainerId != trial.Trainer)
         {
-            // not heard yet (data still loading, or the controller restarted): the lease's own deadline holds
-            var deadline = _recoveredAt is { } recovered && recovered + Silence > leaseUntil ? recovered + Silence : leaseUntil;
-            return now > deadline ? $"lease of {trial.Trainer} expired: no progress within {(deadline - leasedAt).TotalSeconds:0} s" : null;
+            // not heard yet. A trainer beats within seconds of taking a trial, data loading or not, so a lease silent
+            // since it began (or since this actor recovered) was never taken up: its assignment was lost on the way
+            var since = _recoveredAt is { } recovered && recovered > leasedAt ? recovered : leasedAt;
+            if (now - since > Silence) return $"{trial.Trainer} never reported on its lease: no heartbeat in {(now - since).TotalSeconds:0} s";
+            return since == leasedAt && now > leaseUntil ? $"lease of {trial.Trainer} expired: no progress within {leaseSeconds} s" : null;
         }
         var quiet = now - beat.Last;
         if (quiet > Silence) return $"{trial.Trainer} stopped reporting: no heartbeat for {quiet.TotalSeconds:0} s";

@@ -16,12 +16,12 @@ internal sealed record GetSummary;
 internal sealed record CheckLeases;
 
 /// <summary>Patterns a <see cref="PolicyWorker"/> sampled ahead of demand.</summary>
-internal sealed record ProposalsSampled(ProposalRequest Request, int[][] Tokens);
+internal sealed record ProposalsSampled(PolicyWorker From, ProposalRequest Request, int[][] Tokens);
 
 /// <summary>An update a <see cref="PolicyWorker"/> learned, with the policy state it led to.</summary>
-internal sealed record PolicyLearned(PolicyUpdated Update, byte[] State, PolicyUpdateStats Stats);
+internal sealed record PolicyLearned(PolicyWorker From, PolicyUpdated Update, byte[] State, PolicyUpdateStats Stats);
 
-internal sealed record PolicyWorkFailed(string What, Exception Cause);
+internal sealed record PolicyWorkFailed(PolicyWorker From, string What, Exception Cause);
 
 /// <summary>
 /// One search as a persistent actor: it asks <see cref="SearchDecider"/> what each message means, folds the events it
@@ -100,6 +100,10 @@ public sealed class SearchController : JobActor
         Command<ExtendSearch>(extend => Execute(new Extend(extend.AdditionalTrials), Sender));
         Command<CheckLeases>(_ => Execute(new ExpireLeases(DateTimeOffset.UtcNow, Leases)));
         Command<TrainerWatch.Lost>(lost => Execute(new ReleaseTrainer(lost.TrainerId, lost.Why)));
+        // a restarted search keeps its address: work its previous incarnation started may still come back to it
+        Command<ProposalsSampled>(sampled => sampled.From != _worker, _ => { });
+        Command<PolicyLearned>(learned => learned.From != _worker, _ => { });
+        Command<PolicyWorkFailed>(failed => failed.From != _worker, _ => { });
         Command<ProposalsSampled>(sampled =>
         {
             _sampling = false;
@@ -254,14 +258,16 @@ public sealed class SearchController : JobActor
         if (!_learning && SearchDecider.UpdateDue(state) is { } due)
         {
             _learning = true;
-            _worker.Learn(due, _search.BatchOf(due), state.PolicyVersion, policy.SaveState).PipeTo(Self,
-                success: learned => new PolicyLearned(due, learned.State, learned.Stats), failure: e => new PolicyWorkFailed("learning", e));
+            var worker = _worker;
+            worker.Learn(due, _search.BatchOf(due), state.PolicyVersion, policy.SaveState).PipeTo(Self,
+                success: learned => new PolicyLearned(worker, due, learned.State, learned.Stats), failure: e => new PolicyWorkFailed(worker, "learning", e));
         }
         if (!_sampling && SearchDecider.ProposalsWanted(state, SearchDecider.ProposalsAhead(state)) is { } wanted)
         {
             _sampling = true;
-            _worker.Sample(wanted, policy.SaveState).PipeTo(Self,
-                success: tokens => new ProposalsSampled(wanted, tokens), failure: e => new PolicyWorkFailed("sampling", e));
+            var worker = _worker;
+            worker.Sample(wanted, policy.SaveState).PipeTo(Self,
+                success: tokens => new ProposalsSampled(worker, wanted, tokens), failure: e => new PolicyWorkFailed(worker, "sampling", e));
         }
     }
 

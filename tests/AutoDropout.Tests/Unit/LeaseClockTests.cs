@@ -25,12 +25,21 @@ public class LeaseClockTests
         clock.Expired(leased, now, LeaseSeconds).Select(e => $"{e.Trial.Id}: {e.Why}").ToList();
 
     [Fact]
-    public void Before_its_first_heartbeat_a_lease_lasts_its_lease_seconds()
+    public void A_lease_never_heard_from_ends_after_the_silence_as_its_assignment_was_lost()
     {
         var clock = new LeaseClock(Silence);
         var trial = Leased(1, "a", T0);
-        Assert.Empty(Expired(clock, T0.AddSeconds(LeaseSeconds - 1), trial));
-        Assert.Contains("lease of a expired", Assert.Single(Expired(clock, T0.AddSeconds(LeaseSeconds + 1), trial)));
+        Assert.Empty(Expired(clock, T0.AddSeconds(29), trial));
+        Assert.Contains("a never reported on its lease: no heartbeat in 31 s", Assert.Single(Expired(clock, T0.AddSeconds(31), trial)));
+    }
+
+    [Fact]
+    public void A_lease_shorter_than_the_silence_ends_at_its_lease_seconds()
+    {
+        var clock = new LeaseClock(Silence);
+        var trial = Leased(1, "a", T0) with { LeaseUntil = T0.AddSeconds(10) };
+        Assert.Empty(clock.Expired([trial], T0.AddSeconds(9), 10));
+        Assert.Contains("lease of a expired: no progress within 10 s", Assert.Single(clock.Expired([trial], T0.AddSeconds(11), 10).Select(e => e.Why)));
     }
 
     [Fact]
