@@ -53,6 +53,9 @@ internal sealed class PolicyWorker(SearchSpec spec) : IDisposable
         return learning;
     }
 
+    /// <summary>Both copies take the live policy's state before their next run: one failed and may be half-updated.</summary>
+    public void Reload() => (_samplerAt, _learnerAt) = (null, null);
+
     /// <summary>The live policy took the state the learner copy wrote for <paramref name="version"/>.</summary>
     public void Taken(int version) => _learnerAt = version;
 

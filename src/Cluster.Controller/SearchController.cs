@@ -41,6 +41,9 @@ public sealed class SearchController : JobActor
     private long _previousSnapshot; // kept when a newer one is saved, in case the newer one cannot be read
     private PolicyWorker? _worker;
     private bool _sampling, _learning; // until their results are handled here, not merely computed
+    private const string Sampling = "sampling", Learning = "learning";
+    private const int MaxFailuresInARow = 3;
+    private int _failuresInARow;
     private readonly WriteGroups<ISearchEvent> _writes = new();
 
     public SearchController(string name, bool skipSnapshots) : base(PersistenceIdFor(name), skipSnapshots)
@@ -107,11 +110,13 @@ public sealed class SearchController : JobActor
         Command<ProposalsSampled>(sampled =>
         {
             _sampling = false;
+            _failuresInARow = 0;
             Execute(new AddProposals(sampled.Request.FirstId, sampled.Request.PolicyVersion, sampled.Tokens));
         });
         Command<PolicyLearned>(learned =>
         {
             _learning = false;
+            _failuresInARow = 0;
             Carry(_search.Decide(new RecordUpdate(learned.Update)), apply: e =>
             {
                 if (e is not PolicyUpdated update) throw new InvalidOperationException($"an update was recorded as {e.GetType().Name}");
@@ -121,9 +126,18 @@ public sealed class SearchController : JobActor
         });
         Command<PolicyWorkFailed>(failed =>
         {
-            // a bug, not weather: stop, and let the registry restart the search from its journal
-            _log.Error(failed.Cause, "search {0}: {1} failed", _name, failed.What);
-            throw new InvalidOperationException($"search {_name}: {failed.What} failed", failed.Cause);
+            if (failed.What == Learning) _learning = false;
+            else _sampling = false;
+            // a copy that failed may be half-updated: it takes the live policy's state again and tries once more. A
+            // restart would cost more: the trainers' assignments still waiting on a write would be lost to it
+            if (++_failuresInARow >= MaxFailuresInARow)
+            {
+                _log.Error(failed.Cause, "search {0}: {1} failed {2} times in a row", _name, failed.What, _failuresInARow);
+                throw new InvalidOperationException($"search {_name}: {failed.What} failed", failed.Cause);
+            }
+            _log.Warning(failed.Cause, "search {0}: {1} failed; trying again from the live policy's state", _name, failed.What);
+            _worker!.Reload();
+            KeepAhead();
         });
         Command<SaveSnapshotSuccess>(saved =>
         {
@@ -260,14 +274,14 @@ public sealed class SearchController : JobActor
             _learning = true;
             var worker = _worker;
             worker.Learn(due, _search.BatchOf(due), state.PolicyVersion, policy.SaveState).PipeTo(Self,
-                success: learned => new PolicyLearned(worker, due, learned.State, learned.Stats), failure: e => new PolicyWorkFailed(worker, "learning", e));
+                success: learned => new PolicyLearned(worker, due, learned.State, learned.Stats), failure: e => new PolicyWorkFailed(worker, Learning, e));
         }
         if (!_sampling && SearchDecider.ProposalsWanted(state, SearchDecider.ProposalsAhead(state)) is { } wanted)
         {
             _sampling = true;
             var worker = _worker;
             worker.Sample(wanted, policy.SaveState).PipeTo(Self,
-                success: tokens => new ProposalsSampled(worker, wanted, tokens), failure: e => new PolicyWorkFailed(worker, "sampling", e));
+                success: tokens => new ProposalsSampled(worker, wanted, tokens), failure: e => new PolicyWorkFailed(worker, Sampling, e));
         }
     }
 
