@@ -43,7 +43,7 @@ public sealed class SearchController : JobActor
     private bool _sampling, _learning; // until their results are handled here, not merely computed
     private const string Sampling = "sampling", Learning = "learning";
     private const int MaxFailuresInARow = 3;
-    private int _failuresInARow;
+    private int _samplingFailures, _learningFailures; // in a row
     private readonly WriteGroups<ISearchEvent> _writes = new();
 
     public SearchController(string name, bool skipSnapshots) : base(PersistenceIdFor(name), skipSnapshots)
@@ -110,13 +110,13 @@ public sealed class SearchController : JobActor
         Command<ProposalsSampled>(sampled =>
         {
             _sampling = false;
-            _failuresInARow = 0;
+            _samplingFailures = 0;
             Execute(new AddProposals(sampled.Request.FirstId, sampled.Request.PolicyVersion, sampled.Tokens));
         });
         Command<PolicyLearned>(learned =>
         {
             _learning = false;
-            _failuresInARow = 0;
+            _learningFailures = 0;
             Carry(_search.Decide(new RecordUpdate(learned.Update)), apply: e =>
             {
                 if (e is not PolicyUpdated update) throw new InvalidOperationException($"an update was recorded as {e.GetType().Name}");
@@ -126,13 +126,14 @@ public sealed class SearchController : JobActor
         });
         Command<PolicyWorkFailed>(failed =>
         {
+            int inARow = failed.What == Learning ? ++_learningFailures : ++_samplingFailures;
             if (failed.What == Learning) _learning = false;
             else _sampling = false;
             // a copy that failed may be half-updated: it takes the live policy's state again and tries once more. A
             // restart would cost more: the trainers' assignments still waiting on a write would be lost to it
-            if (++_failuresInARow >= MaxFailuresInARow)
+            if (inARow >= MaxFailuresInARow)
             {
-                _log.Error(failed.Cause, "search {0}: {1} failed {2} times in a row", _name, failed.What, _failuresInARow);
+                _log.Error(failed.Cause, "search {0}: {1} failed {2} times in a row", _name, failed.What, inARow);
                 throw new InvalidOperationException($"search {_name}: {failed.What} failed", failed.Cause);
             }
             _log.Warning(failed.Cause, "search {0}: {1} failed; trying again from the live policy's state", _name, failed.What);
