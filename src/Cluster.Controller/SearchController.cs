@@ -126,9 +126,9 @@ public sealed class SearchController : JobActor
         });
         Command<PolicyWorkFailed>(failed =>
         {
-            int inARow = failed.What == Learning ? ++_learningFailures : ++_samplingFailures;
-            if (failed.What == Learning) _learning = false;
-            else _sampling = false;
+            int inARow;
+            if (failed.What == Learning) (_learning, inARow) = (false, ++_learningFailures);
+            else (_sampling, inARow) = (false, ++_samplingFailures);
             // a copy that failed may be half-updated: it takes the live policy's state again and tries once more. A
             // restart would cost more: the trainers' assignments still waiting on a write would be lost to it
             if (inARow >= MaxFailuresInARow)
