@@ -47,13 +47,13 @@ public static class ClusterBench
             if (fewest < n) throw new UsageException($"--searches: {n} searches cannot share {fewest} trials (trainers x rounds)");
             var time = Cluster.Trainer.SimulatedTrialTime.Parse(parsed.GetValue(trialTime)!);
             // the per-search columns only when there are several, so a single search's table reads as before
-            Console.WriteLine($"{"trainers",8} {"searches",8} {"trials",7} {"wall s",7} {"trials/s",9} {"ideal/s",8} {"ratio",6} {"p50 ms",7} {"p99 ms",7} {"ctl-cpu",7} {"all-cpu",7}"
+            Console.WriteLine($"{"trainers",8} {"searches",8} {"trials",7} {"wall s",7} {"trials/s",9} {"ideal/s",8} {"ratio",6} {"p50 ms",7} {"p99 ms",7} {"trial ms",8} {"ctl-cpu",7} {"all-cpu",7}"
                 + (n > 1 ? $" {"min/s",7} {"max/s",7}" : ""));
             foreach (var size in sizes)
             {
                 var run = await Run(size, parsed.GetValue(rounds), parsed.GetValue(trialTime)!, (time.Min + time.Max) / 2, parsed.GetValue(policyBatch), backend, parsed.GetValue(db), n);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{run.Trainers,8} {run.Searches,8} {run.Trials,7} {run.WallSeconds,7:0.0} {run.Throughput,9:0.0} {run.Ideal,8:0.0} {run.Ratio,6:0.000} {run.P50Ms,7:0.0} {run.P99Ms,7:0.0} {run.ControllerCores,7:0.00} {run.NodeCores,7:0.00}")
+                    $"{run.Trainers,8} {run.Searches,8} {run.Trials,7} {run.WallSeconds,7:0.0} {run.Throughput,9:0.0} {run.Ideal,8:0.0} {run.Ratio,6:0.000} {run.P50Ms,7:0.0} {run.P99Ms,7:0.0} {run.TrialP50Ms,8:0.0} {run.ControllerCores,7:0.00} {run.NodeCores,7:0.00}")
                     + (n > 1 ? string.Create(CultureInfo.InvariantCulture, $" {run.MinSearchThroughput,7:0.0} {run.MaxSearchThroughput,7:0.0}") : ""));
             }
             return 0;
@@ -61,12 +61,14 @@ public static class ClusterBench
         return command;
     }
 
+    /// <param name="TrialP50Ms">The median time from a trial's lease recorded to its completion recorded: the trial time
+    /// plus the assignment's and the result's way, so with the dispatch latency it makes up a trainer's cycle.</param>
     /// <param name="MinSearchThroughput">The slowest search's completions over its own first lease to last completion.</param>
     /// <param name="ControllerCores">The controller process's CPU time over the run's wall: 1.0 is one core kept busy.</param>
     /// <param name="NodeCores">The same for all the run's node processes together; the machine's cores bound it.</param>
     public sealed record Figures(int Trainers, int Trials, double WallSeconds, double Throughput, double Ideal, double P50Ms, double P99Ms,
         int Searches = 1, double MinSearchThroughput = double.NaN, double MaxSearchThroughput = double.NaN,
-        double ControllerCores = double.NaN, double NodeCores = double.NaN)
+        double ControllerCores = double.NaN, double NodeCores = double.NaN, double TrialP50Ms = double.NaN)
     {
         public double Ratio => Throughput / Ideal;
     }
@@ -193,16 +195,31 @@ public static class ClusterBench
         var completions = events.Where(e => e.Event is TrialCompleted).ToArray();
         var wall = (completions[^1].Written - events.First(e => e.Event is TrialLeased).Written).TotalSeconds;
         var gaps = new List<double>();
+        var spans = new List<double>();
         var lastCompleted = new Dictionary<string, DateTime>();
+        var lastLeased = new Dictionary<string, DateTime>();
         foreach (var (written, e) in events)
         {
-            if (e is TrialCompleted c) lastCompleted[c.TrainerId] = written;
-            else if (e is TrialLeased l && lastCompleted.Remove(l.TrainerId, out var done)) gaps.Add((written - done).TotalMilliseconds);
+            if (e is TrialCompleted c)
+            {
+                lastCompleted[c.TrainerId] = written;
+                if (lastLeased.Remove(c.TrainerId, out var leased)) spans.Add((written - leased).TotalMilliseconds);
+            }
+            else if (e is TrialLeased l)
+            {
+                lastLeased[l.TrainerId] = written;
+                if (lastCompleted.Remove(l.TrainerId, out var done)) gaps.Add((written - done).TotalMilliseconds);
+            }
         }
-        gaps.Sort();
-        double Percentile(double p) => gaps.Count == 0 ? double.NaN : gaps[Math.Min(gaps.Count - 1, (int)Math.Ceiling(p * gaps.Count) - 1)];
-        return new Figures(trainers, completions.Length, wall, completions.Length / wall, trainers / meanTrialTime.TotalSeconds, Percentile(0.50), Percentile(0.99),
-            timelines.Count, perSearch.Min(), perSearch.Max());
+        return new Figures(trainers, completions.Length, wall, completions.Length / wall, trainers / meanTrialTime.TotalSeconds,
+            Percentile(gaps, 0.50), Percentile(gaps, 0.99), timelines.Count, perSearch.Min(), perSearch.Max(), TrialP50Ms: Percentile(spans, 0.50));
+    }
+
+    private static double Percentile(List<double> values, double p)
+    {
+        if (values.Count == 0) return double.NaN;
+        values.Sort();
+        return values[Math.Min(values.Count - 1, (int)Math.Ceiling(p * values.Count) - 1)];
     }
 
     private static double Span(IReadOnlyList<(DateTime Written, ISearchEvent Event)> events)

@@ -30,6 +30,7 @@ public class ClusterBenchTests
         Assert.Equal(10, figures.Ideal, 9);
         Assert.Equal(10, figures.P50Ms, 9); // gaps 10 and 40 ms
         Assert.Equal(40, figures.P99Ms, 9);
+        Assert.Equal(200, figures.TrialP50Ms, 9); // spans 200, 200, 200 and 200 ms
     }
 
     [Fact]
@@ -62,6 +63,7 @@ public class ClusterBenchTests
         var figures = ClusterBench.Measure(events, trainers: 1, TimeSpan.FromMilliseconds(200));
         Assert.Equal((1, 2.0, 2.0, 2.0), (figures.Searches, figures.Throughput, figures.MinSearchThroughput, figures.MaxSearchThroughput));
         Assert.True(double.IsNaN(figures.P50Ms)); // no result was followed by a lease
+        Assert.Equal(500, figures.TrialP50Ms, 9);
     }
 
     [Fact]
