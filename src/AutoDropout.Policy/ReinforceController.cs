@@ -75,7 +75,7 @@ public sealed class ReinforceController : IDisposable
     {
         if (seeds.Count == 0) return [];
         using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
+        using var inference = inference_mode();
         _network.eval();
         int batch = seeds.Count, length = _network.Length;
         var tokens = new int[batch][];
@@ -88,7 +88,7 @@ public sealed class ReinforceController : IDisposable
         {
             float[] logits;
             using (NewDisposeScope()) // a position's temporaries go at once; the caches are written in place
-                logits = _network.Logits(_network.HiddenAt(tensor(ids), t, positional, cache), t).data<float>().ToArray();
+                logits = HostCopy(_network.Logits(_network.HiddenAt(tensor(ids), t, positional, cache), t));
             int vocabulary = logits.Length / batch;
             for (int b = 0; b < batch; b++)
             {
@@ -250,6 +250,13 @@ public sealed class ReinforceController : IDisposable
     }
 
     /// <summary>The same shaping and softmax as <see cref="ShapeLogits"/>, on the host, for a handful of logits.</summary>
+    /// <summary>A float tensor's values on the host, copied as one block (the element accessor walks index by index).</summary>
+    private static float[] HostCopy(Tensor values)
+    {
+        using var contiguous = values.contiguous();
+        return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(contiguous.bytes).ToArray();
+    }
+
     private double[] HostProbabilities(ReadOnlySpan<float> logits)
     {
         var shaped = new double[logits.Length];
