@@ -105,10 +105,13 @@ public sealed class CausalBlock : nn.Module<Tensor, Tensor>
     private readonly Dictionary<long, Tensor> _futureMasks = new(); // causal masks by length, built once
     private readonly LayerNorm norm1, norm2;
     private readonly Linear qkv, projection, up, down;
+    // held for the block's life: a scalar converted implicitly for one call may be freed while libtorch reads it (Torch.Adam)
+    private readonly Scalar _scale, _masked;
 
     public CausalBlock(string name, int width, int heads) : base(name)
     {
         (_heads, _width) = (heads, width);
+        (_scale, _masked) = (Math.Sqrt(width / heads), double.NegativeInfinity);
         norm1 = nn.LayerNorm(width);
         qkv = nn.Linear(width, 3 * width);
         projection = nn.Linear(width, width);
@@ -123,10 +126,10 @@ public sealed class CausalBlock : nn.Module<Tensor, Tensor>
         long b = x.shape[0], t = x.shape[1], w = x.shape[2], d = w / _heads;
         var parts = qkv.call(norm1.call(x)).view(b, t, 3, _heads, d).permute(2, 0, 3, 1, 4);
         var (q, k, v) = (parts[0], parts[1], parts[2]);
-        var scores = q.matmul(k.transpose(-2, -1)).div(Math.Sqrt(d));
+        var scores = q.matmul(k.transpose(-2, -1)).div(_scale);
         if (!_futureMasks.TryGetValue(t, out var future))
             _futureMasks[t] = future = ones(t, t, dtype: ScalarType.Bool).triu(1).DetachFromDisposeScope();
-        scores = scores.masked_fill(future, double.NegativeInfinity);
+        scores = scores.masked_fill(future, _masked);
         var attended = F.softmax(scores, -1).matmul(v).permute(0, 2, 1, 3).reshape(b, t, w);
         x = x + projection.call(attended);
         return x + down.call(F.gelu(up.call(norm2.call(x))));
@@ -146,7 +149,7 @@ public sealed class CausalBlock : nn.Module<Tensor, Tensor>
         keys.narrow(2, position, 1).copy_(parts[1]);
         values.narrow(2, position, 1).copy_(parts[2]);
         var (k, v) = (keys.narrow(2, 0, position + 1), values.narrow(2, 0, position + 1));
-        var scores = parts[0].matmul(k.transpose(-2, -1)).div(Math.Sqrt(d));
+        var scores = parts[0].matmul(k.transpose(-2, -1)).div(_scale);
         var attended = F.softmax(scores, -1).matmul(v).permute(0, 2, 1, 3).reshape(b, 1, w);
         x = x + projection.call(attended);
         return x + down.call(F.gelu(up.call(norm2.call(x))));
@@ -154,7 +157,12 @@ public sealed class CausalBlock : nn.Module<Tensor, Tensor>
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) foreach (var mask in _futureMasks.Values) mask.Dispose();
+        if (disposing)
+        {
+            foreach (var mask in _futureMasks.Values) mask.Dispose();
+            _scale.Dispose();
+            _masked.Dispose();
+        }
         base.Dispose(disposing);
     }
 }

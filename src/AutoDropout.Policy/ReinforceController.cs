@@ -32,6 +32,8 @@ public sealed class ReinforceController : IDisposable
     private readonly PolicyNetwork _network;
     private readonly TorchSharp.Modules.Adam _optimizer;
     private readonly PolicyOptions _options;
+    // held for the controller's life: a scalar converted implicitly for one call may be freed while libtorch reads it (Torch.Adam)
+    private readonly Scalar _tanhCap, _temperature, _entropyWeight;
 
     /// <summary>Marks the state format that holds the reward variance; the first format began with the version (never negative).</summary>
     private const int StateFormatWithVariance = -2;
@@ -47,7 +49,8 @@ public sealed class ReinforceController : IDisposable
         options.Validate();
         _options = options;
         _network = TorchRuntime.Seeded(seed, () => new PolicyNetwork(vocabularies, length, options));
-        _optimizer = optim.Adam(_network.parameters(), options.LearningRate);
+        _optimizer = new Torch.Adam(_network.parameters(), options.LearningRate);
+        (_tanhCap, _temperature, _entropyWeight) = (options.TanhCap, options.Temperature, options.EntropyWeight);
     }
 
     /// <summary>How many updates the policy has had; a sample is tagged with the version that wrote it.</summary>
@@ -158,7 +161,7 @@ public sealed class ReinforceController : IDisposable
 
         var (logProbability, entropy) = LogProbabilityAndEntropy(batch.Select(r => r.Tokens).ToArray());
         var advantage = tensor(batch.Select(r => (float)((r.Reward - baselineBefore) / scale)).ToArray());
-        var loss = advantage.mul(logProbability).mean().neg() - entropy.mean().mul(_options.EntropyWeight);
+        var loss = advantage.mul(logProbability).mean().neg() - entropy.mean().mul(_entropyWeight);
         _optimizer.zero_grad();
         loss.backward();
         _optimizer.step();
@@ -269,11 +272,12 @@ public sealed class ReinforceController : IDisposable
     }
 
     private Tensor ShapeLogits(Tensor logits) =>
-        logits.div(_options.TanhCap).tanh().mul(_options.TanhCap).div(_options.Temperature);
+        logits.div(_tanhCap).tanh().mul(_tanhCap).div(_temperature);
 
     public void Dispose()
     {
         _optimizer.Dispose();
         _network.Dispose();
+        foreach (var scalar in new[] { _tanhCap, _temperature, _entropyWeight }) scalar.Dispose();
     }
 }
