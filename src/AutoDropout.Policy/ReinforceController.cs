@@ -252,7 +252,6 @@ public sealed class ReinforceController : IDisposable
         return (logProbability!, entropy!);
     }
 
-    /// <summary>The same shaping and softmax as <see cref="ShapeLogits"/>, on the host, for a handful of logits.</summary>
     /// <summary>A float tensor's values on the host, copied as one block (the element accessor walks index by index).</summary>
     private static float[] HostCopy(Tensor values)
     {
@@ -260,6 +259,7 @@ public sealed class ReinforceController : IDisposable
         return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(contiguous.bytes).ToArray();
     }
 
+    /// <summary>The same shaping and softmax as <see cref="ShapeLogits"/>, on the host, for a handful of logits.</summary>
     private double[] HostProbabilities(ReadOnlySpan<float> logits)
     {
         var shaped = new double[logits.Length];

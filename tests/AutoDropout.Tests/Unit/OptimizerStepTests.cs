@@ -10,10 +10,10 @@ public class OptimizerStepTests
     private static byte[] Train(Func<IEnumerable<TorchSharp.Modules.Parameter>, TorchSharp.Modules.OptimizerHelper> optimizer, int steps)
     {
         using var scope = NewDisposeScope();
-        manual_seed(11);
-        var model = nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Linear(16, 3));
-        var opt = optimizer(model.parameters());
-        var generator = new Generator(5);
+        // other tests build modules on the global generator at the same time
+        var model = TorchRuntime.Seeded(11, () => nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Linear(16, 3)));
+        using var opt = optimizer(model.parameters());
+        using var generator = new Generator(5);
         for (int i = 0; i < steps; i++)
         {
             using var step = NewDisposeScope();
