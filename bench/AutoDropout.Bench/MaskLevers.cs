@@ -32,6 +32,7 @@ internal sealed record MaskLever(string Name, Func<LeverMasks, Func<int, Tensor,
         new("(d) mul, channels-last", m => (i, x) => F.relu(x.mul(ChannelsLastCopy(m.Draw(i, x)))), ChannelsLast: true),
         new("(e) mul_ (PatternDropout)", m => (i, x) => F.relu(x.mul_(m.Draw(i, x)))),
         new("(e) mul_ then relu_", m => (i, x) => x.mul_(m.Draw(i, x)).relu_()),
+        new("(f) the PatternDropout module", m => (i, x) => F.relu(m.Site(i).call(x))),
     ];
 
     /// <summary>NCHW sizes with NHWC strides: libtorch treats such a tensor as channels-last.</summary>
@@ -45,6 +46,18 @@ internal sealed class LeverMasks(ConvSiteTokens tokens) : IDisposable
     private readonly Dictionary<int, Tensor> _tables = new();
     private readonly Dictionary<int, Tensor> _fixed = new();
     private readonly Dictionary<int, (Tensor Keep, Tensor Scale)> _keep = new();
+    private readonly Dictionary<int, PatternDropout> _sites = new();
+
+    /// <summary>The production site module for a site, configured with this pattern and generator.</summary>
+    public PatternDropout Site(int site)
+    {
+        if (!_sites.TryGetValue(site, out var module))
+        {
+            _sites[site] = module = new PatternDropout($"site{site + 1}");
+            module.Configure(tokens, _generator);
+        }
+        return module;
+    }
 
     public Tensor Draw(int site, Tensor like) => PatternMasks.Sample(Table(site, like), tokens, like.shape, _generator);
 
@@ -77,6 +90,7 @@ internal sealed class LeverMasks(ConvSiteTokens tokens) : IDisposable
     public void Dispose()
     {
         foreach (var t in _tables.Values.Concat(_fixed.Values).Concat(_keep.Values.SelectMany(k => new[] { k.Keep, k.Scale }))) t.Dispose();
+        foreach (var module in _sites.Values) module.Dispose();
         _generator.Dispose();
     }
 }

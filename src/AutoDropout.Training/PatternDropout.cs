@@ -37,6 +37,9 @@ public sealed class PatternDropout : nn.Module<Tensor, Tensor>
     /// <summary>The module a baseline put here, if any.</summary>
     public nn.Module<Tensor, Tensor>? Replacement => _replacement;
 
+    /// <summary>How many times this site has rendered its pattern's table: once per pattern, shape and device.</summary>
+    public int TablesBuilt { get; private set; }
+
     /// <summary>Benchmarks learn each site's activation shape through this.</summary>
     public Action<long[]>? ShapeRecorder { get; set; }
 
@@ -46,10 +49,13 @@ public sealed class PatternDropout : nn.Module<Tensor, Tensor>
         ShapeRecorder?.Invoke(input.shape);
         if (_replacement is not null) return _replacement.call(input);
         if (!training || _tokens is null || _generator is null) return input;
-        if (_table is null || _table.shape[0] != input.shape[2] * input.shape[3] || _table.device != input.device)
+        // by type and index: a Device is a class without equality, so comparing two of them rebuilt the table every step
+        if (_table is null || _table.shape[0] != input.shape[2] * input.shape[3]
+            || _table.device_type != input.device_type || _table.device_index != input.device_index)
         {
             _table?.Dispose();
             _table = PatternMasks.BuildTable(_tokens, input.shape[2], input.shape[3], input.device).DetachFromDisposeScope();
+            TablesBuilt++;
         }
         var mask = PatternMasks.Sample(_table, _tokens, input.shape, _generator);
         LastMask = mask;

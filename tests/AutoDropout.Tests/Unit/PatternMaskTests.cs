@@ -227,4 +227,21 @@ public class PatternMaskTests
         Assert.False(Same(trained, x));
         Assert.True(trained.eq(0).any().item<bool>());
     }
+
+    [Fact]
+    public void A_site_renders_its_table_once_per_shape_not_once_per_step()
+    {
+        using var site = new PatternDropout("site");
+        using var g = new Generator(9);
+        site.Configure(Axis, g);
+        site.train();
+        for (int step = 0; step < 3; step++)
+        {
+            using var x = rand(4, 3, 8, 8, generator: g);
+            site.call(x).Dispose();
+        }
+        Assert.Equal(1, site.TablesBuilt);
+        using (var wider = rand(4, 3, 8, 10, generator: g)) site.call(wider).Dispose();
+        Assert.Equal(2, site.TablesBuilt);
+    }
 }
