@@ -192,7 +192,11 @@ public class NodeHostingTests : IDisposable
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!File.Exists(ready) && DateTime.UtcNow < deadline) await Task.Delay(100);
         Assert.True(File.Exists(ready), "the seed did not come up");
-        Assert.Equal(Akka.Cluster.MemberStatus.Up, Akka.Cluster.Cluster.Get(system).SelfMember.Status);
+        // the ready file is written on the cluster's MemberUp; the read view behind SelfMember follows the same event
+        // through its own subscriber, so on a loaded machine it may still show the status from before the join
+        var self = Akka.Cluster.Cluster.Get(system);
+        while (self.SelfMember.Status != Akka.Cluster.MemberStatus.Up && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Equal(Akka.Cluster.MemberStatus.Up, self.SelfMember.Status);
         Assert.NotNull(await system.ActorSelection("/user/search-manager-proxy").ResolveOne(TimeSpan.FromSeconds(5)));
         Assert.NotNull(await system.ActorSelection("/user/membership-log").ResolveOne(TimeSpan.FromSeconds(5)));
 
