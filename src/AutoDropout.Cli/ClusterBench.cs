@@ -211,16 +211,15 @@ public static class ClusterBench
                 if (lastCompleted.Remove(l.TrainerId, out var done)) gaps.Add((written - done).TotalMilliseconds);
             }
         }
+        gaps.Sort();
+        spans.Sort();
         return new Figures(trainers, completions.Length, wall, completions.Length / wall, trainers / meanTrialTime.TotalSeconds,
             Percentile(gaps, 0.50), Percentile(gaps, 0.99), timelines.Count, perSearch.Min(), perSearch.Max(), TrialP50Ms: Percentile(spans, 0.50));
     }
 
-    private static double Percentile(List<double> values, double p)
-    {
-        if (values.Count == 0) return double.NaN;
-        values.Sort();
-        return values[Math.Min(values.Count - 1, (int)Math.Ceiling(p * values.Count) - 1)];
-    }
+    /// <param name="sorted">Values in ascending order.</param>
+    private static double Percentile(List<double> sorted, double p) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 
     private static double Span(IReadOnlyList<(DateTime Written, ISearchEvent Event)> events)
     {
