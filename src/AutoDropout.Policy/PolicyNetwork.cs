@@ -54,39 +54,33 @@ public sealed class PolicyNetwork : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Hidden states [B, T, W] for input ids [B, T].</summary>
-    public override Tensor forward(Tensor inputIds) => Hidden(inputIds, PositionalPart(Length));
-
-    /// <summary>The embeddings of token type and position for the first <paramref name="length"/> positions, [1, length, W].</summary>
-    public Tensor PositionalPart(long length)
+    public override Tensor forward(Tensor inputIds)
     {
-        var positions = arange(length, dtype: int64);
-        return (typeEmbedding.call(positions.remainder(TypeCount)) + positionEmbedding.call(positions)).unsqueeze(0);
-    }
-
-    /// <summary>Hidden states for input ids [B, T], given <see cref="PositionalPart"/> of at least T positions.</summary>
-    public Tensor Hidden(Tensor inputIds, Tensor positionalPart)
-    {
-        long length = inputIds.shape[1];
-        var h = valueEmbedding.call(inputIds) + positionalPart.narrow(1, 0, length);
+        var h = valueEmbedding.call(inputIds) + PositionalPart().narrow(1, 0, inputIds.shape[1]);
         foreach (var block in blocks) h = block.call(h);
         return finalNorm.call(h);
     }
 
-    /// <summary>Empty key/value caches, one pair per block, for <paramref name="batch"/> patterns written together.</summary>
-    public (Tensor Keys, Tensor Values)[] NewCache(long batch) =>
-        blocks.Select(b => b.NewCache(batch, Length)).ToArray();
-
-    /// <summary>
-    /// Hidden states [B, W] at <paramref name="position"/> for the value ids [B] written there, attending through
-    /// <paramref name="cache"/> to the positions before it (which this call extends): one position per call, so
-    /// writing a pattern costs its length in calls instead of the square of it.
-    /// </summary>
-    public Tensor HiddenAt(Tensor ids, int position, Tensor positionalPart, (Tensor Keys, Tensor Values)[] cache)
+    /// <summary>The embeddings of token type and position for every position, [1, length, W].</summary>
+    private Tensor PositionalPart()
     {
-        var h = valueEmbedding.call(ids).unsqueeze(1) + positionalPart.narrow(1, position, 1);
-        for (int i = 0; i < cache.Length; i++) h = blocks[i].Step(h, position, cache[i].Keys, cache[i].Values);
-        return finalNorm.call(h).squeeze(1);
+        var positions = arange(Length, dtype: int64);
+        return (typeEmbedding.call(positions.remainder(TypeCount)) + positionEmbedding.call(positions)).unsqueeze(0);
     }
+
+    /// <summary>A copy of the weights as plain arrays, for writing patterns on the host (<see cref="HostPolicy"/>).</summary>
+    public HostPolicy ToHost()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        return new HostPolicy(HostTensors.Copy(valueEmbedding.weight!), HostTensors.Copy(PositionalPart()),
+            blocks.Select(b => b.ToHost()).ToArray(), ToHost(finalNorm), heads.Select(ToHost).ToArray(), (int)finalNorm.weight!.shape[0], Length);
+    }
+
+    internal static HostLinear ToHost(Linear layer) =>
+        new(HostTensors.Copy(layer.weight!.t()), HostTensors.Copy(layer.bias!), (int)layer.weight!.shape[1], (int)layer.weight!.shape[0]);
+
+    internal static HostNorm ToHost(LayerNorm norm) => new(HostTensors.Copy(norm.weight!), HostTensors.Copy(norm.bias!));
 
     /// <summary>The value id the token <paramref name="token"/> at <paramref name="position"/> feeds to the next position.</summary>
     public long NextInputId(int position, int token) => _valueOffsets[position % TypeCount] + token;
@@ -135,25 +129,8 @@ public sealed class CausalBlock : nn.Module<Tensor, Tensor>
         return x + down.call(F.gelu(up.call(norm2.call(x))));
     }
 
-    public (Tensor Keys, Tensor Values) NewCache(long batch, long length)
-    {
-        long d = _width / _heads;
-        return (zeros(batch, _heads, length, d), zeros(batch, _heads, length, d));
-    }
-
-    /// <summary>The block at one position [B, 1, W]: its key and value join the cache, its query attends to all of it.</summary>
-    public Tensor Step(Tensor x, int position, Tensor keys, Tensor values)
-    {
-        long b = x.shape[0], w = x.shape[2], d = w / _heads;
-        var parts = qkv.call(norm1.call(x)).view(b, 1, 3, _heads, d).permute(2, 0, 3, 1, 4);
-        keys.narrow(2, position, 1).copy_(parts[1]);
-        values.narrow(2, position, 1).copy_(parts[2]);
-        var (k, v) = (keys.narrow(2, 0, position + 1), values.narrow(2, 0, position + 1));
-        var scores = parts[0].matmul(k.transpose(-2, -1)).div(_scale);
-        var attended = F.softmax(scores, -1).matmul(v).permute(0, 2, 1, 3).reshape(b, 1, w);
-        x = x + projection.call(attended);
-        return x + down.call(F.gelu(up.call(norm2.call(x))));
-    }
+    public HostBlock ToHost() => new(PolicyNetwork.ToHost(norm1), PolicyNetwork.ToHost(qkv), PolicyNetwork.ToHost(projection),
+        PolicyNetwork.ToHost(norm2), PolicyNetwork.ToHost(up), PolicyNetwork.ToHost(down), _heads);
 
     protected override void Dispose(bool disposing)
     {
