@@ -24,7 +24,9 @@ public static class ControllerBenchmark
 
         using (var policy = new ReinforceController(ConvSearchSpace.Default.VocabularySizes(), target.MaskSites * TokenTypes.PerSite, new PolicyOptions(), 1))
         {
-            for (int i = 0; i < 20; i++) policy.Sample(i); // warm-up
+            // warm-up long enough for the tiered JIT to finish with the sampling path, as in a running controller
+            var warmUp = Stopwatch.StartNew();
+            for (int i = 0; warmUp.Elapsed < TimeSpan.FromSeconds(3); i++) policy.SampleBatch(Enumerable.Range(i * 4, 1 + i % 4).Select(s => (long)s).ToArray());
             int tokens = target.MaskSites * TokenTypes.PerSite;
             var clock = Stopwatch.StartNew();
             var samples = Enumerable.Range(0, 200).Select(i => policy.Sample(1000 + i)).ToArray();

@@ -27,8 +27,9 @@ public sealed class AttentionCache
             throw new ArgumentException("an attention cache needs a batch, heads, a head width and a length of at least 1");
         (_batch, _heads, _headWidth, _length) = (batch, heads, headWidth, length);
         _scale = MathF.Sqrt(headWidth);
-        _keys = new float[(long)batch * heads * headWidth * length];
-        _values = new float[_keys.Length];
+        // never zeroed: a position is read only after it was written
+        _keys = GC.AllocateUninitializedArray<float>(batch * heads * headWidth * length);
+        _values = GC.AllocateUninitializedArray<float>(_keys.Length);
         _scores = new float[length];
     }
 
@@ -39,6 +40,7 @@ public sealed class AttentionCache
     /// over positions 0..position, [batch, heads * headWidth] in head order. <paramref name="qkv"/> is
     /// [batch, 3, heads, headWidth] row-major: the queries, keys and values of this position.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // kernels: straight to optimised code, not through the tiers
     public float[] Attend(ReadOnlySpan<float> qkv, int position)
     {
         int width = _heads * _headWidth;
@@ -71,6 +73,7 @@ public sealed class AttentionCache
 
     // Each lane is one position, summed over the head's dimensions in order: the same numbers whatever the vector
     // width, and one pass over the keys with four blocks of scores held in registers.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // kernels: straight to optimised code, not through the tiers
     private void Scores(ReadOnlySpan<float> query, ReadOnlySpan<float> keys, Span<float> scores)
     {
         const int lanes = 8; // Vector256<float>.Count
@@ -112,6 +115,7 @@ public sealed class AttentionCache
     }
 
     /// <summary>The values weighted by the unnormalised probabilities, over their total: each lane one dimension, summed over positions in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // kernels: straight to optimised code, not through the tiers
     private void Weigh(ReadOnlySpan<float> weights, ReadOnlySpan<float> values, Span<float> attended)
     {
         const int lanes = 8;

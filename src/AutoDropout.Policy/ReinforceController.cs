@@ -40,7 +40,7 @@ public sealed class ReinforceController : IDisposable
     /// How many bytes of keys and values one batch of sampling may hold: beyond the CPU's cache, every position
     /// streams the whole cache from memory (a WRN pattern holds 100 KB; 256 of them sampled at half the speed of 64).
     /// </summary>
-    private const long SamplingCacheBytes = 8 << 20;
+    private const long SamplingCacheBytes = 4 << 20;
 
     /// <summary>Marks the state format that holds the reward variance; the first format began with the version (never negative).</summary>
     private const int StateFormatWithVariance = -2;
