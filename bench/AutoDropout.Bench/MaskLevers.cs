@@ -73,7 +73,8 @@ internal sealed class LeverMasks(ConvSiteTokens tokens) : IDisposable
         if (!_keep.TryGetValue(site, out var tables))
         {
             var table = Table(site, like);
-            _keep[site] = tables = (table.gt(0).DetachFromDisposeScope(), table.amax(1).DetachFromDisposeScope());
+            using var zero = 0.ToScalar(); // held: see HeldScalars
+            _keep[site] = tables = (table.gt(zero).DetachFromDisposeScope(), table.amax(1).DetachFromDisposeScope());
         }
         long n = like.shape[0], groups = tokens.ShareChannels ? 1 : like.shape[1], h = like.shape[2], w = like.shape[3];
         var offsets = randint(0, h * w, [n * groups], generator: _generator, dtype: int64);

@@ -1,4 +1,5 @@
 using AutoDropout.Core;
+using AutoDropout.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -64,8 +65,9 @@ public sealed class PolicyNetwork : nn.Module<Tensor, Tensor>
     /// <summary>The embeddings of token type and position for every position, [1, length, W].</summary>
     private Tensor PositionalPart()
     {
-        var positions = arange(Length, dtype: int64);
-        return (typeEmbedding.call(positions.remainder(TypeCount)) + positionEmbedding.call(positions)).unsqueeze(0);
+        using var held = new HeldScalars();
+        var positions = arange(held.Of(Length), dtype: int64);
+        return (typeEmbedding.call(positions.remainder(held.Of(TypeCount))) + positionEmbedding.call(positions)).unsqueeze(0);
     }
 
     /// <summary>A copy of the weights as plain arrays, for writing patterns on the host (<see cref="HostPolicy"/>).</summary>
@@ -105,7 +107,7 @@ public sealed class CausalBlock : nn.Module<Tensor, Tensor>
     public CausalBlock(string name, int width, int heads) : base(name)
     {
         (_heads, _width) = (heads, width);
-        (_scale, _masked) = (Math.Sqrt(width / heads), double.NegativeInfinity);
+        (_scale, _masked) = (Math.Sqrt(width / heads).ToScalar(), double.NegativeInfinity.ToScalar());
         norm1 = nn.LayerNorm(width);
         qkv = nn.Linear(width, 3 * width);
         projection = nn.Linear(width, width);

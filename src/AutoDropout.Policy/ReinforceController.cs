@@ -57,7 +57,7 @@ public sealed class ReinforceController : IDisposable
         _options = options;
         _network = TorchRuntime.Seeded(seed, () => new PolicyNetwork(vocabularies, length, options));
         _optimizer = new Torch.Adam(_network.parameters(), options.LearningRate);
-        (_tanhCap, _temperature, _entropyWeight) = (options.TanhCap, options.Temperature, options.EntropyWeight);
+        (_tanhCap, _temperature, _entropyWeight) = (options.TanhCap.ToScalar(), options.Temperature.ToScalar(), options.EntropyWeight.ToScalar());
     }
 
     /// <summary>How many updates the policy has had; a sample is tagged with the version that wrote it.</summary>

@@ -22,8 +22,8 @@ public sealed class Adam(IEnumerable<TorchSharp.Modules.Parameter> parameters, d
             throw new NotSupportedException("amsgrad and maximize are not supported: nothing here uses them");
         double beta1 = options.beta1!.Value, beta2 = options.beta2!.Value, weightDecay = options.weight_decay!.Value;
         double eps = options.eps!.Value, lr = options.LearningRate!.Value;
-        using Scalar beta1Scalar = beta1, oneMinusBeta1 = 1 - beta1, beta2Scalar = beta2, oneMinusBeta2 = 1 - beta2;
-        using Scalar epsScalar = eps, weightDecayScalar = weightDecay;
+        using Scalar beta1Scalar = beta1.ToScalar(), oneMinusBeta1 = (1 - beta1).ToScalar(), beta2Scalar = beta2.ToScalar(), oneMinusBeta2 = (1 - beta2).ToScalar();
+        using Scalar epsScalar = eps.ToScalar(), weightDecayScalar = weightDecay.ToScalar();
         foreach (var param in group.Parameters)
         {
             var state = (State)_state[param.Handle];
@@ -35,7 +35,7 @@ public sealed class Adam(IEnumerable<TorchSharp.Modules.Parameter> parameters, d
             if (weightDecay != 0) grad = grad.add(param, alpha: weightDecayScalar);
             state.exp_avg.mul_(beta1Scalar).add_(grad, alpha: oneMinusBeta1);
             state.exp_avg_sq.mul_(beta2Scalar).addcmul_(grad, grad.conj(), value: oneMinusBeta2);
-            using Scalar root = Math.Sqrt(biasCorrection2), stepSize = -(lr / biasCorrection1);
+            using Scalar root = Math.Sqrt(biasCorrection2).ToScalar(), stepSize = (-(lr / biasCorrection1)).ToScalar();
             var denominator = state.exp_avg_sq.sqrt().div(root).add_(epsScalar);
             param.addcdiv_(state.exp_avg, denominator, value: stepSize);
         }

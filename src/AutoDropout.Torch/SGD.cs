@@ -17,8 +17,8 @@ public sealed class SGD(IEnumerable<TorchSharp.Modules.Parameter> parameters, do
         double momentum = options.momentum!.Value, dampening = options.dampening!.Value, weightDecay = options.weight_decay!.Value;
         bool nesterov = options.nesterov!.Value;
         double lr = options.LearningRate!.Value;
-        using Scalar momentumScalar = momentum, oneMinusDampening = 1 - dampening, weightDecayScalar = weightDecay;
-        using Scalar alpha = options.maximize!.Value ? lr : -lr;
+        using Scalar momentumScalar = momentum.ToScalar(), oneMinusDampening = (1 - dampening).ToScalar(), weightDecayScalar = weightDecay.ToScalar();
+        using Scalar alpha = (options.maximize!.Value ? lr : -lr).ToScalar();
         foreach (var param in group.Parameters)
         {
             var state = (State)_state[param.Handle];

@@ -1,3 +1,4 @@
+using AutoDropout.Torch;
 using static TorchSharp.torch;
 
 namespace AutoDropout.Training;
@@ -42,12 +43,13 @@ public static class Augmentation
         // batch, so every image is done at once without a loop
         var top = randint(0, 2 * pad + 1, [n, 1], generator: generator, dtype: int64, device: device);
         var left = randint(0, 2 * pad + 1, [n, 1], generator: generator, dtype: int64, device: device);
-        var rows = top + arange(h, dtype: int64, device: device).unsqueeze(0);   // [N, H]
-        var columns = arange(w, dtype: int64, device: device).unsqueeze(0).expand(n, w);
+        using var held = new HeldScalars();
+        var rows = top + arange(held.Of(h), dtype: int64, device: device).unsqueeze(0);   // [N, H]
+        var columns = arange(held.Of(w), dtype: int64, device: device).unsqueeze(0).expand(n, w);
         if (options.Flip)
         {
             var flip = randint(0, 2, [n, 1], generator: generator, dtype: int64, device: device).to_type(ScalarType.Bool);
-            columns = where(flip, (w - 1) - columns, columns);
+            columns = where(flip, held.Of(w - 1) - columns, columns);
         }
         columns = left + columns;                                                  // [N, W]
         var padded = pad == 0 ? batch : nn.functional.pad(batch, [pad, pad, pad, pad]);

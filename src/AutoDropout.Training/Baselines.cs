@@ -30,8 +30,9 @@ public sealed class SeededDropout(double rate, bool wholeChannels, Generator gen
         if (!training || rate == 0) return x;
         using var scope = NewDisposeScope();
         long[] shape = wholeChannels ? [x.shape[0], x.shape[1], .. Enumerable.Repeat(1L, (int)x.dim() - 2)] : x.shape;
-        var keep = full(shape, 1 - rate, dtype: x.dtype, device: x.device).bernoulli(generator: generator);
-        return x.mul(keep).div(1 - rate).MoveToOuterDisposeScope();
+        using var keepRate = (1 - rate).ToScalar(); // held: see HeldScalars
+        var keep = full(shape, keepRate, dtype: x.dtype, device: x.device).bernoulli(generator: generator);
+        return x.mul(keep).div(keepRate).MoveToOuterDisposeScope();
     }
 }
 
@@ -71,13 +72,14 @@ public sealed class DropBlock : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         double gamma = Gamma(keep, block, h, w);
         // seeds only where a whole block fits: the valid (H-b+1) x (W-b+1) corner, padded back to H x W
-        var valid = rand([x.shape[0], x.shape[1], h - block + 1, w - block + 1], generator: _generator, device: x.device).lt(gamma).to_type(x.dtype);
+        using Scalar gammaScalar = gamma.ToScalar(), one = 1.ToScalar(); // held: see HeldScalars
+        var valid = rand([x.shape[0], x.shape[1], h - block + 1, w - block + 1], generator: _generator, device: x.device).lt(gammaScalar).to_type(x.dtype);
         int before = (block - 1) / 2, after = block - 1 - before;
         var seeds = F.pad(valid, [before, after, before, after]);
         var dropped = F.max_pool2d(seeds, block, stride: 1, padding: block / 2);
         if (block % 2 == 0) dropped = dropped.narrow(2, 0, h).narrow(3, 0, w);
-        var mask = dropped.neg().add(1);
-        var scale = mask.numel() / Math.Max(1.0, mask.sum().item<float>());
+        var mask = dropped.neg().add(one);
+        using var scale = (mask.numel() / Math.Max(1.0, mask.sum().item<float>())).ToScalar();
         return x.mul(mask).mul(scale).MoveToOuterDisposeScope();
     }
 }

@@ -68,10 +68,11 @@ public sealed class MaskSheet
             var shape = shapes[site];
             long c = shape[1], h = shape[2], w = shape[3];
             using var scope = NewDisposeScope();
+            using var held = new HeldScalars();
             var mask = PatternMasks.Render(tokens, shape, generator, CPU); // [1, 1 or C, H, W]
             int shown = (int)Math.Min(mask.shape[1], MaxConvChannels);
-            var cells = mask[0].narrow(0, 0, shown).gt(0).contiguous().data<bool>().ToArray();
-            double kept = mask.gt(0).to_type(float32).mean().item<float>();
+            var cells = mask[0].narrow(0, 0, shown).gt(held.Of(0)).contiguous().data<bool>().ToArray();
+            double kept = mask.gt(held.Of(0)).to_type(float32).mean().item<float>();
             int scale = Math.Clamp(96 / (int)Math.Max(h, w), 1, 12);
             var panels = Enumerable.Range(0, shown)
                 .Select(i => new PanelDrawing(tokens.ShareChannels ? "all channels" : $"c{i}", (int)w, (int)h, scale, scale,
@@ -109,6 +110,7 @@ public sealed class MaskSheet
             if (tokens.Apply)
             {
                 using var scope = NewDisposeScope();
+                using var held = new HeldScalars();
                 var mask = SequenceMasks.Render(tokens, 1, length, width, model.Heads, generator, CPU);
                 var rows = tokens.Share switch
                 {
@@ -116,8 +118,8 @@ public sealed class MaskSheet
                     SequenceSharing.Channel => mask[0].transpose(0, 1), // [C, T]
                     _ => mask.view(model.Heads, length),
                 };
-                cells = rows.narrow(0, 0, shown).gt(0).contiguous().data<bool>().ToArray();
-                kept = mask.gt(0).to_type(float32).mean().item<float>();
+                cells = rows.narrow(0, 0, shown).gt(held.Of(0)).contiguous().data<bool>().ToArray();
+                kept = mask.gt(held.Of(0)).to_type(float32).mean().item<float>();
             }
             else
             {

@@ -1,4 +1,5 @@
 using AutoDropout.Core;
+using AutoDropout.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -27,15 +28,16 @@ public static class PatternMasks
     public static Tensor BuildTable(ConvSiteTokens tokens, long h, long w, Device device)
     {
         using var scope = NewDisposeScope();
+        using var held = new HeldScalars();
         var keep = KeepTable(tokens, SourceCoordinates(tokens, h, w, device), h, w, device);
-        var nothingKept = keep.sum(1, keepdim: true).eq(0);
+        var nothingKept = keep.sum(1, keepdim: true).eq(held.Of(0));
         if (nothingKept.any().item<bool>())
         {
             var untransformed = KeepTable(tokens, Untransformed(h, w, device), h, w, device);
             keep = where(nothingKept, untransformed, keep);
-            keep = where(keep.sum(1, keepdim: true).eq(0), ones_like(keep), keep); // a 1x1 map
+            keep = where(keep.sum(1, keepdim: true).eq(held.Of(0)), ones_like(keep), keep); // a 1x1 map
         }
-        return keep.mul(keep.sum(1, keepdim: true).reciprocal().mul(h * w)).MoveToOuterDisposeScope();
+        return keep.mul(keep.sum(1, keepdim: true).reciprocal().mul(held.Of(h * w))).MoveToOuterDisposeScope();
     }
 
     /// <summary>Draws a mask for an activation of <paramref name="shape"/> from a site's table: float [N, 1 or C, H, W].</summary>
@@ -58,18 +60,22 @@ public static class PatternMasks
     /// <summary>1 where a cell is kept, one row per offset: float [H*W, H*W], not yet rescaled.</summary>
     private static Tensor KeepTable(ConvSiteTokens tokens, (Tensor Y, Tensor X) source, long h, long w, Device device)
     {
-        var offsets = arange(h * w, dtype: int64, device: device).view(-1, 1, 1);
-        var droppedY = Covered(source.Y.unsqueeze(0).sub(offsets.div(w, rounding_mode: RoundingMode.floor)).remainder(h), tokens.TilingAlong(h));
-        var droppedX = Covered(source.X.unsqueeze(0).sub(offsets.remainder(w)).remainder(w), tokens.TilingAlong(w));
+        using var held = new HeldScalars();
+        var offsets = arange(held.Of(h * w), dtype: int64, device: device).view(-1, 1, 1);
+        var droppedY = Covered(source.Y.unsqueeze(0).sub(offsets.div(held.Of(w), rounding_mode: RoundingMode.floor)).remainder(held.Of(h)), tokens.TilingAlong(h), held);
+        var droppedX = Covered(source.X.unsqueeze(0).sub(offsets.remainder(held.Of(w))).remainder(held.Of(w)), tokens.TilingAlong(w), held);
         return droppedY.logical_and(droppedX).logical_not().to_type(float32).view(h * w, h * w);
     }
 
     /// <summary>Whether a coordinate, relative to the tiling's offset and wrapped into the map, falls in a square.</summary>
-    private static Tensor Covered(Tensor relative, AxisTiling tiling) =>
-        relative.lt(tiling.Extent).logical_and(relative.remainder(tiling.Stride).lt(tiling.Size));
+    private static Tensor Covered(Tensor relative, AxisTiling tiling, HeldScalars held) =>
+        relative.lt(held.Of(tiling.Extent)).logical_and(relative.remainder(held.Of(tiling.Stride)).lt(held.Of(tiling.Size)));
 
-    private static (Tensor Y, Tensor X) Untransformed(long h, long w, Device device) =>
-        (arange(h, dtype: int64, device: device).unsqueeze(1).expand(h, w), arange(w, dtype: int64, device: device).unsqueeze(0).expand(h, w));
+    private static (Tensor Y, Tensor X) Untransformed(long h, long w, Device device)
+    {
+        using var held = new HeldScalars();
+        return (arange(held.Of(h), dtype: int64, device: device).unsqueeze(1).expand(h, w), arange(held.Of(w), dtype: int64, device: device).unsqueeze(0).expand(h, w));
+    }
 
     /// <summary>
     /// For every output cell, the cell of the untransformed tiling it shows: the inverse of shear-then-rotate about
@@ -79,8 +85,9 @@ public static class PatternMasks
     {
         if (tokens.Rotate == 0 && tokens.ShearX == 0 && tokens.ShearY == 0) return Untransformed(h, w, device);
         double cy = (h - 1) / 2.0, cx = (w - 1) / 2.0;
-        var y = arange(h, dtype: float64, device: device).sub(cy).unsqueeze(1);
-        var x = arange(w, dtype: float64, device: device).sub(cx).unsqueeze(0);
+        using var held = new HeldScalars();
+        var y = arange(held.Of(h), dtype: float64, device: device).sub(held.Of(cy)).unsqueeze(1);
+        var x = arange(held.Of(w), dtype: float64, device: device).sub(held.Of(cx)).unsqueeze(0);
 
         // forward map M = R(theta) * S with S = [[1, shear_x], [shear_y, 1]] acting on (x, y); we need M^-1
         double theta = tokens.Rotate * Math.PI / 180.0, cos = Math.Cos(theta), sin = Math.Sin(theta);
@@ -90,8 +97,8 @@ public static class PatternMasks
         double det = m00 * m11 - m01 * m10;
         if (Math.Abs(det) < 1e-9) det = 1e-9; // shear_x * shear_y = 1 is off our grids; guard anyway
         double i00 = m11 / det, i01 = -m01 / det, i10 = -m10 / det, i11 = m00 / det;
-        var sourceX = x.mul(i00).add(y.mul(i01)).add(cx).round().to_type(int64);
-        var sourceY = x.mul(i10).add(y.mul(i11)).add(cy).round().to_type(int64);
+        var sourceX = x.mul(held.Of(i00)).add(y.mul(held.Of(i01))).add(held.Of(cx)).round().to_type(int64);
+        var sourceY = x.mul(held.Of(i10)).add(y.mul(held.Of(i11))).add(held.Of(cy)).round().to_type(int64);
         return (sourceY, sourceX);
     }
 }

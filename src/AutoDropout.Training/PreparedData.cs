@@ -1,4 +1,5 @@
 using AutoDropout.Core;
+using AutoDropout.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -70,10 +71,11 @@ public sealed class PreparedData : IDisposable
     private static Tensor ToTensor(IdxImages images, IReadOnlyList<float> mean, IReadOnlyList<float> std, Device device)
     {
         using var scope = NewDisposeScope();
+        using var byteRange = 255f.ToScalar(); // held: see HeldScalars
         var shape = new long[] { 1, images.Channels, 1, 1 };
         // bytes cross to the device, floats are made there: a quarter of the transfer and no float copy on the host
         return tensor(images.Pixels, [images.Count, images.Channels, images.Rows, images.Columns]).to(device)
-            .to_type(float32).div_(255f)
+            .to_type(float32).div_(byteRange)
             .sub_(tensor(mean.ToArray(), shape, device: device))
             .div_(tensor(std.ToArray(), shape, device: device))
             .MoveToOuterDisposeScope();

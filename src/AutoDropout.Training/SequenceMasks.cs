@@ -1,4 +1,5 @@
 using AutoDropout.Core;
+using AutoDropout.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -22,14 +23,15 @@ public static class SequenceMasks
             throw new ArgumentException($"head sharing needs the width {c} to split into {heads} heads");
         long groups = tokens.Share switch { SequenceSharing.Hidden => 1, SequenceSharing.Channel => c, _ => heads };
         using var scope = NewDisposeScope();
+        using var held = new HeldScalars();
         var offsets = randint(0, tokens.Stride, [n * groups, 1], generator: generator, dtype: int64, device: device);
-        var phase = arange(t, dtype: int64, device: device).unsqueeze(0).add(offsets).remainder(tokens.Stride);
-        var keep = phase.ge(tokens.DroppedPerPeriod).to_type(float32); // [N*G, T]
+        var phase = arange(held.Of(t), dtype: int64, device: device).unsqueeze(0).add(offsets).remainder(held.Of(tokens.Stride));
+        var keep = phase.ge(held.Of(tokens.DroppedPerPeriod)).to_type(float32); // [N*G, T]
         var kept = keep.sum(1, keepdim: true);
-        var none = kept.eq(0);
+        var none = kept.eq(held.Of(0));
         keep = where(none, ones_like(keep), keep);
-        kept = where(none, full_like(kept, t), kept);
-        keep = keep.mul(kept.reciprocal().mul(t));
+        kept = where(none, full_like(kept, held.Of(t)), kept);
+        keep = keep.mul(kept.reciprocal().mul(held.Of(t)));
         var shaped = tokens.Share switch
         {
             SequenceSharing.Hidden => keep.view(n, t, 1),
@@ -87,8 +89,9 @@ public sealed class SequenceDropout : nn.Module<Tensor, Tensor>
         {
             // drawn from the trial's generator (not torch's global one) so a trial is reproducible
             using var scope = NewDisposeScope();
-            var keep = full_like(input, 1 - _uniformRate).bernoulli(generator: _generator);
-            return input.mul(keep).div(1 - _uniformRate).MoveToOuterDisposeScope();
+            using var keepRate = (1 - _uniformRate).ToScalar(); // held: see HeldScalars
+            var keep = full_like(input, keepRate).bernoulli(generator: _generator);
+            return input.mul(keep).div(keepRate).MoveToOuterDisposeScope();
         }
         if (_tokens is not { Apply: true } || _generator is null) return input;
         return SequenceMasks.Apply(input, _tokens, Heads, _generator);

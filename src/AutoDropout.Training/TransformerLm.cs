@@ -1,4 +1,5 @@
 using AutoDropout.Core;
+using AutoDropout.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -24,7 +25,7 @@ public sealed class TransformerLm : nn.Module<Tensor, Tensor>
         Spec = spec;
         Context = context;
         tokens = nn.Embedding(vocabulary, spec.Width);
-        positions = nn.Parameter(randn(context, spec.Width).mul(0.02));
+        using (var held = new HeldScalars()) positions = nn.Parameter(randn(context, spec.Width).mul(held.Of(0.02)));
         embeddingSite = new SequenceDropout("embedding_site", spec.Heads);
         sites.Add(embeddingSite);
         for (int i = 0; i < spec.Layers; i++)
@@ -109,15 +110,16 @@ public sealed class TransformerLayer : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
+        using var held = new HeldScalars();
         long n = x.shape[0], t = x.shape[1], c = x.shape[2];
         var a = norm1.call(x);
         Tensor Heads(Tensor projected) => projected.view(n, t, heads, c / heads).transpose(1, 2);
         var q = Heads(qSite.call(query.call(a)));
         var k = Heads(kSite.call(key.call(a)));
         var v = Heads(vSite.call(value.call(a)));
-        var scores = q.matmul(k.transpose(-2, -1)).div(Math.Sqrt(c / heads));
+        var scores = q.matmul(k.transpose(-2, -1)).div(held.Of(Math.Sqrt(c / heads)));
         var causal = ones(t, t, dtype: ScalarType.Bool, device: x.device).triu(1);
-        var context = F.softmax(scores.masked_fill(causal, double.NegativeInfinity), -1).matmul(v);
+        var context = F.softmax(scores.masked_fill(causal, held.Of(double.NegativeInfinity)), -1).matmul(v);
         var attention = attentionSite.call(context.transpose(1, 2).reshape(n, t, c));
         var h = x.add(projection.call(attention));
         var f = hiddenSite.call(F.gelu(hidden.call(norm2.call(h))));
