@@ -12,30 +12,13 @@ public sealed class HeldScalars : IDisposable
 {
     private readonly List<Scalar> _held = [];
 
-    public Scalar Of(double value)
-    {
-        var scalar = value.ToScalar();
-        _held.Add(scalar);
-        return scalar;
-    }
+    public Scalar Of(double value) => Hold(value.ToScalar());
+    public Scalar Of(float value) => Hold(value.ToScalar());
+    public Scalar Of(long value) => Hold(value.ToScalar());
+    public Scalar Of(int value) => Hold(value.ToScalar());
 
-    public Scalar Of(float value)
+    private Scalar Hold(Scalar scalar)
     {
-        var scalar = value.ToScalar();
-        _held.Add(scalar);
-        return scalar;
-    }
-
-    public Scalar Of(long value)
-    {
-        var scalar = value.ToScalar();
-        _held.Add(scalar);
-        return scalar;
-    }
-
-    public Scalar Of(int value)
-    {
-        var scalar = value.ToScalar();
         _held.Add(scalar);
         return scalar;
     }

@@ -24,6 +24,7 @@ public class ScalarLifetimeTests
     {
         var offenders = Assembly.Load(assembly).GetTypes()
             .SelectMany(t => t.GetMethods(All).Cast<MethodBase>().Concat(t.GetConstructors(All)))
+            .Where(m => m.DeclaringType != typeof(AutoDropout.Torch.HeldScalars)) // the holder: what it makes goes straight into its list
             .Where(MakesImplicitScalar)
             .Select(m => $"{m.DeclaringType!.FullName}.{m.Name}")
             .Distinct().Order().ToList();
