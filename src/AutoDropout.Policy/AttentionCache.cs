@@ -33,8 +33,6 @@ public sealed class AttentionCache
         _scores = new float[length];
     }
 
-    public int Batch => _batch;
-
     /// <summary>
     /// Adds each pattern's key and value at <paramref name="position"/> and returns what its query attends to
     /// over positions 0..position, [batch, heads * headWidth] in head order. <paramref name="qkv"/> is

@@ -97,7 +97,7 @@ public sealed class PolicyNetwork : nn.Module<Tensor, Tensor>
 /// <summary>Pre-norm Transformer block with causal self-attention.</summary>
 public sealed class CausalBlock : nn.Module<Tensor, Tensor>
 {
-    private readonly int _heads, _width;
+    private readonly int _heads;
     private readonly Dictionary<long, Tensor> _futureMasks = new(); // causal masks by length, built once
     private readonly LayerNorm norm1, norm2;
     private readonly Linear qkv, projection, up, down;
@@ -106,7 +106,7 @@ public sealed class CausalBlock : nn.Module<Tensor, Tensor>
 
     public CausalBlock(string name, int width, int heads) : base(name)
     {
-        (_heads, _width) = (heads, width);
+        _heads = heads;
         (_scale, _masked) = (Math.Sqrt(width / heads).ToScalar(), double.NegativeInfinity.ToScalar());
         norm1 = nn.LayerNorm(width);
         qkv = nn.Linear(width, 3 * width);

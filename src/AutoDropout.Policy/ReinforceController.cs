@@ -261,7 +261,6 @@ public sealed class ReinforceController : IDisposable
         return (logProbability!, entropy!);
     }
 
-    /// <summary>A float tensor's values on the host, copied as one block (the element accessor walks index by index).</summary>
     /// <summary>The same shaping and softmax as <see cref="ShapeLogits"/>, on the host, for a handful of logits.</summary>
     private double[] HostProbabilities(ReadOnlySpan<float> logits)
     {
