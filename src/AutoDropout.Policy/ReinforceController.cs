@@ -83,6 +83,7 @@ public sealed class ReinforceController : IDisposable
     /// </summary>
     public PolicySample[] SampleBatch(IReadOnlyList<long> seeds)
     {
+        if (seeds.Count == 0) return [];
         _host ??= _network.ToHost();
         int chunk = (int)Math.Clamp(SamplingCacheBytes / _host.CacheBytesPerPattern, 1, int.MaxValue);
         return seeds.Chunk(chunk).SelectMany(part => SampleOnHost(_host, part)).ToArray();

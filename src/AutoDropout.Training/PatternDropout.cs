@@ -49,15 +49,16 @@ public sealed class PatternDropout : nn.Module<Tensor, Tensor>
         ShapeRecorder?.Invoke(input.shape);
         if (_replacement is not null) return _replacement.call(input);
         if (!training || _tokens is null || _generator is null) return input;
+        var shape = input.shape; // each read of a shape is a round of native calls
         // by type and index: a Device is a class without equality, so comparing two of them rebuilt the table every step
-        if (_table is null || _table.shape[0] != input.shape[2] * input.shape[3]
+        if (_table is null || _table.shape[0] != shape[2] * shape[3]
             || _table.device_type != input.device_type || _table.device_index != input.device_index)
         {
             _table?.Dispose();
-            _table = PatternMasks.BuildTable(_tokens, input.shape[2], input.shape[3], input.device).DetachFromDisposeScope();
+            _table = PatternMasks.BuildTable(_tokens, shape[2], shape[3], input.device).DetachFromDisposeScope();
             TablesBuilt++;
         }
-        var mask = PatternMasks.Sample(_table, _tokens, input.shape, _generator);
+        var mask = PatternMasks.Sample(_table, _tokens, shape, _generator);
         LastMask = mask;
         // In place: every site follows a BN, whose backward does not need its output, and a fresh activation-sized
         // tensor per site was most of the masked step's extra time (docs/performance.md).
